@@ -1,0 +1,208 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
+)
+
+// EnvPrefix starts every environment variable that sets a config key.
+const EnvPrefix = "MLFLOWCTL_"
+
+// LoadOptions says where configuration comes from.
+type LoadOptions struct {
+	// Path is the config file; a missing file is fine unless Required.
+	Path     string
+	Required bool
+	// Overrides are values from command-line flags, by config key
+	// (for example "name" or "region"); they win over everything else.
+	Overrides map[string]any
+}
+
+// Load merges defaults, the file, MLFLOWCTL_* variables and overrides, in
+// rising precedence, and decodes the result. It does not validate.
+func Load(opts LoadOptions) (Config, error) {
+	v := viper.New()
+	leaves := leafKeys(Defaults())
+	for key, val := range leaves {
+		v.SetDefault(key, val)
+		if reflect.ValueOf(val).Kind() == reflect.Slice {
+			continue // lists are set in the file, not in one variable
+		}
+		if err := v.BindEnv(key, EnvName(key)); err != nil {
+			return Config{}, err
+		}
+	}
+	if err := readFile(v, opts); err != nil {
+		return Config{}, err
+	}
+	for key, val := range opts.Overrides {
+		v.Set(key, val)
+	}
+	var c Config
+	err := v.Unmarshal(&c, func(dc *mapstructure.DecoderConfig) {
+		dc.ErrorUnused = true
+		dc.WeaklyTypedInput = true
+	})
+	if err != nil {
+		return c, decodeError(err)
+	}
+	return c, nil
+}
+
+// LoadValid loads and validates, reporting decode and validation problems
+// together so one run lists everything wrong.
+func LoadValid(opts LoadOptions) (Config, error) {
+	c, err := Load(opts)
+	var decodeErr *ValidationError
+	if err != nil && !errors.As(err, &decodeErr) {
+		return c, err
+	}
+	if err != nil && len(decodeErr.Problems) == 1 && strings.HasPrefix(decodeErr.Problems[0].Field, "--config") {
+		return c, err
+	}
+	all := &ValidationError{}
+	reported := map[string]bool{}
+	if decodeErr != nil {
+		all.Problems = append(all.Problems, decodeErr.Problems...)
+		for _, p := range decodeErr.Problems {
+			reported[p.Field] = true
+		}
+	}
+	var verr *ValidationError
+	if errors.As(c.Validate(), &verr) {
+		for _, p := range verr.Problems {
+			if !reported[p.Field] {
+				all.Problems = append(all.Problems, p)
+			}
+		}
+	}
+	if len(all.Problems) == 0 {
+		return c, nil
+	}
+	return c, all
+}
+
+func readFile(v *viper.Viper, opts LoadOptions) error {
+	if opts.Path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(opts.Path)
+	if errors.Is(err, fs.ErrNotExist) && !opts.Required {
+		return nil
+	}
+	if err != nil {
+		return &ValidationError{Problems: []Problem{{Field: "--config", Message: fmt.Sprintf("cannot read %s: %v; run `mlflowctl config init` to write one", opts.Path, errors.Unwrap(err))}}}
+	}
+	var probe map[string]any
+	if err := yaml.Unmarshal(data, &probe); err != nil {
+		return &ValidationError{Problems: []Problem{{Field: opts.Path, Message: "is not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}}
+	}
+	v.SetConfigType("yaml")
+	return v.MergeConfig(strings.NewReader(string(data)))
+}
+
+// decodeError turns mapstructure's joined errors into one problem each.
+func decodeError(err error) error {
+	var out []Problem
+	for _, line := range strings.Split(err.Error(), "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "*"))
+		if line == "" || strings.HasPrefix(line, "decoding failed") {
+			continue
+		}
+		field, msg := "config", line
+		if strings.HasPrefix(line, "'") {
+			if end := strings.Index(line[1:], "'"); end >= 0 {
+				field, msg = line[1:end+1], strings.TrimSpace(line[end+2:])
+			}
+		}
+		if strings.HasPrefix(msg, "cannot parse value as") {
+			msg = "has a value of the wrong type (" + strings.TrimPrefix(msg, "cannot parse value as ") + "): " + typeHint(msg)
+		}
+		if strings.HasPrefix(msg, "has invalid keys") {
+			msg += ": remove them or fix their spelling (see `mlflowctl config init` for every key)"
+		}
+		out = append(out, Problem{Field: field, Message: msg})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return &ValidationError{Problems: out}
+}
+
+// EnvName is the environment variable for a config key:
+// "server.desiredCount" → MLFLOWCTL_SERVER_DESIRED_COUNT.
+func EnvName(key string) string {
+	var b strings.Builder
+	b.WriteString(EnvPrefix)
+	for i, r := range key {
+		switch {
+		case r == '.':
+			b.WriteByte('_')
+		case unicode.IsUpper(r) && i > 0 && key[i-1] != '.':
+			b.WriteByte('_')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(unicode.ToUpper(r))
+		}
+	}
+	return b.String()
+}
+
+// leafKeys flattens a Config into dotted keys (as written in YAML) with
+// their values; lists stay whole values.
+func leafKeys(c Config) map[string]any {
+	out := map[string]any{}
+	flatten(reflect.ValueOf(c), "", out)
+	return out
+}
+
+func flatten(v reflect.Value, prefix string, out map[string]any) {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")
+		fv := v.Field(i)
+		if len(tag) > 1 && tag[1] == "inline" {
+			flatten(fv, prefix, out)
+			continue
+		}
+		key := prefix + tag[0]
+		if fv.Kind() == reflect.Struct {
+			flatten(fv, key+".", out)
+			continue
+		}
+		out[key] = fv.Interface()
+	}
+}
+
+// Keys lists every scalar config key, sorted; used for help and completion.
+func Keys() []string {
+	var keys []string
+	for k, v := range leafKeys(Defaults()) {
+		if reflect.ValueOf(v).Kind() != reflect.Slice {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func typeHint(msg string) string {
+	switch {
+	case strings.Contains(msg, "'int'"):
+		return "use a whole number"
+	case strings.Contains(msg, "'float"):
+		return "use a number"
+	case strings.Contains(msg, "'bool'"):
+		return "use true or false"
+	}
+	return "see `mlflowctl config init` for the expected form"
+}
