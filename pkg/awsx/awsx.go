@@ -1,0 +1,125 @@
+// Package awsx builds the aws.Config every mlflowctl AWS client shares.
+package awsx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// Options say which credentials, region and endpoint to use. Empty fields
+// fall back to the SDK's default chain (env, shared files, SSO, IMDS).
+type Options struct {
+	Profile     string
+	Region      string
+	EndpointURL string
+	// Version goes into the user agent as mlflowctl/<version>.
+	Version string
+}
+
+// SetupError is a problem the user fixes in their environment (no region,
+// no credentials); it maps to exit code 2.
+type SetupError struct {
+	Problem string
+	Fix     string
+	Err     error
+}
+
+func (e *SetupError) Error() string {
+	msg := e.Problem
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg + "\n" + e.Fix
+}
+
+func (e *SetupError) Unwrap() error { return e.Err }
+
+// ExitCode marks setup problems as bad usage.
+func (e *SetupError) ExitCode() int { return 2 }
+
+// credentialTimeout bounds the credential chain: without credentials the
+// SDK falls through to the instance metadata service, which can hang.
+const credentialTimeout = 10 * time.Second
+
+// Load returns an aws.Config with adaptive retries and the mlflowctl user
+// agent, after checking that a region and credentials are available.
+func Load(ctx context.Context, o Options) (aws.Config, error) {
+	loaders := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
+				ao.StandardOptions = append(ao.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = 8 })
+			})
+		}),
+		config.WithAPIOptions([]func(*middleware.Stack) error{
+			awsmiddleware.AddUserAgentKeyValue("mlflowctl", version(o.Version)),
+		}),
+	}
+	if o.Profile != "" {
+		loaders = append(loaders, config.WithSharedConfigProfile(o.Profile))
+	}
+	if o.Region != "" {
+		loaders = append(loaders, config.WithRegion(o.Region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
+	if err != nil {
+		return aws.Config{}, &SetupError{
+			Problem: "cannot load the AWS configuration",
+			Fix:     "check --profile (or AWS_PROFILE) names a profile in ~/.aws/config, or run `aws configure`",
+			Err:     err,
+		}
+	}
+	if o.EndpointURL != "" {
+		cfg.BaseEndpoint = aws.String(o.EndpointURL)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, &SetupError{
+			Problem: "no AWS region is set",
+			Fix:     "pass --region (e.g. --region us-east-1), set AWS_REGION, set region: in mlflowctl.yaml, or add a region to your AWS profile",
+		}
+	}
+	return cfg, checkCredentials(ctx, cfg)
+}
+
+func checkCredentials(ctx context.Context, cfg aws.Config) error {
+	ctx, cancel := context.WithTimeout(ctx, credentialTimeout)
+	defer cancel()
+	if cfg.Credentials == nil {
+		return noCredentials(errors.New("no credential provider"))
+	}
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return noCredentials(err)
+	}
+	return nil
+}
+
+func noCredentials(err error) error {
+	return &SetupError{
+		Problem: "no AWS credentials found",
+		Fix:     "run `aws sso login --profile <name>` or `aws configure`, pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+		Err:     fmt.Errorf("%s", firstLine(err.Error())),
+	}
+}
+
+func firstLine(s string) string {
+	for i, r := range s {
+		if r == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+func version(v string) string {
+	if v == "" {
+		return "dev"
+	}
+	return v
+}
