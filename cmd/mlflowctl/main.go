@@ -1,0 +1,53 @@
+// Command mlflowctl deploys and runs a secure, self-hosted MLflow on AWS.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mlflowctl/mlflowctl/internal/cli"
+)
+
+// Set by the linker (see Makefile and .goreleaser.yaml).
+var (
+	version = "dev"
+	commit  = "none"
+	date    = "unknown"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := cli.Execute(ctx, cli.BuildInfo{Version: version, Commit: commit, Date: date}, os.Args[1:],
+		cli.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	stop()
+	code := exitCode(ctx, err)
+	if err != nil && !silent(err) {
+		fmt.Fprintln(os.Stderr, "Error:", err)
+	}
+	os.Exit(code)
+}
+
+// exitCode is the one place errors become exit codes:
+// 0 ok, 1 failed, 2 bad usage or config, 130 interrupted.
+func exitCode(ctx context.Context, err error) int {
+	if err == nil {
+		return 0
+	}
+	var coded interface{ ExitCode() int }
+	if errors.As(err, &coded) {
+		return coded.ExitCode()
+	}
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return 130
+	}
+	return 1
+}
+
+func silent(err error) bool {
+	var s interface{ Silent() bool }
+	return errors.As(err, &s) && s.Silent()
+}

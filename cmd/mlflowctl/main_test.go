@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "mlflowctl-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "mlflowctl")
+	build := exec.Command("go", "build", "-ldflags", "-X main.version=9.9.9 -X main.commit=c0ffee", "-o", binary, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		panic("build mlflowctl: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// runBinary runs the real binary with no AWS settings from the environment.
+func runBinary(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "AWS_CONFIG_FILE=" + os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull, "AWS_EC2_METADATA_DISABLED=true"}
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+func TestExitCodes(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		text string
+	}{
+		{[]string{"version"}, 0, "mlflowctl 9.9.9 (commit c0ffee"},
+		{[]string{"--help"}, 0, "Available Commands"},
+		{[]string{"no-such-command"}, 2, "unknown command"},
+		{[]string{"whoami", "--endpoint-url", "http://127.0.0.1:1"}, 2, "--region"},
+		{[]string{"config", "validate", "--config", "missing.yaml"}, 2, "config init"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, errOut, code := runBinary(t, tc.args...)
+			if code != tc.code || !strings.Contains(out+errOut, tc.text) {
+				t.Fatalf("exit %d (want %d), output:\n%s%s", code, tc.code, out, errOut)
+			}
+		})
+	}
+}
+
+type coded struct{ code int }
+
+func (c coded) Error() string { return "coded" }
+func (c coded) ExitCode() int { return c.code }
+
+func TestExitCodeMapping(t *testing.T) {
+	live := context.Background()
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	cases := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want int
+	}{
+		{"ok", live, nil, 0},
+		{"plain failure", live, errors.New("boom"), 1},
+		{"typed usage error", live, coded{2}, 2},
+		{"wrapped typed error", live, errors.Join(errors.New("ctx"), coded{2}), 2},
+		{"interrupted", done, errors.New("stopped"), 130},
+		{"canceled", live, context.Canceled, 130},
+	}
+	for _, tc := range cases {
+		if got := exitCode(tc.ctx, tc.err); got != tc.want {
+			t.Errorf("%s: exit %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,189 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mlflowctl/mlflowctl/internal/mototest"
+)
+
+func TestMain(m *testing.M) { mototest.Main(m) }
+
+// runCLI runs mlflowctl in-process from a scratch directory.
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	t.Chdir(t.TempDir())
+	var out, errOut bytes.Buffer
+	err = Execute(context.Background(), BuildInfo{Version: "1.2.3", Commit: "abc", Date: "2026-01-01"}, args,
+		IO{In: strings.NewReader(""), Out: &out, Err: &errOut})
+	return out.String(), errOut.String(), err
+}
+
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var c interface{ ExitCode() int }
+	if errors.As(err, &c) {
+		return c.ExitCode()
+	}
+	return 1
+}
+
+func noAWSEnv(t *testing.T) {
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID",
+		"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "MLFLOWCTL_CONFIG", "MLFLOWCTL_ENDPOINT_URL"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+func TestWhoamiAgainstMoto(t *testing.T) {
+	srv := mototest.Start(t)
+	out, _, err := runCLI(t, "whoami", "--endpoint-url", srv.URL, "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id struct{ Account, ARN, Region string }
+	if err := json.Unmarshal([]byte(out), &id); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if id.Account != mototest.Account || id.Region != mototest.Region || !strings.HasPrefix(id.ARN, "arn:aws:") {
+		t.Fatalf("unexpected identity %+v", id)
+	}
+	text, _, err := runCLI(t, "whoami", "--endpoint-url", srv.URL, "--region", "eu-west-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "Account: "+mototest.Account) || !strings.Contains(text, "Region:  eu-west-1") {
+		t.Fatalf("text output:\n%s", text)
+	}
+}
+
+func TestWhoamiWithoutRegion(t *testing.T) {
+	noAWSEnv(t)
+	_, _, err := runCLI(t, "whoami", "--endpoint-url", "http://127.0.0.1:1")
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--region") {
+		t.Fatalf("want exit 2 saying how to set a region, got %d: %v", exitCode(err), err)
+	}
+}
+
+func TestWhoamiWithoutCredentials(t *testing.T) {
+	noAWSEnv(t)
+	_, _, err := runCLI(t, "whoami", "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:1")
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "no AWS credentials") {
+		t.Fatalf("want exit 2 about credentials, got %d: %v", exitCode(err), err)
+	}
+}
+
+func TestConfigValidateNamesEveryMistake(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "bad.yaml")
+	bad := "name: Bad_Name\nserver:\n  cpu: 300\ndatabase:\n  deletionPolicy: destroy\n"
+	if err := os.WriteFile(p, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := runCLI(t, "config", "validate", "--config", p)
+	if exitCode(err) != 2 {
+		t.Fatalf("exit %d, want 2: %v", exitCode(err), err)
+	}
+	for _, field := range []string{"name:", "server.cpu:", "database.deletionPolicy:"} {
+		if !strings.Contains(err.Error(), field) {
+			t.Errorf("error does not name %s:\n%v", field, err)
+		}
+	}
+	out, _, err := runCLI(t, "config", "validate", "--config", p, "-o", "json")
+	var report struct {
+		Valid    bool
+		Problems []struct{ Field, Message string }
+	}
+	if jerr := json.Unmarshal([]byte(out), &report); jerr != nil || report.Valid || len(report.Problems) != 3 || exitCode(err) != 2 {
+		t.Fatalf("json report %+v (err %v, exit %d)", report, jerr, exitCode(err))
+	}
+}
+
+func TestConfigInitThenValidate(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "m.yaml")
+	if _, _, err := runCLI(t, "config", "init", "--config", p); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCLI(t, "config", "validate", "--config", p)
+	if err != nil || !strings.Contains(out, "valid") {
+		t.Fatalf("validate: %v\n%s", err, out)
+	}
+	_, _, err = runCLI(t, "config", "init", "--config", p)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("overwrite without --force: exit %d: %v", exitCode(err), err)
+	}
+	if _, _, err := runCLI(t, "config", "init", "--config", p, "--force"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigShowAppliesFlagsAndEnv(t *testing.T) {
+	t.Setenv("MLFLOWCTL_SERVER_CPU", "2048")
+	t.Setenv("MLFLOWCTL_SERVER_MEMORY", "8192")
+	out, _, err := runCLI(t, "config", "show", "--name", "team-a", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Name   string
+		Server struct{ CPU, Memory int }
+	}
+	if err := json.Unmarshal([]byte(out), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Name != "team-a" || cfg.Server.CPU != 2048 || cfg.Server.Memory != 8192 {
+		t.Fatalf("config show = %+v", cfg)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	cases := map[string][]string{
+		"unknown command": {"deploy-everything"},
+		"unknown flag":    {"version", "--colour"},
+		"bad output":      {"version", "-o", "xml"},
+		"bad name":        {"version", "--name", "Not_Valid"},
+		"bad region":      {"version", "--region", "moon"},
+		"extra argument":  {"version", "now"},
+		"bad shell":       {"completion", "tcsh"},
+	}
+	for name, args := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := runCLI(t, args...)
+			if exitCode(err) != 2 {
+				t.Fatalf("exit %d, want 2: %v", exitCode(err), err)
+			}
+		})
+	}
+}
+
+func TestVersionAndCompletion(t *testing.T) {
+	out, _, err := runCLI(t, "version", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct{ Version, Commit, Date string }
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.Version != "1.2.3" || v.Commit != "abc" {
+		t.Fatalf("version json %q: %v", out, err)
+	}
+	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
+		out, _, err := runCLI(t, "completion", shell)
+		if err != nil || !strings.Contains(out, "mlflowctl") || len(out) < 500 {
+			t.Errorf("completion %s: %v (%d bytes)", shell, err, len(out))
+		}
+	}
+	help, _, err := runCLI(t, "--help")
+	if err != nil || !strings.Contains(help, "whoami") || !strings.Contains(help, "--endpoint-url") {
+		t.Fatalf("help: %v\n%s", err, help)
+	}
+}

@@ -1,0 +1,159 @@
+// Package cli holds mlflowctl's commands: one file per command, each an opts
+// struct run as Validate → Ask → Execute. It holds no AWS logic.
+package cli
+
+import (
+	"context"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
+	"github.com/mlflowctl/mlflowctl/pkg/config"
+)
+
+// BuildInfo is stamped into the binary by the linker.
+type BuildInfo struct {
+	Version string `json:"version"`
+	Commit  string `json:"commit"`
+	Date    string `json:"date"`
+}
+
+// globalOpts are the flags every command shares, and the process's streams.
+type globalOpts struct {
+	configPath  string
+	name        string
+	profile     string
+	region      string
+	endpointURL string
+	output      string
+	yes         bool
+	verbose     bool
+	noColor     bool
+
+	build  BuildInfo
+	ctx    context.Context
+	flags  *pflag.FlagSet
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// IO are the streams a command reads and writes.
+type IO struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// Execute runs mlflowctl with args. Errors raised before any command code
+// runs (unknown flags or commands, wrong arguments) are usage errors.
+func Execute(ctx context.Context, build BuildInfo, args []string, streams IO) error {
+	g := &globalOpts{build: build, ctx: ctx, stdin: streams.In, stdout: streams.Out, stderr: streams.Err}
+	root := newRootCommand(g)
+	root.SetArgs(args)
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.Err)
+	started := false
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		started = true
+		return g.validate()
+	}
+	err := root.ExecuteContext(ctx)
+	if err != nil && !started {
+		if _, ok := err.(interface{ ExitCode() int }); !ok {
+			return &UsageError{Msg: err.Error() + "\nRun 'mlflowctl --help' for usage."}
+		}
+	}
+	return err
+}
+
+func newRootCommand(g *globalOpts) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "mlflowctl",
+		Short: "Run a secure, self-hosted MLflow on AWS",
+		Long: `mlflowctl deploys and runs an MLflow platform on AWS: the tracking server on
+ECS Fargate with Aurora and S3, an API Gateway with Cognito login for people
+and IAM auth for SageMaker roles, a patched MLflow UI on Amplify, and
+SageMaker Studio users whose rights match their Cognito groups.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       g.build.Version,
+	}
+	root.SetVersionTemplate("mlflowctl {{.Version}}\n")
+	g.flags = root.PersistentFlags()
+	f := g.flags
+	f.StringVar(&g.configPath, "config", envOr("MLFLOWCTL_CONFIG", "mlflowctl.yaml"), "configuration file")
+	f.StringVar(&g.name, "name", "", "deployment name (default from the config file, else \"mlflow\")")
+	f.StringVar(&g.profile, "profile", "", "AWS profile (default: the SDK's chain, e.g. AWS_PROFILE)")
+	f.StringVar(&g.region, "region", "", "AWS region (default: config file, AWS_REGION or the profile's region)")
+	f.StringVar(&g.endpointURL, "endpoint-url", os.Getenv("MLFLOWCTL_ENDPOINT_URL"), "one base URL for every AWS client (AWS-compatible endpoints, emulators)")
+	f.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
+	f.BoolVarP(&g.yes, "yes", "y", false, "answer yes to every confirmation")
+	f.BoolVarP(&g.verbose, "verbose", "v", false, "log more detail to stderr")
+	f.BoolVar(&g.noColor, "no-color", os.Getenv("NO_COLOR") != "", "no colour in the output (also NO_COLOR)")
+
+	root.AddCommand(
+		newVersionCommand(g),
+		newCompletionCommand(),
+		newWhoamiCommand(g),
+		newConfigCommand(g),
+	)
+	return root
+}
+
+func (g *globalOpts) validate() error {
+	if g.output != "text" && g.output != "json" {
+		return usageErrorf("--output %q is not a format: use text or json", g.output)
+	}
+	if g.flags.Changed("name") {
+		if err := config.ValidateName(g.name); err != nil {
+			return usageErrorf("--name: %v", err)
+		}
+	}
+	if g.flags.Changed("region") {
+		if err := config.ValidateRegion(g.region); err != nil {
+			return usageErrorf("--region: %v", err)
+		}
+	}
+	return nil
+}
+
+func (g *globalOpts) jsonOutput() bool { return g.output == "json" }
+
+// loadConfig reads the configuration with the global flags on top. It
+// does not validate; callers decide whether a bad config stops them.
+func (g *globalOpts) loadConfig() (config.Config, error) {
+	return config.Load(g.loadOptions())
+}
+
+func (g *globalOpts) loadOptions() config.LoadOptions {
+	overrides := map[string]any{}
+	for flag, key := range map[string]string{"name": "name", "region": "region", "profile": "profile"} {
+		if g.flags.Changed(flag) {
+			val, _ := g.flags.GetString(flag)
+			overrides[key] = val
+		}
+	}
+	required := g.flags.Changed("config") || os.Getenv("MLFLOWCTL_CONFIG") != ""
+	return config.LoadOptions{Path: g.configPath, Required: required, Overrides: overrides}
+}
+
+// validConfig loads and validates the configuration.
+func (g *globalOpts) validConfig() (config.Config, error) {
+	return config.LoadValid(g.loadOptions())
+}
+
+// awsOptions are the AWS access settings for a configuration.
+func (g *globalOpts) awsOptions(cfg config.Config) awsx.Options {
+	return awsx.Options{Profile: cfg.Profile, Region: cfg.Region, EndpointURL: g.endpointURL, Version: g.build.Version}
+}
+
+func envOr(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}

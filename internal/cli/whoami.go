@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/spf13/cobra"
+
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
+	"github.com/mlflowctl/mlflowctl/pkg/config"
+)
+
+type whoamiOpts struct {
+	noAsk
+	g   *globalOpts
+	cfg config.Config
+}
+
+func newWhoamiCommand(g *globalOpts) *cobra.Command {
+	o := &whoamiOpts{g: g}
+	return &cobra.Command{
+		Use:   "whoami",
+		Short: "Show the AWS account, identity and region mlflowctl would use",
+		Args:  cobra.NoArgs,
+		RunE:  func(*cobra.Command, []string) error { return run(o) },
+	}
+}
+
+func (o *whoamiOpts) Validate() error {
+	cfg, err := o.g.validConfig()
+	o.cfg = cfg
+	return err
+}
+
+func (o *whoamiOpts) Execute() error {
+	awsCfg, err := awsx.Load(o.g.ctx, o.g.awsOptions(o.cfg))
+	if err != nil {
+		return err
+	}
+	id, err := awsx.CallerIdentity(o.g.ctx, sts.NewFromConfig(awsCfg), awsCfg.Region)
+	if err != nil {
+		return err
+	}
+	if o.g.jsonOutput() {
+		return writeJSON(o.g.stdout, id)
+	}
+	_, err = fmt.Fprintf(o.g.stdout, "Account: %s\nARN:     %s\nRegion:  %s\n", id.Account, id.ARN, id.Region)
+	return err
+}
