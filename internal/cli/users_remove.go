@@ -29,8 +29,8 @@ func newUsersRemoveCommand(b *usersBase) *cobra.Command {
 		Use:   "remove EMAIL",
 		Short: "Delete a user from the pool (asks first unless --yes)",
 		Long: `Delete a user from the user pool. On a terminal it asks first; elsewhere it
-needs --yes. A user who is not in the pool is reported and nothing changes
-("removed": false).
+needs --yes. A user who is not in the pool, or whom you chose to keep, is
+reported with "removed": false and nothing changes.
 
 JSON output (-o json):
   ` + usersRemoveJSON,
@@ -71,11 +71,8 @@ func (o *usersRemoveOpts) Ask() error {
 }
 
 func (o *usersRemoveOpts) Execute() error {
-	if !o.decided {
-		_, _ = fmt.Fprintf(o.g.stderr, "Kept %s.\n", o.email)
-		return nil
-	}
-	if o.found {
+	removed := o.found && o.decided
+	if removed {
 		if err := o.dir.Delete(o.g.ctx, o.user); err != nil {
 			return err
 		}
@@ -85,7 +82,11 @@ func (o *usersRemoveOpts) Execute() error {
 			UserPoolID string `json:"userPoolId"`
 			Email      string `json:"email"`
 			Removed    bool   `json:"removed"`
-		}{o.dir.Pool.ID, o.email, o.found})
+		}{o.dir.Pool.ID, o.email, removed})
+	}
+	if !o.decided {
+		_, _ = fmt.Fprintf(o.g.stderr, "Kept %s.\n", o.email)
+		return nil
 	}
 	if !o.found {
 		_, err := fmt.Fprintf(o.g.stdout, "%s is not in user pool %s: nothing to remove.\n", o.email, o.dir.Pool.ID)

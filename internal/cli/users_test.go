@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -247,6 +249,15 @@ func TestUsersSeedTemporaryWithPoolIDAndDomain(t *testing.T) {
 		t.Fatalf("want 3 temporary passwords:\n%s", out)
 	}
 
+	cfgFile := filepath.Join(t.TempDir(), "team.yaml")
+	if err := os.WriteFile(cfgFile, []byte("cognito:\n  emailDomain: team.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = e.onPool(t, nil, "users", "seed", "--temporary", "--config", cfgFile)
+	if err != nil || strings.Count(out, "@team.example (FORCE_CHANGE_PASSWORD)") != 3 {
+		t.Fatalf("domain from the config file: %v\n%s", err, out)
+	}
+
 	_, _, err = e.onPool(t, nil, "users", "seed", "--email-domain", "not a domain", "--temporary")
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--email-domain") {
 		t.Fatalf("bad domain: exit %d: %v", exitCode(err), err)
@@ -478,6 +489,10 @@ func TestUsersRemove(t *testing.T) {
 	no := &fakeTerminal{answers: []string{"n"}}
 	if _, errOut, err := e.onPool(t, no, "users", "remove", "a@example.com"); err != nil || !strings.Contains(errOut, "Kept") {
 		t.Fatalf("answered no: %v %q", err, errOut)
+	}
+	kept, _, err := e.onPool(t, &fakeTerminal{answers: []string{""}}, "users", "remove", "a@example.com", "-o", "json")
+	if err != nil || !strings.Contains(kept, `"removed": false`) {
+		t.Fatalf("answered with Enter (default no): %v %s", err, kept)
 	}
 	if len(no.prompts) != 1 || !strings.HasPrefix(no.prompts[0], "line: Delete a@example.com (groups: readers)") {
 		t.Fatalf("prompts %q", no.prompts)
