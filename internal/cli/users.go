@@ -85,7 +85,7 @@ func (b *usersBase) logf(format string, args ...any) {
 	}
 }
 
-// email checks an e-mail argument; a bad one is a usage error.
+// parseEmail checks an e-mail argument; a bad one is a usage error.
 func parseEmail(arg string) (string, error) {
 	email, err := cognito.NormalizeEmail(arg)
 	if err != nil {

@@ -188,3 +188,19 @@ func TestSecretPromptRestoresEchoOnInterrupt(t *testing.T) {
 	// Release the abandoned read.
 	_, _ = master.WriteString("\n")
 }
+
+func TestPipeIsNotATerminal(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if _, ok := terminalFor(&globalOpts{stdin: r}); ok {
+		t.Fatal("a pipe was taken for a terminal")
+	}
+	_, slave := openPTY(t)
+	if _, ok := terminalFor(&globalOpts{stdin: slave, stderr: io.Discard}); !ok {
+		t.Fatal("a pseudo-terminal was not taken for a terminal")
+	}
+}

@@ -234,6 +234,38 @@ func TestListPagesThroughUsersAndGroups(t *testing.T) {
 	}
 }
 
+func TestGroupListsPagePastSixty(t *testing.T) {
+	c, _ := motoClients(t)
+	ctx := context.Background()
+	var names []string
+	for i := range 65 {
+		names = append(names, fmt.Sprintf("team-%02d", i))
+	}
+	pool, err := LoadPool(ctx, c, makePool(t, c, names...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(pool.Groups, names) {
+		t.Fatalf("LoadPool found %d groups, want 65", len(pool.Groups))
+	}
+	d := NewDirectory(c, pool)
+	u, err := d.Create(ctx, "many@example.com", Credentials{Password: "Plenty-Strong-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.AddToGroups(ctx, &u, names); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := d.Lookup(ctx, "many@example.com")
+	if err != nil || !slices.Equal(got.Groups, names) {
+		t.Fatalf("Lookup found %d groups (%v), want 65", len(got.Groups), err)
+	}
+	added, removed, err := d.SetGroups(ctx, &got, names[:1])
+	if err != nil || len(added) != 0 || len(removed) != 64 {
+		t.Fatalf("SetGroups to one of 65: +%d -%d %v", len(added), len(removed), err)
+	}
+}
+
 func TestDemoUsersUseTheDefaultGroups(t *testing.T) {
 	defaults := config.Defaults().GroupNames()
 	users := DemoUsers("corp.example")
