@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Headless Chromium for the UI login test (pkg/patch: TestLoginInChromium).
+# Debian's package, installed once; later runs only check it is there.
+set -euo pipefail
+if command -v chromium >/dev/null 2>&1; then
+  exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+sudo_cmd=""
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+$sudo_cmd apt-get update -qq
+$sudo_cmd apt-get install -y -qq --no-install-recommends chromium >/dev/null
+chromium --version
