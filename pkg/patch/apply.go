@@ -98,10 +98,33 @@ func parseSeries(s Series) ([]parsedPatch, error) {
 			if err != nil {
 				hdr = &gitdiff.PatchHeader{}
 			}
+			if !isGitDiff(raw) {
+				stripPrefix(files)
+			}
 			out = append(out, parsedPatch{name: name, header: hdr, files: files})
 		}
 	}
 	return out, nil
+}
+
+// isGitDiff tells git's diffs, whose a/ b/ prefixes go-gitdiff already
+// removed, from traditional ones.
+func isGitDiff(raw []byte) bool {
+	return bytes.HasPrefix(raw, []byte("diff --git ")) || bytes.Contains(raw, []byte("\ndiff --git "))
+}
+
+// stripPrefix drops the first path component of traditional diffs, as
+// `git apply` (-p1) and `patch -p1` do.
+func stripPrefix(files []*gitdiff.File) {
+	strip := func(name string) string {
+		if i := strings.IndexByte(name, '/'); i >= 0 {
+			return name[i+1:]
+		}
+		return name
+	}
+	for _, f := range files {
+		f.OldName, f.NewName = strip(f.OldName), strip(f.NewName)
+	}
 }
 
 // ApplyToDir applies the series to the files under dir, without git.

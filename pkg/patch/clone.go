@@ -148,7 +148,7 @@ func cloneFresh(ctx context.Context, dir, remote string, auth *githttp.BasicAuth
 	if progress == nil {
 		progress = io.Discard
 	}
-	fmt.Fprintf(progress, "cloning %s at %s (depth 1)\n", remote, ref.Short())
+	_, _ = fmt.Fprintf(progress, "cloning %s at %s (depth 1)\n", remote, ref.Short())
 	repo, err := git.PlainCloneContext(ctx, dir, false, &git.CloneOptions{
 		URL:           remote,
 		Auth:          authMethod,
