@@ -17,7 +17,7 @@ type Offset struct {
 	Patch string
 	File  string
 	Hunk  string
-	Want  int // 1-based line the header names (after earlier offsets)
+	Want  int // 1-based line the hunk header names
 	Found int // 1-based line it applied at
 }
 

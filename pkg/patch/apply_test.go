@@ -90,7 +90,7 @@ func TestApplyWithOffsets(t *testing.T) {
 	if len(offs) != 2 {
 		t.Fatalf("offsets = %v, want 2", offs)
 	}
-	if offs[0].Found-offs[0].Want != 3 || offs[0].Found != 5 || offs[1].Found != 18 || offs[1].Found-offs[1].Want != -1 {
+	if offs[0].Found-offs[0].Want != 3 || offs[0].Found != 5 || offs[1].Found != 18 || offs[1].Found-offs[1].Want != 2 {
 		t.Fatalf("offsets = %v", offs)
 	}
 	if s := offs[0].String(); s != "offset.diff: f.txt: hunk @@ -2,3 +2,3 @@ applied at line 5 (offset +3 lines)" {

@@ -35,7 +35,7 @@ const (
 	gitPass = "s3cret-token"
 )
 
-func runGit(t *testing.T, dir string, args ...string) string {
+func runGit(t testing.TB, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
@@ -50,7 +50,7 @@ func runGit(t *testing.T, dir string, args ...string) string {
 
 // startGitServer builds a repository with three releases (an annotated
 // tag, a lightweight tag, another annotated tag) and a branch, and serves it.
-func startGitServer(t *testing.T) *gitServer {
+func startGitServer(t testing.TB) *gitServer {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not installed")
@@ -101,7 +101,7 @@ func startGitServer(t *testing.T) *gitServer {
 	return s
 }
 
-func (s *gitServer) opts(t *testing.T, cache, ref string) CloneOptions {
+func (s *gitServer) opts(_ testing.TB, cache, ref string) CloneOptions {
 	return CloneOptions{URL: s.URL, Ref: ref, Username: gitUser, Password: gitPass, CacheDir: cache, Progress: &bytes.Buffer{}}
 }
 

@@ -129,7 +129,7 @@ func regenerateOwnPatch(t *testing.T) {
 	write(t, ownPatch, []byte(out))
 }
 
-func write(t *testing.T, path string, data []byte) {
+func write(t testing.TB, path string, data []byte) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)

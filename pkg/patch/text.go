@@ -15,22 +15,23 @@ func applyText(patchName, file string, src []byte, frags []*gitdiff.TextFragment
 	lines := splitLines(src)
 	var out []string
 	var offsets []Offset
-	next, drift := 0, 0 // first unconsumed source line; offset carried to later hunks
+	next, drift := 0, 0 // first unconsumed source line; last hunk's offset, tried first for the next
 	for _, frag := range frags {
 		old, repl := fragmentSides(frag)
-		want := int(frag.OldPosition) - 1
+		header := int(frag.OldPosition) - 1
 		if frag.OldLines == 0 {
-			want = int(frag.OldPosition) // a pure insertion goes after that line
+			header = int(frag.OldPosition) // a pure insertion goes after that line
 		}
-		want += drift
+		want := header + drift
 		at, ok := findHunk(lines, old, want, next, anchor(frag))
 		if !ok {
 			return nil, nil, conflict(patchName, file, frag, lines, old, want)
 		}
-		if at != want {
-			offsets = append(offsets, Offset{Patch: patchName, File: file, Hunk: hunkHeader(frag), Want: want + 1, Found: at + 1})
+		// Reported against the header's line, as `patch` does.
+		if at != header {
+			offsets = append(offsets, Offset{Patch: patchName, File: file, Hunk: hunkHeader(frag), Want: header + 1, Found: at + 1})
 		}
-		drift += at - want
+		drift = at - header
 		out = append(out, lines[next:at]...)
 		out = append(out, repl...)
 		next = at + len(old)
