@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Headless Chromium for the UI login test (pkg/patch: TestLoginInChromium).
-# Debian's package, installed once; later runs only check it is there.
+# Debian's `chromium` package, installed once; later runs only check it is
+# there. Not pinned to a version: Debian's security archive keeps only the
+# latest build, so a pinned version would stop installing after an update.
 set -euo pipefail
 if command -v chromium >/dev/null 2>&1; then
   exit 0
@@ -10,4 +12,4 @@ sudo_cmd=""
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
 $sudo_cmd apt-get update -qq
 $sudo_cmd apt-get install -y -qq --no-install-recommends chromium >/dev/null
-chromium --version
+chromium --version 2>/dev/null

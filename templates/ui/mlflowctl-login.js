@@ -228,12 +228,12 @@
       }
     }
 
-    async function beginLogin() {
+    async function beginLogin(returnTo) {
       const settings = await loadSettings();
       const state = base64url(env.crypto.getRandomValues(new Uint8Array(16)));
       const { verifier, challenge } = await pkcePair(env.crypto.getRandomValues(new Uint8Array(32)), env.crypto.subtle);
-      const returnTo = env.location.pathname + env.location.hash;
-      env.storage.setItem(KEY_PENDING, JSON.stringify({ state, verifier, returnTo }));
+      const back = returnTo || env.location.pathname + env.location.hash;
+      env.storage.setItem(KEY_PENDING, JSON.stringify({ state, verifier, returnTo: back }));
       const q = new URLSearchParams({
         response_type: 'code',
         client_id: settings.clientId,
@@ -251,21 +251,21 @@
     // fail clears the session and sends the user to login, at most
     // MAX_AUTO_LOGINS times in a row; after that it asks, so a broken
     // setup never turns into a redirect loop.
-    function fail(err) {
+    function fail(err, returnTo) {
       clearSession();
       const n = failures() + 1;
       env.storage.setItem(KEY_FAILURES, String(n));
       if (n <= MAX_AUTO_LOGINS) {
-        return beginLogin().catch((e) => stop(e));
+        return beginLogin(returnTo).catch((e) => stop(e, returnTo));
       }
-      return stop(err);
+      return stop(err, returnTo);
     }
 
-    function stop(err) {
+    function stop(err, returnTo) {
       env.ui.show();
       env.ui.showError('Sign-in failed: ' + (err && err.message ? err.message : String(err)), () => {
         env.storage.removeItem(KEY_FAILURES);
-        beginLogin().catch((e) => stop(e));
+        beginLogin(returnTo).catch((e) => stop(e, returnTo));
       });
       return 'error';
     }
@@ -273,12 +273,14 @@
     async function handleCallback(params) {
       const pending = readJSON(KEY_PENDING);
       env.storage.removeItem(KEY_PENDING);
+      const returnTo = (pending && pending.returnTo) || '/';
       env.ui.hide();
       if (params.get('error')) {
-        return fail(new Error('Cognito returned ' + params.get('error') + ': ' + (params.get('error_description') || '')));
+        const why = params.get('error') + ': ' + (params.get('error_description') || '');
+        return fail(new Error('Cognito returned ' + why), returnTo);
       }
       if (!pending || !params.get('state') || params.get('state') !== pending.state) {
-        return fail(new Error('the sign-in response does not match this browser tab (state mismatch)'));
+        return fail(new Error('the sign-in response does not match this browser tab (state mismatch)'), returnTo);
       }
       try {
         const settings = await loadSettings();
@@ -293,12 +295,12 @@
         if (tokens.expiresAt - env.now() <= MIN_VALID_MS) throw new Error('the new token is already expiring');
         applySession(tokens);
       } catch (e) {
-        return fail(e);
+        return fail(e, returnTo);
       }
       env.storage.removeItem(KEY_FAILURES);
       // The React app started while the code was exchanged, without the
       // cookie; one navigation to the clean URL (no ?code) starts it signed in.
-      env.location.replace(pending.returnTo || '/');
+      env.location.replace(returnTo);
       return 'signed-in';
     }
 

@@ -198,6 +198,7 @@ test('a state mismatch is rejected without a token request, and never loops', as
     if (i <= login.MAX_AUTO_LOGINS) {
       assert.equal(r, 'login');
       assert.equal(env.location.assigned.length, 1);
+      assert.equal(JSON.parse(store.get('mlflowctl.auth.pending')).returnTo, '/#/experiments/1', 'the route survives the retry');
     }
   }
   assert.equal(env.location.assigned.length, 0, 'after repeated failures the user is asked, not redirected');
@@ -308,4 +309,27 @@ test('incomplete settings show an error and do not redirect', async () => {
   assert.equal(await login.createAuth(env).start(), 'error');
   assert.equal(env.location.assigned.length, 0);
   assert.match(env.errors[0].msg, /"clientId" is missing/);
+});
+
+test('expired tokens at page load are refreshed, then the page loads once more', async () => {
+  const { back } = await signIn();
+  const stored = JSON.parse(back.storage.getItem('mlflowctl.auth.tokens'));
+  const page = fakeEnv({ storage: back.storage.map });
+  page.clock = stored.expiresAt + 1000;
+  page.fetch = ((orig) => async (url, opts) => {
+    if (url.endsWith('/oauth2/token')) {
+      page.calls.push({ url, opts });
+      return { ok: true, status: 200, json: async () => tokenBody(7200) };
+    }
+    return orig(url, opts);
+  })(page.fetch);
+  assert.equal(await login.createAuth(page).start(), 'refreshed');
+  assert.equal(tokenCalls(page)[0].get('grant_type'), 'refresh_token');
+  assert.deepEqual(page.location.replaced, ['/#/experiments/1']);
+  assert.equal(page.location.assigned.length, 0);
+  // The next load finds a valid session: no request, no navigation.
+  const next = fakeEnv({ storage: back.storage.map });
+  next.clock = page.clock;
+  assert.equal(await login.createAuth(next).start(), 'session');
+  assert.equal(next.location.replaced.length + next.location.assigned.length, 0);
 });
