@@ -164,17 +164,18 @@ func TestLoginInChromium(t *testing.T) {
 	index, public := patchedUI(t)
 
 	calls := make(chan apiCall, 16)
+	// Both servers are fully configured before they start: the listeners
+	// (127.0.0.1) already know their addresses.
 	ui := httptest.NewUnstartedServer(nil)
-	stub := &cognitoStub{clientID: "test-client", issuer: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Test", codes: map[string]string{}}
-	cognito := httptest.NewServer(stub)
-	t.Cleanup(cognito.Close)
-	ui.Start()
-	t.Cleanup(ui.Close)
-	stub.redirectURI = ui.URL + "/"
+	uiURL := "http://" + ui.Listener.Addr().String()
+	stub := &cognitoStub{clientID: "test-client", issuer: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Test",
+		redirectURI: uiURL + "/", codes: map[string]string{}}
+	cognito := httptest.NewUnstartedServer(stub)
+	cognitoURL := "http://" + cognito.Listener.Addr().String()
 
 	settings, _ := json.Marshal(map[string]any{
 		"region": "us-east-1", "userPoolId": "us-east-1_Test", "clientId": stub.clientID,
-		"domain": cognito.URL, "redirectUri": stub.redirectURI, "tokenUse": "access",
+		"domain": cognitoURL, "redirectUri": stub.redirectURI, "tokenUse": "access",
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
@@ -198,8 +199,12 @@ func TestLoginInChromium(t *testing.T) {
 		_, _ = w.Write([]byte(`{"experiments":[]}`))
 	})
 	ui.Config.Handler = mux
+	cognito.Start()
+	t.Cleanup(cognito.Close)
+	ui.Start()
+	t.Cleanup(ui.Close)
 
-	stderr := runChromium(t, browser, ui.URL+"/#/experiments/1")
+	stderr := runChromium(t, browser, uiURL+"/#/experiments/1")
 
 	deadline := time.After(90 * time.Second)
 	var seen []apiCall
