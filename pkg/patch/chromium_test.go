@@ -173,16 +173,17 @@ func TestLoginInChromium(t *testing.T) {
 	cognito := httptest.NewUnstartedServer(stub)
 	cognitoURL := "http://" + cognito.Listener.Addr().String()
 
-	settings, _ := json.Marshal(map[string]any{
-		"region": "us-east-1", "userPoolId": "us-east-1_Test", "clientId": stub.clientID,
-		"domain": cognitoURL, "redirectUri": stub.redirectURI, "tokenUse": "access",
-	})
+	settings, err := LoginSettings{Region: "us-east-1", UserPoolID: "us-east-1_Test", ClientID: stub.clientID,
+		Domain: cognitoURL, RedirectURI: stub.redirectURI, TokenUse: "access"}.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write(index)
 	})
-	mux.HandleFunc("/static-files/mlflowctl-auth.json", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("/static-files/"+LoginSettingsFile, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(settings)
 	})
