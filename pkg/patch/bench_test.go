@@ -1,7 +1,6 @@
 package patch
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -35,7 +34,7 @@ func BenchmarkApplyTextWithOffsets(b *testing.B) {
 // open, resolve the ref, walk the tree checking every blob is present).
 func BenchmarkOpenCached(b *testing.B) {
 	s := startGitServer(b)
-	co, err := Clone(context.Background(), s.opts(b, b.TempDir(), "v3.0.0"))
+	co, err := Clone(testCtx(b), s.opts(b, b.TempDir(), "v3.0.0"))
 	if err != nil {
 		b.Fatal(err)
 	}

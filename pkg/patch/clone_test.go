@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -110,7 +111,7 @@ func TestCloneShallowTag(t *testing.T) {
 	cache := t.TempDir()
 	opts := s.opts(t, cache, "v2.0.0")
 	progress := opts.Progress.(*bytes.Buffer)
-	co, err := Clone(context.Background(), opts)
+	co, err := Clone(testCtx(t), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +152,7 @@ func TestCloneAnnotatedTagAndBranch(t *testing.T) {
 	s := startGitServer(t)
 	cache := t.TempDir()
 	for ref, want := range map[string]string{"v1.0.0": s.tags["v1.0.0"], "refs/tags/v3.0.0": s.tags["v3.0.0"], "main": s.tags["v3.0.0"]} {
-		co, err := Clone(context.Background(), s.opts(t, cache, ref))
+		co, err := Clone(testCtx(t), s.opts(t, cache, ref))
 		if err != nil {
 			t.Fatalf("%s: %v", ref, err)
 		}
@@ -164,7 +165,7 @@ func TestCloneAnnotatedTagAndBranch(t *testing.T) {
 func TestCloneCacheReusedWithoutNetwork(t *testing.T) {
 	s := startGitServer(t)
 	cache := t.TempDir()
-	first, err := Clone(context.Background(), s.opts(t, cache, "v1.0.0"))
+	first, err := Clone(testCtx(t), s.opts(t, cache, "v1.0.0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +173,7 @@ func TestCloneCacheReusedWithoutNetwork(t *testing.T) {
 	if before == 0 {
 		t.Fatal("the first clone made no request")
 	}
-	second, err := Clone(context.Background(), s.opts(t, cache, "v1.0.0"))
+	second, err := Clone(testCtx(t), s.opts(t, cache, "v1.0.0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +183,7 @@ func TestCloneCacheReusedWithoutNetwork(t *testing.T) {
 	if !second.FromCache || second.Dir != first.Dir || second.Base != first.Base {
 		t.Fatalf("second clone %+v, want the cached %+v", second, first)
 	}
-	other, err := Clone(context.Background(), s.opts(t, cache, "v2.0.0"))
+	other, err := Clone(testCtx(t), s.opts(t, cache, "v2.0.0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,13 +223,13 @@ func TestCloneRecoversFromBrokenCache(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := startGitServer(t)
 			cache := t.TempDir()
-			co, err := Clone(context.Background(), s.opts(t, cache, "v1.0.0"))
+			co, err := Clone(testCtx(t), s.opts(t, cache, "v1.0.0"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			breakIt(t, co.Dir)
 			before := s.requests.Load()
-			again, err := Clone(context.Background(), s.opts(t, cache, "v1.0.0"))
+			again, err := Clone(testCtx(t), s.opts(t, cache, "v1.0.0"))
 			if err != nil {
 				t.Fatalf("no recovery: %v", err)
 			}
@@ -238,7 +239,7 @@ func TestCloneRecoversFromBrokenCache(t *testing.T) {
 			if again.Base.String() != s.tags["v1.0.0"] {
 				t.Fatalf("base %s after recovery", again.Base)
 			}
-			if _, err := Clone(context.Background(), s.opts(t, cache, "v1.0.0")); err != nil {
+			if _, err := Clone(testCtx(t), s.opts(t, cache, "v1.0.0")); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -250,7 +251,7 @@ func TestCloneWrongCredentials(t *testing.T) {
 	cache := t.TempDir()
 	opts := s.opts(t, cache, "v1.0.0")
 	opts.Password = "wrong-password"
-	_, err := Clone(context.Background(), opts)
+	_, err := Clone(testCtx(t), opts)
 	var in *InputError
 	if !errors.As(err, &in) || in.ExitCode() != 2 || in.Field != "ui.repository" {
 		t.Fatalf("err = %v, want an InputError on ui.repository", err)
@@ -264,7 +265,7 @@ func TestCloneWrongCredentials(t *testing.T) {
 	}
 	opts.Password = ""
 	opts.Username = ""
-	if _, err := Clone(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "refused the credentials") {
+	if _, err := Clone(testCtx(t), opts); err == nil || !strings.Contains(err.Error(), "refused the credentials") {
 		t.Fatalf("anonymous clone: %v", err)
 	}
 }
@@ -274,7 +275,7 @@ func TestCloneCredentialsInURLAreNotStored(t *testing.T) {
 	opts := s.opts(t, t.TempDir(), "v1.0.0")
 	opts.URL = strings.Replace(s.URL, "http://", "http://"+gitUser+":"+gitPass+"@", 1)
 	opts.Username, opts.Password = "", ""
-	co, err := Clone(context.Background(), opts)
+	co, err := Clone(testCtx(t), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +287,7 @@ func TestCloneCredentialsInURLAreNotStored(t *testing.T) {
 
 func TestCloneUnknownRef(t *testing.T) {
 	s := startGitServer(t)
-	_, err := Clone(context.Background(), s.opts(t, t.TempDir(), "v9.9.9"))
+	_, err := Clone(testCtx(t), s.opts(t, t.TempDir(), "v9.9.9"))
 	var in *InputError
 	if !errors.As(err, &in) || !strings.Contains(err.Error(), `"v9.9.9" is neither a tag nor a branch`) {
 		t.Fatalf("err = %v", err)
@@ -295,10 +296,17 @@ func TestCloneUnknownRef(t *testing.T) {
 
 func TestCloneBadInput(t *testing.T) {
 	for _, o := range []CloneOptions{{URL: "", Ref: "v1"}, {URL: "not a url", Ref: "v1"}, {URL: "https://example.invalid/x.git", Ref: " "}} {
-		_, err := Clone(context.Background(), o)
+		_, err := Clone(testCtx(t), o)
 		var in *InputError
 		if !errors.As(err, &in) {
 			t.Errorf("%+v: err = %v, want InputError", o, err)
 		}
 	}
+}
+
+// testCtx bounds every clone a test makes.
+func testCtx(tb testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	tb.Cleanup(cancel)
+	return ctx
 }
