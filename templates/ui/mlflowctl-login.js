@@ -163,7 +163,10 @@
       const claims = jwtClaims(token);
       const issuer = 'https://cognito-idp.' + settings.region + '.amazonaws.com/' + settings.userPoolId;
       if (claims.iss && claims.iss !== issuer) throw new Error('the token was issued by ' + claims.iss + ', not ' + issuer);
-      const expiresAt = claims.exp ? claims.exp * 1000 : env.now() + Number(body.expires_in || 0) * 1000;
+      // The lifetime (exp - iat) counts from now on the browser's clock, so
+      // a skewed clock neither expires the cookie early nor refreshes late.
+      const lifetime = claims.exp && claims.iat ? claims.exp - claims.iat : Number(body.expires_in || 0);
+      const expiresAt = env.now() + lifetime * 1000;
       return {
         token,
         idToken: body.id_token || (previous && previous.idToken) || null,

@@ -333,3 +333,17 @@ test('expired tokens at page load are refreshed, then the page loads once more',
   assert.equal(await login.createAuth(next).start(), 'session');
   assert.equal(next.location.replaced.length + next.location.assigned.length, 0);
 });
+
+test('expiry follows the token lifetime on the browser clock, whatever the skew', async () => {
+  const iat = Math.floor(NOW / 1000);
+  const body = tokenBody(1800, { access_token: jwt({ iss: ISSUER, iat, exp: iat + 1800 }), expires_in: 3600 });
+  const skewed = fakeEnv({ token: () => [200, body] });
+  skewed.clock = NOW + 2 * 3600 * 1000; // the browser's clock is two hours ahead
+  await login.createAuth(skewed).start();
+  const state = new URL(skewed.location.assigned[0]).searchParams.get('state');
+  const back = fakeEnv({ storage: skewed.storage.map, search: '?code=abc&state=' + state, hash: '', token: () => [200, body] });
+  back.clock = skewed.clock;
+  assert.equal(await login.createAuth(back).start(), 'signed-in');
+  assert.equal(parseCookie(lastCookie(back)).attrs.Expires, new Date(back.clock + 1800 * 1000).toUTCString());
+  assert.equal(back.timers.at(-1).ms, 1800 * 1000 - login.REFRESH_EARLY_MS);
+});
