@@ -28,7 +28,7 @@ type gitServer struct {
 	URL      string
 	requests atomic.Int64
 	tags     map[string]string // tag -> commit
-	onlyV3   plumbing.Hash     // a blob that exists only at v3.0.0
+	onlyV3   plumbing.Hash     // a blob that exists only at the last tag
 }
 
 const (
@@ -52,6 +52,15 @@ func runGit(t testing.TB, dir string, args ...string) string {
 // startGitServer builds a repository with three releases (an annotated
 // tag, a lightweight tag, another annotated tag) and a branch, and serves it.
 func startGitServer(t testing.TB) *gitServer {
+	return startGitServerWith(t, []string{"v1.0.0", "v2.0.0", "v3.0.0"}, func(tag string) []byte {
+		return []byte("<title>MLflow</title> release " + tag + "\n")
+	})
+}
+
+// startGitServerWith commits index(tag) as the UI's index.html for each
+// tag in order; the second tag is lightweight, the others annotated, and
+// each release has a file of its own that the next one deletes.
+func startGitServerWith(t testing.TB, tags []string, index func(tag string) []byte) *gitServer {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not installed")
@@ -63,22 +72,23 @@ func startGitServer(t testing.TB) *gitServer {
 	}
 	runGit(t, work, "init", "-q", "-b", "main")
 	s := &gitServer{tags: map[string]string{}}
-	for i, v := range []string{"v1.0.0", "v2.0.0", "v3.0.0"} {
-		write(t, filepath.Join(work, "mlflow/server/js/public/index.html"), []byte("<title>MLflow</title> release "+v+"\n"))
+	for i, v := range tags {
+		write(t, filepath.Join(work, indexPath), index(v))
 		write(t, filepath.Join(work, "only-"+v+".txt"), []byte(strings.Repeat(v, 100+i)))
 		runGit(t, work, "add", "-A")
 		runGit(t, work, "commit", "-q", "-m", "release "+v)
-		if v == "v2.0.0" {
+		if i == 1 {
 			runGit(t, work, "tag", v)
 		} else {
 			runGit(t, work, "tag", "-a", v, "-m", "MLflow "+v)
 		}
 		s.tags[v] = runGit(t, work, "rev-parse", v+"^{commit}")
-		if v != "v3.0.0" {
+		if i < len(tags)-1 {
 			runGit(t, work, "rm", "-q", "only-"+v+".txt")
 		}
 	}
-	s.onlyV3 = plumbing.NewHash(runGit(t, work, "rev-parse", "v3.0.0:only-v3.0.0.txt"))
+	last := tags[len(tags)-1]
+	s.onlyV3 = plumbing.NewHash(runGit(t, work, "rev-parse", last+":only-"+last+".txt"))
 	bare := filepath.Join(root, "srv", "mlflow.git")
 	runGit(t, root, "clone", "-q", "--bare", work, bare)
 
