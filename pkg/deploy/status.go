@@ -10,17 +10,17 @@ import (
 
 // StackStatus is what DescribeStacks says about one stack.
 type StackStatus struct {
-	Stack       string            `json:"stack"`
-	Name        string            `json:"name"`
-	Exists      bool              `json:"exists"`
-	Status      string            `json:"status,omitempty"`
-	Reason      string            `json:"reason,omitempty"`
-	Version     string            `json:"version,omitempty"` // mlflowctl version that last deployed it
-	Updated     time.Time         `json:"updated,omitzero"`
-	Protected   bool              `json:"terminationProtection,omitempty"`
-	Outputs     map[string]string `json:"outputs,omitempty"`
-	Busy        bool              `json:"busy,omitempty"` // an operation is running
-	Foreign     bool              `json:"foreign,omitempty"` // exists but not tagged as this deployment
+	Stack     string            `json:"stack"`
+	Name      string            `json:"name"`
+	Exists    bool              `json:"exists"`
+	Status    string            `json:"status,omitempty"`
+	Reason    string            `json:"reason,omitempty"`
+	Version   string            `json:"version,omitempty"` // mlflowctl version that last deployed it
+	Updated   time.Time         `json:"updated,omitzero"`
+	Protected bool              `json:"terminationProtection,omitempty"`
+	Outputs   map[string]string `json:"outputs,omitempty"`
+	Busy      bool              `json:"busy,omitempty"`    // an operation is running
+	Foreign   bool              `json:"foreign,omitempty"` // exists but not tagged as this deployment
 }
 
 // Status describes each stack of d (one DescribeStacks per stack);
