@@ -256,11 +256,11 @@ func (e *Engine) apply(ctx context.Context, s *Stack, want *desired, st *types.S
 	if st != nil {
 		stackID = aws.ToString(st.StackId)
 	}
-	w, err := e.watch(ctx, OpDeploy, s, want.name, stackID)
-	if err != nil {
-		return nil, err
-	}
 	if e.opts.DirectCalls {
+		w, err := e.watch(ctx, OpDeploy, s, want.name, stackID)
+		if err != nil {
+			return nil, err
+		}
 		return e.applyDirect(ctx, s, want, src, w, create, st)
 	}
 	cs, err := e.createChangeSet(ctx, s, want, src, create)
@@ -272,7 +272,14 @@ func (e *Engine) apply(ctx context.Context, s *Stack, want *desired, st *types.S
 	if err != nil {
 		return nil, err
 	}
-	w.stackID = cs.stackID
+	if ctx.Err() != nil {
+		return nil, e.abandon(ctx, want.name, cs, create)
+	}
+	// Watch from here: a create change set's review events are not news.
+	w, err := e.watch(ctx, OpDeploy, s, want.name, cs.stackID)
+	if err != nil && ctx.Err() == nil {
+		return nil, err
+	}
 	if ctx.Err() == nil {
 		_, err = e.cfn.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: aws.String(cs.id)})
 	}

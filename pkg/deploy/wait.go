@@ -39,6 +39,21 @@ func (p *poller) sleep(ctx context.Context) error {
 	return nil
 }
 
+// retryThrottled calls fn until CloudFormation stops throttling it.
+func (e *Engine) retryThrottled(ctx context.Context, fn func() error) error {
+	p := e.newPoller()
+	for {
+		err := fn()
+		if !isThrottle(err) {
+			return err
+		}
+		p.throttled()
+		if err := p.sleep(ctx); err != nil {
+			return err
+		}
+	}
+}
+
 func (p *poller) throttled() {
 	p.interval = min(p.interval*2, p.throttleMax)
 }
@@ -70,7 +85,11 @@ func (e *Engine) watch(ctx context.Context, op Op, s *Stack, name, stackID strin
 	if stackID == "" {
 		return w, nil
 	}
-	out, err := e.cfn.DescribeStackEvents(ctx, &cloudformation.DescribeStackEventsInput{StackName: aws.String(stackID)})
+	var out *cloudformation.DescribeStackEventsOutput
+	err := e.retryThrottled(ctx, func() (err error) {
+		out, err = e.cfn.DescribeStackEvents(ctx, &cloudformation.DescribeStackEventsInput{StackName: aws.String(stackID)})
+		return err
+	})
 	if err != nil && !isNotFound(err) {
 		return nil, err
 	}
