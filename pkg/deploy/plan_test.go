@@ -114,10 +114,12 @@ func TestLargeTemplateGoesThroughAssetsBucket(t *testing.T) {
 
 func TestInvalidGraphsAreRejected(t *testing.T) {
 	cases := map[string]func(*Deployment){
-		"cycle":         func(d *Deployment) { d.Stacks[0].DependsOn = []string{"api"} },
-		"unknown dep":   func(d *Deployment) { d.Stacks[1].DependsOn = []string{"nope"} },
-		"duplicate":     func(d *Deployment) { d.Stacks[2].ID = "server" },
-		"import no dep": func(d *Deployment) { d.Stacks[2].Imports = append(d.Stacks[2].Imports, Import{Param: "X", FromStack: "server", Output: "UsesBucket"}) },
+		"cycle":       func(d *Deployment) { d.Stacks[0].DependsOn = []string{"api"} },
+		"unknown dep": func(d *Deployment) { d.Stacks[1].DependsOn = []string{"nope"} },
+		"duplicate":   func(d *Deployment) { d.Stacks[2].ID = "server" },
+		"import no dep": func(d *Deployment) {
+			d.Stacks[2].Imports = append(d.Stacks[2].Imports, Import{Param: "X", FromStack: "server", Output: "UsesBucket"})
+		},
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {
