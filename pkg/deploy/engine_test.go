@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+
+	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
 )
 
 const tplBootstrap = `Parameters:
@@ -84,7 +86,7 @@ func (r *recorder) phases(stack string) []Phase {
 	return out
 }
 
-func newEngine(f *fakeCFN, o Options) (*Engine, *recorder) {
+func newEngine(f *cfnfake.Fake, o Options) (*Engine, *recorder) {
 	o.Version = "1.0.0"
 	e := New(f, o)
 	r := &recorder{}
@@ -94,35 +96,35 @@ func newEngine(f *fakeCFN, o Options) (*Engine, *recorder) {
 
 func TestCreatePassesOutputsToDependents(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
+		f := cfnfake.New()
 		e, rec := newEngine(f, Options{})
 		outs, err := e.Deploy(t.Context(), graph())
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, n := range []string{"ml-bootstrap", "ml-server", "ml-api"} {
-			if got := f.status(n); got != types.StackStatusCreateComplete {
+			if got := f.Status(n); got != types.StackStatusCreateComplete {
 				t.Errorf("%s: %s, want CREATE_COMPLETE", n, got)
 			}
 		}
-		if got := f.stacks["ml-server"].params["Bucket"]; got != "ml-assets" {
+		if got := f.Stack("ml-server").Params["Bucket"]; got != "ml-assets" {
 			t.Errorf("server's Bucket parameter = %q, want bootstrap's output ml-assets", got)
 		}
 		if outs["server"]["UsesBucket"] != "ml-assets" || outs["api"]["RestApiId"] != "api123" {
 			t.Errorf("outputs = %v", outs)
 		}
-		tags := f.stacks["ml-api"].tags
+		tags := f.Stack("ml-api").Tags
 		if tags[TagDeployment] != "ml" || tags[TagStack] != "api" || tags[TagVersion] != "1.0.0" || len(tags[TagHash]) != 64 {
 			t.Errorf("tags = %v", tags)
 		}
-		if !f.stacks["ml-bootstrap"].protect || f.stacks["ml-server"].protect {
+		if !f.Stack("ml-bootstrap").Protected || f.Stack("ml-server").Protected {
 			t.Error("termination protection must be on for the data stack only")
 		}
-		muts := f.mutations()
+		muts := f.Mutations()
 		if muts[0] != "CreateChangeSet ml-bootstrap" || muts[1] != "ExecuteChangeSet ml-bootstrap" || muts[2] != "UpdateTerminationProtection ml-bootstrap" {
 			t.Errorf("bootstrap must be created first, then protected: %v", muts)
 		}
-		if n := f.countCalls("ExecuteChangeSet"); n != 3 {
+		if n := f.Count("ExecuteChangeSet"); n != 3 {
 			t.Errorf("%d executes, want 3", n)
 		}
 		if !slices.Contains(rec.phases("server"), PhaseCreating) || rec.phases("server")[len(rec.phases("server"))-1] != PhaseComplete {
@@ -133,7 +135,7 @@ func TestCreatePassesOutputsToDependents(t *testing.T) {
 
 func TestEventsAreLabelledAndPublishedOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
+		f := cfnfake.New()
 		e, rec := newEngine(f, Options{})
 		if _, err := e.Deploy(t.Context(), graph()); err != nil {
 			t.Fatal(err)
@@ -171,23 +173,23 @@ func TestEventsAreLabelledAndPublishedOnce(t *testing.T) {
 
 func TestNoOpMakesOneDescribeStacksPerStack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
+		f := cfnfake.New()
 		e, _ := newEngine(f, Options{})
 		first, err := e.Deploy(t.Context(), graph())
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.calls = nil
+		f.ResetCalls()
 		again, err := e.Deploy(t.Context(), graph())
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := []string{"DescribeStacks ml-bootstrap", "DescribeStacks ml-server", "DescribeStacks ml-api"}
-		got := slices.Clone(f.calls)
+		got := f.Calls()
 		slices.Sort(got)
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
-			t.Errorf("calls = %v, want exactly %v", f.calls, want)
+			t.Errorf("calls = %v, want exactly %v", f.Calls(), want)
 		}
 		if !maps.EqualFunc(first, again, maps.Equal) {
 			t.Errorf("outputs differ: %v vs %v", first, again)
@@ -197,27 +199,27 @@ func TestNoOpMakesOneDescribeStacksPerStack(t *testing.T) {
 
 func TestForcedRunWithNoChangesDeletesEmptyChangeSets(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
+		f := cfnfake.New()
 		e, _ := newEngine(f, Options{})
 		if _, err := e.Deploy(t.Context(), graph()); err != nil {
 			t.Fatal(err)
 		}
-		f.calls = nil
+		f.ResetCalls()
 		forced, rec := newEngine(f, Options{Force: true})
 		if _, err := forced.Deploy(t.Context(), graph()); err != nil {
 			t.Fatal(err)
 		}
-		if n := f.countCalls("CreateChangeSet"); n != 3 {
+		if n := f.Count("CreateChangeSet"); n != 3 {
 			t.Errorf("%d change sets, want 3 with --force", n)
 		}
-		if n := f.countCalls("DeleteChangeSet"); n != 3 {
+		if n := f.Count("DeleteChangeSet"); n != 3 {
 			t.Errorf("%d empty change sets deleted, want 3", n)
 		}
-		if n := f.countCalls("ExecuteChangeSet"); n != 0 {
+		if n := f.Count("ExecuteChangeSet"); n != 0 {
 			t.Errorf("%d executes, want none", n)
 		}
-		if len(f.changeSets) != 3 { // the three create change sets stay, as in AWS
-			t.Errorf("%d change sets left", len(f.changeSets))
+		if f.ChangeSets() != 3 { // the three create change sets stay, as in AWS
+			t.Errorf("%d change sets left", f.ChangeSets())
 		}
 		if p := rec.phases("api"); p[len(p)-1] != PhaseNoChanges {
 			t.Errorf("api phases = %v", p)
@@ -227,8 +229,8 @@ func TestForcedRunWithNoChangesDeletesEmptyChangeSets(t *testing.T) {
 
 func TestCreateFailureReportsRootCauseAndRerunRecovers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
-		f.outcomes["ml-server"] = []outcome{{failID: "Db", reason: "DBCluster quota exceeded"}}
+		f := cfnfake.New()
+		f.Script("ml-server", cfnfake.Outcome{FailID: "Db", Reason: "DBCluster quota exceeded"})
 		e, rec := newEngine(f, Options{})
 		_, err := e.Deploy(t.Context(), graph())
 		var failed *ErrStackFailed
@@ -239,39 +241,39 @@ func TestCreateFailureReportsRootCauseAndRerunRecovers(t *testing.T) {
 			failed.Reason != "DBCluster quota exceeded" || failed.Status != "ROLLBACK_COMPLETE" || !strings.Contains(failed.Next, "created anew") {
 			t.Errorf("failure = %+v", failed)
 		}
-		if f.status("ml-server") != types.StackStatusRollbackComplete || f.status("ml-api") != types.StackStatusCreateComplete {
-			t.Errorf("server %s, api %s", f.status("ml-server"), f.status("ml-api"))
+		if f.Status("ml-server") != types.StackStatusRollbackComplete || f.Status("ml-api") != types.StackStatusCreateComplete {
+			t.Errorf("server %s, api %s", f.Status("ml-server"), f.Status("ml-api"))
 		}
 		if p := rec.phases("server"); p[len(p)-1] != PhaseFailed {
 			t.Errorf("server phases = %v", p)
 		}
 
-		f.calls = nil
+		f.ResetCalls()
 		if _, err := e.Deploy(t.Context(), graph()); err != nil {
 			t.Fatal(err)
 		}
 		want := []string{"DeleteStack ml-server", "CreateChangeSet ml-server", "ExecuteChangeSet ml-server"}
-		if got := f.mutations(); !slices.Equal(got, want) {
+		if got := f.Mutations(); !slices.Equal(got, want) {
 			t.Errorf("re-run calls = %v, want %v", got, want)
 		}
-		if f.status("ml-server") != types.StackStatusCreateComplete {
-			t.Errorf("server %s", f.status("ml-server"))
+		if f.Status("ml-server") != types.StackStatusCreateComplete {
+			t.Errorf("server %s", f.Status("ml-server"))
 		}
 	})
 }
 
 func TestDependentOfFailedStackIsNotStarted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
-		f.outcomes["ml-bootstrap"] = []outcome{{failID: "Assets", reason: "bucket name taken"}}
+		f := cfnfake.New()
+		f.Script("ml-bootstrap", cfnfake.Outcome{FailID: "Assets", Reason: "bucket name taken"})
 		e, rec := newEngine(f, Options{})
 		_, err := e.Deploy(t.Context(), graph())
 		var failed *ErrStackFailed
 		if !errors.As(err, &failed) || failed.LogicalID != "Assets" {
 			t.Fatalf("err = %v", err)
 		}
-		if f.countCalls("DescribeStacks ml-server")+f.countCalls("CreateChangeSet ml-api") != 0 {
-			t.Errorf("dependents were touched: %v", f.calls)
+		if f.Count("DescribeStacks ml-server")+f.Count("CreateChangeSet ml-api") != 0 {
+			t.Errorf("dependents were touched: %v", f.Calls())
 		}
 		if p := rec.phases("api"); p[len(p)-1] != PhaseSkipped {
 			t.Errorf("api phases = %v", p)
@@ -279,13 +281,13 @@ func TestDependentOfFailedStackIsNotStarted(t *testing.T) {
 	})
 }
 
-func deployed(t *testing.T, f *fakeCFN) {
+func deployed(t *testing.T, f *cfnfake.Fake) {
 	t.Helper()
 	e, _ := newEngine(f, Options{})
 	if _, err := e.Deploy(t.Context(), graph()); err != nil {
 		t.Fatal(err)
 	}
-	f.calls = nil
+	f.ResetCalls()
 }
 
 func changedServer() Deployment {
@@ -296,64 +298,64 @@ func changedServer() Deployment {
 
 func TestUpdateFailureRollsBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
+		f := cfnfake.New()
 		deployed(t, f)
-		f.outcomes["ml-server"] = []outcome{{failID: "Service", reason: "ECS service did not stabilize"}}
+		f.Script("ml-server", cfnfake.Outcome{FailID: "Service", Reason: "ECS service did not stabilize"})
 		e, _ := newEngine(f, Options{})
 		_, err := e.Deploy(t.Context(), changedServer())
 		var failed *ErrStackFailed
 		if !errors.As(err, &failed) || failed.LogicalID != "Service" || failed.Status != "UPDATE_ROLLBACK_COMPLETE" || !strings.Contains(failed.Next, "rolled back") {
 			t.Fatalf("err = %v", err)
 		}
-		if got := f.mutations(); !slices.Equal(got, []string{"CreateChangeSet ml-server", "ExecuteChangeSet ml-server"}) {
+		if got := f.Mutations(); !slices.Equal(got, []string{"CreateChangeSet ml-server", "ExecuteChangeSet ml-server"}) {
 			t.Errorf("calls = %v", got)
 		}
-		if f.status("ml-server") != types.StackStatusUpdateRollbackComplete {
-			t.Errorf("server %s", f.status("ml-server"))
+		if f.Status("ml-server") != types.StackStatusUpdateRollbackComplete {
+			t.Errorf("server %s", f.Status("ml-server"))
 		}
 	})
 }
 
 func TestUpdateRollbackFailedIsContinuedThenRetried(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
+		f := cfnfake.New()
 		deployed(t, f)
-		f.outcomes["ml-server"] = []outcome{{failID: "Service", reason: "stuck", final: types.StackStatusUpdateRollbackFailed}}
+		f.Script("ml-server", cfnfake.Outcome{FailID: "Service", Reason: "stuck", Final: types.StackStatusUpdateRollbackFailed})
 		e, _ := newEngine(f, Options{})
 		_, err := e.Deploy(t.Context(), changedServer())
 		var failed *ErrStackFailed
 		if !errors.As(err, &failed) || failed.Status != "UPDATE_ROLLBACK_FAILED" || !strings.Contains(failed.Next, "continues the rollback") {
 			t.Fatalf("err = %v", err)
 		}
-		f.calls = nil
+		f.ResetCalls()
 		if _, err := e.Deploy(t.Context(), changedServer()); err != nil {
 			t.Fatal(err)
 		}
 		want := []string{"ContinueUpdateRollback ml-server", "CreateChangeSet ml-server", "ExecuteChangeSet ml-server"}
-		if got := f.mutations(); !slices.Equal(got, want) {
+		if got := f.Mutations(); !slices.Equal(got, want) {
 			t.Errorf("calls = %v, want %v", got, want)
 		}
-		if f.status("ml-server") != types.StackStatusUpdateComplete {
-			t.Errorf("server %s", f.status("ml-server"))
+		if f.Status("ml-server") != types.StackStatusUpdateComplete {
+			t.Errorf("server %s", f.Status("ml-server"))
 		}
 	})
 }
 
 func TestThrottlingBacksOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
-		f.throttle["DescribeStackEvents"] = 4
-		f.throttle["DescribeChangeSet"] = 2
+		f := cfnfake.New()
+		f.Throttle("DescribeStackEvents", 4)
+		f.Throttle("DescribeChangeSet", 2)
 		e, _ := newEngine(f, Options{Concurrency: 1})
 		start := time.Now()
 		if _, err := e.Deploy(t.Context(), graph()); err != nil {
 			t.Fatal(err)
 		}
 		throttledRun := time.Since(start)
-		if f.throttle["DescribeStackEvents"] != 0 || f.throttle["DescribeChangeSet"] != 0 {
+		if f.Throttles("DescribeStackEvents") != 0 || f.Throttles("DescribeChangeSet") != 0 {
 			t.Error("throttled calls were not retried")
 		}
-		g := newFake()
+		g := cfnfake.New()
 		e2, _ := newEngine(g, Options{Concurrency: 1})
 		start = time.Now()
 		if _, err := e2.Deploy(t.Context(), graph()); err != nil {
@@ -363,8 +365,8 @@ func TestThrottlingBacksOff(t *testing.T) {
 			t.Errorf("throttled run took %s, calm run %s: no back-off", throttledRun, calm)
 		}
 		for _, n := range []string{"ml-bootstrap", "ml-server", "ml-api"} {
-			if f.status(n) != types.StackStatusCreateComplete {
-				t.Errorf("%s: %s", n, f.status(n))
+			if f.Status(n) != types.StackStatusCreateComplete {
+				t.Errorf("%s: %s", n, f.Status(n))
 			}
 		}
 	})
@@ -372,20 +374,16 @@ func TestThrottlingBacksOff(t *testing.T) {
 
 // startUpdate makes the fake run an update of ml-server, as another
 // user's run would.
-func startUpdate(f *fakeCFN) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	st := f.stacks["ml-server"]
-	params := maps.Clone(st.params)
-	params["Bucket"] = "other"
-	tags := maps.Clone(st.tags)
-	tags[TagHash] = "hash-of-the-other-run"
-	f.run(st, false, st.template, params, tags)
+func startUpdate(f *cfnfake.Fake) {
+	st := f.Stack("ml-server")
+	st.Params["Bucket"] = "other"
+	st.Tags[TagHash] = "hash-of-the-other-run"
+	f.StartUpdate("ml-server", st.Params, st.Tags)
 }
 
 func TestBusyStackIsWaitedFor(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
+		f := cfnfake.New()
 		deployed(t, f)
 		startUpdate(f)
 		e, rec := newEngine(f, Options{})
@@ -396,15 +394,15 @@ func TestBusyStackIsWaitedFor(t *testing.T) {
 			t.Errorf("server phases = %v", rec.phases("server"))
 		}
 		// The other run changed Bucket; this run puts it back.
-		if f.stacks["ml-server"].params["Bucket"] != "ml-assets" || f.status("ml-server") != types.StackStatusUpdateComplete {
-			t.Errorf("server %s with %v", f.status("ml-server"), f.stacks["ml-server"].params)
+		if f.Stack("ml-server").Params["Bucket"] != "ml-assets" || f.Status("ml-server") != types.StackStatusUpdateComplete {
+			t.Errorf("server %s with %v", f.Status("ml-server"), f.Stack("ml-server").Params)
 		}
 	})
 }
 
 func TestBusyStackIsRefusedWithNoWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
+		f := cfnfake.New()
 		deployed(t, f)
 		startUpdate(f)
 		e, _ := newEngine(f, Options{NoWait: true})
@@ -416,7 +414,7 @@ func TestBusyStackIsRefusedWithNoWait(t *testing.T) {
 		if !strings.Contains(err.Error(), "ml-server") {
 			t.Errorf("message does not name the stack: %v", err)
 		}
-		if got := f.mutations(); len(got) != 0 {
+		if got := f.Mutations(); len(got) != 0 {
 			t.Errorf("calls = %v, want none", got)
 		}
 	})
@@ -424,9 +422,9 @@ func TestBusyStackIsRefusedWithNoWait(t *testing.T) {
 
 func TestDeleteFailureNamesResourcesAndRerunFinishes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
+		f := cfnfake.New()
 		deployed(t, f)
-		f.outcomes["ml-bootstrap"] = []outcome{{failID: "Assets", reason: "The bucket you tried to delete is not empty"}}
+		f.Script("ml-bootstrap", cfnfake.Outcome{FailID: "Assets", Reason: "The bucket you tried to delete is not empty"})
 		d := graph()
 		var hooked []string
 		var mu sync.Mutex
@@ -446,7 +444,7 @@ func TestDeleteFailureNamesResourcesAndRerunFinishes(t *testing.T) {
 			df.Resources[0].Reason != "The bucket you tried to delete is not empty" {
 			t.Fatalf("err = %v", err)
 		}
-		muts := f.mutations()
+		muts := f.Mutations()
 		last := muts[len(muts)-1]
 		if last != "DeleteStack ml-bootstrap" || muts[0] != "UpdateTerminationProtection ml-bootstrap" && !strings.HasPrefix(muts[0], "DeleteStack ml-") {
 			t.Errorf("delete order = %v: dependents first, bootstrap last", muts)
@@ -454,22 +452,22 @@ func TestDeleteFailureNamesResourcesAndRerunFinishes(t *testing.T) {
 		if idx := slices.Index(muts, "UpdateTerminationProtection ml-bootstrap"); idx < slices.Index(muts, "DeleteStack ml-server") {
 			t.Errorf("bootstrap was touched before its dependents were gone: %v", muts)
 		}
-		if f.stacks["ml-server"] != nil || f.stacks["ml-api"] != nil || f.status("ml-bootstrap") != types.StackStatusDeleteFailed {
-			t.Errorf("after delete: %v", slices.Collect(maps.Keys(f.stacks)))
+		if f.Stack("ml-server") != nil || f.Stack("ml-api") != nil || f.Status("ml-bootstrap") != types.StackStatusDeleteFailed {
+			t.Errorf("after delete: %v", f.Names())
 		}
 		slices.Sort(hooked)
 		if !slices.Equal(hooked, []string{"api:api123", "bootstrap:ml-assets", "server:"}) {
 			t.Errorf("BeforeDelete saw %v", hooked)
 		}
 
-		f.calls = nil
+		f.ResetCalls()
 		if err := e.Delete(t.Context(), d); err != nil {
 			t.Fatal(err)
 		}
-		if len(f.stacks) != 0 {
-			t.Errorf("left: %v", slices.Collect(maps.Keys(f.stacks)))
+		if len(f.Names()) != 0 {
+			t.Errorf("left: %v", f.Names())
 		}
-		if got := f.mutations(); !slices.Equal(got, []string{"DeleteStack ml-bootstrap"}) {
+		if got := f.Mutations(); !slices.Equal(got, []string{"DeleteStack ml-bootstrap"}) {
 			t.Errorf("re-run calls = %v", got)
 		}
 	})
@@ -477,15 +475,15 @@ func TestDeleteFailureNamesResourcesAndRerunFinishes(t *testing.T) {
 
 func TestDeleteRefusesStacksItDoesNotOwn(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
-		f.seed("ml-api", tplAPI, nil, map[string]string{"owner": "someone"}, types.StackStatusCreateComplete)
+		f := cfnfake.New()
+		f.Seed("ml-api", tplAPI, nil, map[string]string{"owner": "someone"}, types.StackStatusCreateComplete)
 		e, _ := newEngine(f, Options{})
 		err := e.Delete(t.Context(), graph())
 		var no *ErrNotOwned
 		if !errors.As(err, &no) || no.Name != "ml-api" {
 			t.Fatalf("err = %v", err)
 		}
-		if got := f.mutations(); len(got) != 0 {
+		if got := f.Mutations(); len(got) != 0 {
 			t.Errorf("calls = %v", got)
 		}
 	})
@@ -493,7 +491,7 @@ func TestDeleteRefusesStacksItDoesNotOwn(t *testing.T) {
 
 func TestInterruptDuringCreateDeletesHalfCreatedStack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
+		f := cfnfake.New()
 		ctx, cancel := context.WithCancel(t.Context())
 		var asked []string
 		e, _ := newEngine(f, Options{Confirm: func(_ context.Context, q string) (bool, error) {
@@ -510,18 +508,18 @@ func TestInterruptDuringCreateDeletesHalfCreatedStack(t *testing.T) {
 			t.Errorf("asked %v", asked)
 		}
 		want := []string{"CreateChangeSet ml-bootstrap", "ExecuteChangeSet ml-bootstrap", "DeleteStack ml-bootstrap"}
-		if got := f.mutations(); !slices.Equal(got, want) {
+		if got := f.Mutations(); !slices.Equal(got, want) {
 			t.Errorf("calls = %v, want %v", got, want)
 		}
-		if len(f.stacks) != 0 {
-			t.Errorf("left: %v", slices.Collect(maps.Keys(f.stacks)))
+		if len(f.Names()) != 0 {
+			t.Errorf("left: %v", f.Names())
 		}
 	})
 }
 
 func TestInterruptDuringCreateWithoutConsentLeavesItRunning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
+		f := cfnfake.New()
 		ctx, cancel := context.WithCancel(t.Context())
 		e, rec := newEngine(f, Options{}) // no Confirm, no Yes: the answer is no
 		time.AfterFunc(2500*time.Millisecond, cancel)
@@ -530,7 +528,7 @@ func TestInterruptDuringCreateWithoutConsentLeavesItRunning(t *testing.T) {
 		if !errors.As(err, &intr) || !slices.Equal(intr.Running, []string{"ml-bootstrap (creating)"}) {
 			t.Fatalf("err = %v", err)
 		}
-		if f.countCalls("DeleteStack") != 0 {
+		if f.Count("DeleteStack") != 0 {
 			t.Error("deleted without consent")
 		}
 		if p := rec.phases("bootstrap"); p[len(p)-1] != PhaseDetached {
@@ -541,7 +539,7 @@ func TestInterruptDuringCreateWithoutConsentLeavesItRunning(t *testing.T) {
 
 func TestInterruptDuringUpdateCancelsAndRollsBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
+		f := cfnfake.New()
 		deployed(t, f)
 		ctx, cancel := context.WithCancel(t.Context())
 		e, _ := newEngine(f, Options{})
@@ -552,18 +550,18 @@ func TestInterruptDuringUpdateCancelsAndRollsBack(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 		want := []string{"CreateChangeSet ml-server", "ExecuteChangeSet ml-server", "CancelUpdateStack ml-server"}
-		if got := f.mutations(); !slices.Equal(got, want) {
+		if got := f.Mutations(); !slices.Equal(got, want) {
 			t.Errorf("calls = %v, want %v", got, want)
 		}
-		if f.status("ml-server") != types.StackStatusUpdateRollbackComplete {
-			t.Errorf("server %s", f.status("ml-server"))
+		if f.Status("ml-server") != types.StackStatusUpdateRollbackComplete {
+			t.Errorf("server %s", f.Status("ml-server"))
 		}
 	})
 }
 
 func TestInterruptBeforeExecuteChangesNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
+		f := cfnfake.New()
 		ctx, cancel := context.WithCancel(t.Context())
 		e, _ := newEngine(f, Options{})
 		time.AfterFunc(500*time.Millisecond, cancel) // waiting for the change set
@@ -573,11 +571,11 @@ func TestInterruptBeforeExecuteChangesNothing(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 		want := []string{"CreateChangeSet ml-bootstrap", "DeleteChangeSet ml-bootstrap", "DeleteStack ml-bootstrap"}
-		if got := f.mutations(); !slices.Equal(got, want) {
+		if got := f.Mutations(); !slices.Equal(got, want) {
 			t.Errorf("calls = %v, want %v", got, want)
 		}
 		time.Sleep(time.Minute)
-		if f.status("ml-bootstrap") != "" {
+		if f.Status("ml-bootstrap") != "" {
 			t.Error("the empty review stack was left")
 		}
 	})
@@ -585,8 +583,8 @@ func TestInterruptBeforeExecuteChangesNothing(t *testing.T) {
 
 func TestSecondInterruptDetaches(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
-		f.duration["ml-bootstrap"] = time.Minute
+		f := cfnfake.New()
+		f.SetDuration("ml-bootstrap", time.Minute)
 		ctx, cancel := context.WithCancel(t.Context())
 		detach := make(chan struct{})
 		e, _ := newEngine(f, Options{Yes: true, Detach: detach})
@@ -600,8 +598,8 @@ func TestSecondInterruptDetaches(t *testing.T) {
 		if !strings.Contains(err.Error(), "still running in AWS") {
 			t.Errorf("message: %v", err)
 		}
-		if f.status("ml-bootstrap") != types.StackStatusDeleteInProgress {
-			t.Errorf("bootstrap %s", f.status("ml-bootstrap"))
+		if f.Status("ml-bootstrap") != types.StackStatusDeleteInProgress {
+			t.Errorf("bootstrap %s", f.Status("ml-bootstrap"))
 		}
 	})
 }
@@ -609,8 +607,10 @@ func TestSecondInterruptDetaches(t *testing.T) {
 // fanOut deploys A → {B, C} with the given durations and returns how long
 // it took on the fake clock.
 func fanOut(t testing.TB, concurrency int, a, b, c time.Duration) time.Duration {
-	f := newFake()
-	f.duration["ml-bootstrap"], f.duration["ml-server"], f.duration["ml-api"] = a, b, c
+	f := cfnfake.New()
+	f.SetDuration("ml-bootstrap", a)
+	f.SetDuration("ml-server", b)
+	f.SetDuration("ml-api", c)
 	e := New(f, Options{Concurrency: concurrency})
 	start := time.Now()
 	if _, err := e.Deploy(context.Background(), graph()); err != nil {

@@ -9,11 +9,13 @@ import (
 	"testing/synctest"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+
+	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
 )
 
 func TestPlanShowsChangesWithoutExecuting(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
+		f := cfnfake.New()
 		e, _ := newEngine(f, Options{})
 		fresh, err := e.Plan(t.Context(), graph())
 		if err != nil {
@@ -22,7 +24,7 @@ func TestPlanShowsChangesWithoutExecuting(t *testing.T) {
 		if fresh[0].Action != ActionCreate || len(fresh[0].Changes) != 2 || fresh[0].Changes[0].Label != "Assets bucket" || fresh[0].Changes[0].Action != "Add" {
 			t.Errorf("plan of a new deployment = %+v", fresh[0])
 		}
-		if f.countCalls("CreateChangeSet") != 0 {
+		if f.Count("CreateChangeSet") != 0 {
 			t.Error("planning absent stacks made change sets")
 		}
 		deployed(t, f)
@@ -45,22 +47,22 @@ func TestPlanShowsChangesWithoutExecuting(t *testing.T) {
 		if c := plans[2].Changes; len(c) != 1 || c[0].LogicalID != "Stage" || c[0].Action != "Add" {
 			t.Errorf("api changes = %+v", c)
 		}
-		if n := f.countCalls("ExecuteChangeSet"); n != 0 {
+		if n := f.Count("ExecuteChangeSet"); n != 0 {
 			t.Errorf("%d executes during plan", n)
 		}
-		if n := f.countCalls("DeleteChangeSet"); n != 2 {
+		if n := f.Count("DeleteChangeSet"); n != 2 {
 			t.Errorf("%d change sets deleted, want 2", n)
 		}
-		if f.status("ml-server") != types.StackStatusCreateComplete {
-			t.Errorf("plan changed the stack: %s", f.status("ml-server"))
+		if f.Status("ml-server") != types.StackStatusCreateComplete {
+			t.Errorf("plan changed the stack: %s", f.Status("ml-server"))
 		}
 	})
 }
 
 func TestPlanOfFailedCreateIsRecreate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
-		f.seed("ml-bootstrap", tplBootstrap, nil, map[string]string{TagDeployment: "ml"}, types.StackStatusRollbackComplete)
+		f := cfnfake.New()
+		f.Seed("ml-bootstrap", tplBootstrap, nil, map[string]string{TagDeployment: "ml"}, types.StackStatusRollbackComplete)
 		e, _ := newEngine(f, Options{})
 		plans, err := e.Plan(t.Context(), Deployment{Name: "ml", Stacks: graph().Stacks[:1]})
 		if err != nil {
@@ -81,7 +83,7 @@ func (m *memUploader) Upload(_ context.Context, bucket, key string, body []byte)
 
 func TestLargeTemplateGoesThroughAssetsBucket(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
+		f := cfnfake.New()
 		up := &memUploader{objects: map[string][]byte{}}
 		d := graph()
 		big := tplAPI + "# " + strings.Repeat("x", InlineTemplateLimit) + "\n"
@@ -98,11 +100,11 @@ func TestLargeTemplateGoesThroughAssetsBucket(t *testing.T) {
 				t.Errorf("uploaded %s (%d bytes)", k, len(v))
 			}
 		}
-		if f.countCalls("CreateChangeSet ml-api") != 1 {
+		if f.Count("CreateChangeSet ml-api") != 1 {
 			t.Error("api was not deployed")
 		}
 
-		g := newFake()
+		g := cfnfake.New()
 		e2, _ := newEngine(g, Options{}) // no uploader: a clear error
 		_, err := e2.Deploy(t.Context(), d)
 		var tooBig *ErrTemplateTooLarge
@@ -123,7 +125,7 @@ func TestInvalidGraphsAreRejected(t *testing.T) {
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {
-			f := newFake()
+			f := cfnfake.New()
 			d := graph()
 			mutate(&d)
 			_, err := New(f, Options{}).Deploy(t.Context(), d)
@@ -131,8 +133,8 @@ func TestInvalidGraphsAreRejected(t *testing.T) {
 			if !errors.As(err, &bad) || bad.ExitCode() != 2 {
 				t.Fatalf("err = %v", err)
 			}
-			if len(f.calls) != 0 {
-				t.Errorf("calls = %v", f.calls)
+			if len(f.Calls()) != 0 {
+				t.Errorf("calls = %v", f.Calls())
 			}
 		})
 	}
@@ -140,14 +142,14 @@ func TestInvalidGraphsAreRejected(t *testing.T) {
 
 func TestDeployRefusesForeignStack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
-		f.seed("ml-bootstrap", tplBootstrap, nil, nil, types.StackStatusCreateComplete)
+		f := cfnfake.New()
+		f.Seed("ml-bootstrap", tplBootstrap, nil, nil, types.StackStatusCreateComplete)
 		_, err := New(f, Options{}).Deploy(t.Context(), graph())
 		var no *ErrNotOwned
 		if !errors.As(err, &no) || no.ExitCode() != 2 {
 			t.Fatalf("err = %v", err)
 		}
-		if got := f.mutations(); len(got) != 0 {
+		if got := f.Mutations(); len(got) != 0 {
 			t.Errorf("calls = %v", got)
 		}
 	})
@@ -155,13 +157,13 @@ func TestDeployRefusesForeignStack(t *testing.T) {
 
 func TestStatusAndOutputs(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
+		f := cfnfake.New()
 		e, _ := newEngine(f, Options{})
 		d := graph()
 		if _, err := e.Deploy(t.Context(), Deployment{Name: "ml", Stacks: d.Stacks[:2]}); err != nil {
 			t.Fatal(err)
 		}
-		f.seed("other-bootstrap", tplBootstrap, map[string]string{"Name": "x"}, map[string]string{TagDeployment: "other", TagStack: "bootstrap"}, types.StackStatusCreateComplete)
+		f.Seed("other-bootstrap", tplBootstrap, map[string]string{"Name": "x"}, map[string]string{TagDeployment: "other", TagStack: "bootstrap"}, types.StackStatusCreateComplete)
 		st, err := e.Status(t.Context(), d)
 		if err != nil {
 			t.Fatal(err)
@@ -181,28 +183,28 @@ func TestStatusAndOutputs(t *testing.T) {
 
 func TestDirectCallsCreateUpdateAndNoChange(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
+		f := cfnfake.New()
 		e, _ := newEngine(f, Options{DirectCalls: true})
 		if _, err := e.Deploy(t.Context(), graph()); err != nil {
 			t.Fatal(err)
 		}
-		if f.countCalls("CreateStack") != 3 || f.countCalls("CreateChangeSet") != 0 || !f.stacks["ml-bootstrap"].protect {
-			t.Errorf("calls = %v", f.mutations())
+		if f.Count("CreateStack") != 3 || f.Count("CreateChangeSet") != 0 || !f.Stack("ml-bootstrap").Protected {
+			t.Errorf("calls = %v", f.Mutations())
 		}
-		f.calls = nil
+		f.ResetCalls()
 		if _, err := e.Deploy(t.Context(), changedServer()); err != nil {
 			t.Fatal(err)
 		}
-		if got := f.mutations(); !slices.Equal(got, []string{"UpdateStack ml-server"}) {
+		if got := f.Mutations(); !slices.Equal(got, []string{"UpdateStack ml-server"}) {
 			t.Errorf("calls = %v", got)
 		}
-		f.calls = nil
+		f.ResetCalls()
 		forced, _ := newEngine(f, Options{DirectCalls: true, Force: true})
 		if _, err := forced.Deploy(t.Context(), changedServer()); err != nil {
 			t.Fatal(err)
 		}
-		if f.countCalls("UpdateStack") != 3 || f.status("ml-server") != types.StackStatusUpdateComplete {
-			t.Errorf("calls = %v", f.mutations())
+		if f.Count("UpdateStack") != 3 || f.Status("ml-server") != types.StackStatusUpdateComplete {
+			t.Errorf("calls = %v", f.Mutations())
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -117,7 +118,8 @@ func (p *Plain) line(ev deploy.Event) string {
 		if ev.Phase == deploy.PhaseWaiting {
 			return ""
 		}
-		return withReason(fmt.Sprintf("%s: %s", ev.StackName, ev.Phase), ev.Reason)
+		first, _, _ := strings.Cut(ev.Reason, "\n") // the command prints the whole error at the end
+		return withReason(fmt.Sprintf("%s: %s", ev.StackName, ev.Phase), first)
 	case deploy.KindResource:
 		if ev.IsStack {
 			return withReason(fmt.Sprintf("%s: stack %s", ev.StackName, statusWord(ev.Status)), ev.Reason)

@@ -1,4 +1,9 @@
-package deploy
+// Package cfnfake is an in-memory CloudFormation for tests: it plays each
+// stack operation as a scripted sequence of stack events spread over time
+// (use it under testing/synctest for a fake clock), and records every call
+// so tests can assert what the code under test did. It implements
+// deploy.CloudFormationAPI.
+package cfnfake
 
 import (
 	"context"
@@ -16,27 +21,26 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// fakeCFN is an in-memory CloudFormation that plays operations as
-// scripted event sequences over (synctest's virtual) time. It keeps every
-// call, so tests can assert what the engine did.
-type fakeCFN struct {
+// Fake is an in-memory CloudFormation. Its zero value is not usable: call New.
+type Fake struct {
 	mu         sync.Mutex
 	stacks     map[string]*fakeStack // live stacks by name
 	byID       map[string]*fakeStack // every stack by ID, deleted ones too
 	changeSets map[string]*fakeChangeSet
 	calls      []string
-	outcomes   map[string][]outcome // next operations' scripts, by stack name
+	outcomes   map[string][]Outcome // next operations' scripts, by stack name
 	throttle   map[string]int       // API name → how many calls to throttle
 	stepGap    time.Duration        // time between two events of an operation
 	duration   map[string]time.Duration
 	seq        int
 }
 
-// outcome scripts one operation: failID fails with reason (the others are
-// cancelled), and final overrides the status it ends in.
-type outcome struct {
-	failID, reason string
-	final          types.StackStatus
+// Outcome scripts one operation: resource FailID fails with Reason (the
+// other resources are cancelled), and Final, when set, overrides the
+// status the stack ends in (e.g. UPDATE_ROLLBACK_FAILED).
+type Outcome struct {
+	FailID, Reason string
+	Final          types.StackStatus
 }
 
 type fakeStack struct {
@@ -82,10 +86,10 @@ type fakeChangeSet struct {
 	executed          bool
 }
 
-func newFake() *fakeCFN {
-	return &fakeCFN{
+func New() *Fake {
+	return &Fake{
 		stacks: map[string]*fakeStack{}, byID: map[string]*fakeStack{},
-		changeSets: map[string]*fakeChangeSet{}, outcomes: map[string][]outcome{},
+		changeSets: map[string]*fakeChangeSet{}, outcomes: map[string][]Outcome{},
 		throttle: map[string]int{}, duration: map[string]time.Duration{}, stepGap: time.Second,
 	}
 }
@@ -97,7 +101,7 @@ func notExist(name string) error {
 }
 
 // record logs a call and returns a throttling error when one is scripted.
-func (f *fakeCFN) record(api, target string) error {
+func (f *Fake) record(api, target string) error {
 	f.calls = append(f.calls, api+" "+target)
 	if f.throttle[api] > 0 {
 		f.throttle[api]--
@@ -106,8 +110,8 @@ func (f *fakeCFN) record(api, target string) error {
 	return nil
 }
 
-// countCalls counts calls whose text starts with prefix.
-func (f *fakeCFN) countCalls(prefix string) int {
+// Count counts calls whose text ("API target") starts with prefix.
+func (f *Fake) Count(prefix string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0
@@ -119,8 +123,8 @@ func (f *fakeCFN) countCalls(prefix string) int {
 	return n
 }
 
-// mutations lists the calls that change something, in order.
-func (f *fakeCFN) mutations() []string {
+// Mutations lists the calls that change something, in order.
+func (f *Fake) Mutations() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string
@@ -132,7 +136,8 @@ func (f *fakeCFN) mutations() []string {
 	return out
 }
 
-func (f *fakeCFN) status(name string) types.StackStatus {
+// Status is the stack's status now ("" once it is gone).
+func (f *Fake) Status(name string) types.StackStatus {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if st := f.stacks[name]; st != nil {
@@ -144,19 +149,19 @@ func (f *fakeCFN) status(name string) types.StackStatus {
 	return ""
 }
 
-func (f *fakeCFN) lookup(ref string) *fakeStack {
+func (f *Fake) lookup(ref string) *fakeStack {
 	if st := f.stacks[ref]; st != nil {
 		return st
 	}
 	return f.byID[ref]
 }
 
-func (f *fakeCFN) nextID(kind, name string) string {
+func (f *Fake) nextID(kind, name string) string {
 	f.seq++
 	return fmt.Sprintf("arn:aws:cloudformation:us-east-1:123456789012:%s/%s/%04d", kind, name, f.seq)
 }
 
-func (f *fakeCFN) addEvent(st *fakeStack, logical, typ, status, reason string, at time.Time) {
+func (f *Fake) addEvent(st *fakeStack, logical, typ, status, reason string, at time.Time) {
 	f.seq++
 	st.events = append([]types.StackEvent{{
 		EventId: aws.String(fmt.Sprintf("ev-%05d", f.seq)), StackId: aws.String(st.id), StackName: aws.String(st.name),
@@ -166,7 +171,7 @@ func (f *fakeCFN) addEvent(st *fakeStack, logical, typ, status, reason string, a
 }
 
 // advance reveals the events due by now and finishes the operation.
-func (f *fakeCFN) advance(st *fakeStack) {
+func (f *Fake) advance(st *fakeStack) {
 	op := st.op
 	if op == nil {
 		return
@@ -193,7 +198,7 @@ func (f *fakeCFN) advance(st *fakeStack) {
 
 // begin starts an operation; the stack's own events bracket the resource
 // events, spread stepGap apart (or over the stack's scripted duration).
-func (f *fakeCFN) begin(st *fakeStack, kind string, steps []step, final types.StackStatus, reason string, onDone func()) {
+func (f *Fake) begin(st *fakeStack, kind string, steps []step, final types.StackStatus, reason string, onDone func()) {
 	gap := f.stepGap
 	if d := f.duration[st.name]; d > 0 {
 		gap = d / time.Duration(len(steps))
@@ -206,10 +211,10 @@ func (f *fakeCFN) begin(st *fakeStack, kind string, steps []step, final types.St
 	f.advance(st)
 }
 
-func (f *fakeCFN) popOutcome(name string) outcome {
+func (f *Fake) popOutcome(name string) Outcome {
 	q := f.outcomes[name]
 	if len(q) == 0 {
-		return outcome{}
+		return Outcome{}
 	}
 	f.outcomes[name] = q[1:]
 	return q[0]
@@ -220,9 +225,9 @@ func stackStep(st *fakeStack, status, reason string) step {
 }
 
 // run plays a create or update of template with the next scripted outcome.
-func (f *fakeCFN) run(st *fakeStack, create bool, template string, params, tags map[string]string) {
+func (f *Fake) run(st *fakeStack, create bool, template string, params, tags map[string]string) {
 	o := f.popOutcome(st.name)
-	res, _ := Resources([]byte(template))
+	res := resources(template)
 	verb, done := "UPDATE", types.StackStatusUpdateComplete
 	if create {
 		verb, done = "CREATE", types.StackStatusCreateComplete
@@ -235,7 +240,7 @@ func (f *fakeCFN) run(st *fakeStack, create bool, template string, params, tags 
 		st.template, st.params, st.tags = template, params, tags
 		st.outputs = templateOutputs(template, params)
 	}
-	if o.failID == "" {
+	if o.FailID == "" {
 		for _, r := range res {
 			steps = append(steps, step{logical: r.LogicalID, typ: r.Type, status: verb + "_COMPLETE"})
 		}
@@ -244,30 +249,30 @@ func (f *fakeCFN) run(st *fakeStack, create bool, template string, params, tags 
 	}
 	noun := map[bool]string{true: "creation", false: "update"}[create]
 	for _, r := range res {
-		if r.LogicalID == o.failID {
-			steps = append(steps, step{logical: r.LogicalID, typ: r.Type, status: verb + "_FAILED", reason: o.reason + " (Service: Fake, Status Code: 400, Request ID: 1)"})
+		if r.LogicalID == o.FailID {
+			steps = append(steps, step{logical: r.LogicalID, typ: r.Type, status: verb + "_FAILED", reason: o.Reason + " (Service: Fake, Status Code: 400, Request ID: 1)"})
 		}
 	}
 	for _, r := range res {
-		if r.LogicalID != o.failID {
+		if r.LogicalID != o.FailID {
 			steps = append(steps, step{logical: r.LogicalID, typ: r.Type, status: verb + "_FAILED", reason: "Resource " + noun + " cancelled"})
 		}
 	}
-	failedMsg := fmt.Sprintf("The following resource(s) failed to %s: [%s].", strings.ToLower(verb), o.failID)
+	failedMsg := fmt.Sprintf("The following resource(s) failed to %s: [%s].", strings.ToLower(verb), o.FailID)
 	if create {
 		steps = append(steps, stackStep(st, "ROLLBACK_IN_PROGRESS", failedMsg))
 		for _, r := range res {
 			steps = append(steps, step{logical: r.LogicalID, typ: r.Type, status: "DELETE_COMPLETE"})
 		}
 		st.tags = tags
-		f.begin(st, "create", steps, orStatus(o.final, types.StackStatusRollbackComplete), failedMsg, nil)
+		f.begin(st, "create", steps, orStatus(o.Final, types.StackStatusRollbackComplete), failedMsg, nil)
 		return
 	}
 	steps = append(steps, stackStep(st, "UPDATE_ROLLBACK_IN_PROGRESS", failedMsg))
-	final := orStatus(o.final, types.StackStatusUpdateRollbackComplete)
+	final := orStatus(o.Final, types.StackStatusUpdateRollbackComplete)
 	reason := ""
 	if final == types.StackStatusUpdateRollbackFailed {
-		reason = "The following resource(s) failed to update: [" + o.failID + "]."
+		reason = "The following resource(s) failed to update: [" + o.FailID + "]."
 	}
 	f.begin(st, "update", steps, final, reason, nil)
 }
@@ -279,20 +284,20 @@ func orStatus(s, def types.StackStatus) types.StackStatus {
 	return def
 }
 
-func (f *fakeCFN) runDelete(st *fakeStack) {
+func (f *Fake) runDelete(st *fakeStack) {
 	o := f.popOutcome(st.name)
-	res, _ := Resources([]byte(st.template))
+	res := resources(st.template)
 	steps := []step{stackStep(st, "DELETE_IN_PROGRESS", "User Initiated")}
 	for _, r := range slices.Backward(res) {
 		steps = append(steps, step{logical: r.LogicalID, typ: r.Type, status: "DELETE_IN_PROGRESS"})
-		if r.LogicalID == o.failID {
-			steps = append(steps, step{logical: r.LogicalID, typ: r.Type, status: "DELETE_FAILED", reason: o.reason})
+		if r.LogicalID == o.FailID {
+			steps = append(steps, step{logical: r.LogicalID, typ: r.Type, status: "DELETE_FAILED", reason: o.Reason})
 			continue
 		}
 		steps = append(steps, step{logical: r.LogicalID, typ: r.Type, status: "DELETE_COMPLETE"})
 	}
-	if o.failID != "" {
-		msg := "The following resource(s) failed to delete: [" + o.failID + "]."
+	if o.FailID != "" {
+		msg := "The following resource(s) failed to delete: [" + o.FailID + "]."
 		f.begin(st, "delete", steps, types.StackStatusDeleteFailed, msg, nil)
 		return
 	}
@@ -326,18 +331,17 @@ func templateOutputs(template string, params map[string]string) map[string]strin
 	return out
 }
 
-// seed puts a stack in a given state, as if an earlier run left it there.
-func (f *fakeCFN) seed(name, template string, params, tags map[string]string, status types.StackStatus) *fakeStack {
+// Seed puts a stack in a given state, as if an earlier run left it there.
+func (f *Fake) Seed(name, template string, params, tags map[string]string, status types.StackStatus) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := &fakeStack{id: f.nextID("stack", name), name: name, status: status, template: template, params: params, tags: tags}
 	st.outputs = templateOutputs(template, params)
 	f.stacks[name], f.byID[st.id] = st, st
 	f.addEvent(st, name, "AWS::CloudFormation::Stack", string(status), "", time.Now())
-	return st
 }
 
-func (f *fakeCFN) describeStack(st *fakeStack) types.Stack {
+func (f *Fake) describeStack(st *fakeStack) types.Stack {
 	out := types.Stack{
 		StackId: aws.String(st.id), StackName: aws.String(st.name), StackStatus: st.status,
 		StackStatusReason: aws.String(st.reason), EnableTerminationProtection: aws.Bool(st.protect),
@@ -355,7 +359,7 @@ func (f *fakeCFN) describeStack(st *fakeStack) types.Stack {
 	return out
 }
 
-func (f *fakeCFN) DescribeStacks(_ context.Context, in *cloudformation.DescribeStacksInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error) {
+func (f *Fake) DescribeStacks(_ context.Context, in *cloudformation.DescribeStacksInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ref := aws.ToString(in.StackName)
@@ -381,7 +385,7 @@ func (f *fakeCFN) DescribeStacks(_ context.Context, in *cloudformation.DescribeS
 	return &cloudformation.DescribeStacksOutput{Stacks: []types.Stack{f.describeStack(st)}}, nil
 }
 
-func (f *fakeCFN) DescribeStackEvents(_ context.Context, in *cloudformation.DescribeStackEventsInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStackEventsOutput, error) {
+func (f *Fake) DescribeStackEvents(_ context.Context, in *cloudformation.DescribeStackEventsInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStackEventsOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ref := aws.ToString(in.StackName)
@@ -427,7 +431,7 @@ func tagMap(ts []types.Tag) map[string]string {
 	return m
 }
 
-func (f *fakeCFN) CreateChangeSet(_ context.Context, in *cloudformation.CreateChangeSetInput, _ ...func(*cloudformation.Options)) (*cloudformation.CreateChangeSetOutput, error) {
+func (f *Fake) CreateChangeSet(_ context.Context, in *cloudformation.CreateChangeSetInput, _ ...func(*cloudformation.Options)) (*cloudformation.CreateChangeSetOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	name := aws.ToString(in.StackName)
@@ -470,7 +474,7 @@ func diff(st *fakeStack, cs *fakeChangeSet) []types.Change {
 		}})
 	}
 	paramsChanged := !maps.Equal(st.params, cs.params)
-	for _, r := range mustResources(cs.template) {
+	for _, r := range resources(cs.template) {
 		switch b, ok := old[r.LogicalID]; {
 		case !ok:
 			add(types.ChangeActionAdd, r.LogicalID, r.Type)
@@ -478,7 +482,7 @@ func diff(st *fakeStack, cs *fakeChangeSet) []types.Change {
 			add(types.ChangeActionModify, r.LogicalID, r.Type)
 		}
 	}
-	for _, r := range mustResources(st.template) {
+	for _, r := range resources(st.template) {
 		if _, ok := cur[r.LogicalID]; !ok {
 			add(types.ChangeActionRemove, r.LogicalID, r.Type)
 		}
@@ -486,9 +490,39 @@ func diff(st *fakeStack, cs *fakeChangeSet) []types.Change {
 	return out
 }
 
-func mustResources(template string) []Resource {
-	rs, _ := Resources([]byte(template))
-	return rs
+type resource struct{ LogicalID, Type string }
+
+// resources lists a template's resources in order.
+func resources(template string) []resource {
+	var doc yaml.Node
+	if yaml.Unmarshal([]byte(template), &doc) != nil || len(doc.Content) == 0 {
+		return nil
+	}
+	res := child(doc.Content[0], "Resources")
+	if res == nil {
+		return nil
+	}
+	var out []resource
+	for i := 0; i+1 < len(res.Content); i += 2 {
+		r := resource{LogicalID: res.Content[i].Value}
+		if t := child(res.Content[i+1], "Type"); t != nil {
+			r.Type = t.Value
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func child(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
 }
 
 func resourceBodies(template string) map[string]string {
@@ -508,7 +542,7 @@ func resourceBodies(template string) map[string]string {
 	return out
 }
 
-func (f *fakeCFN) DescribeChangeSet(_ context.Context, in *cloudformation.DescribeChangeSetInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeChangeSetOutput, error) {
+func (f *Fake) DescribeChangeSet(_ context.Context, in *cloudformation.DescribeChangeSetInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeChangeSetOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	id := aws.ToString(in.ChangeSetName)
@@ -524,7 +558,7 @@ func (f *fakeCFN) DescribeChangeSet(_ context.Context, in *cloudformation.Descri
 	}, nil
 }
 
-func (f *fakeCFN) ExecuteChangeSet(_ context.Context, in *cloudformation.ExecuteChangeSetInput, _ ...func(*cloudformation.Options)) (*cloudformation.ExecuteChangeSetOutput, error) {
+func (f *Fake) ExecuteChangeSet(_ context.Context, in *cloudformation.ExecuteChangeSetInput, _ ...func(*cloudformation.Options)) (*cloudformation.ExecuteChangeSetOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	id := aws.ToString(in.ChangeSetName)
@@ -541,7 +575,7 @@ func (f *fakeCFN) ExecuteChangeSet(_ context.Context, in *cloudformation.Execute
 	return &cloudformation.ExecuteChangeSetOutput{}, nil
 }
 
-func (f *fakeCFN) DeleteChangeSet(_ context.Context, in *cloudformation.DeleteChangeSetInput, _ ...func(*cloudformation.Options)) (*cloudformation.DeleteChangeSetOutput, error) {
+func (f *Fake) DeleteChangeSet(_ context.Context, in *cloudformation.DeleteChangeSetInput, _ ...func(*cloudformation.Options)) (*cloudformation.DeleteChangeSetOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	id := aws.ToString(in.ChangeSetName)
@@ -557,7 +591,7 @@ func (f *fakeCFN) DeleteChangeSet(_ context.Context, in *cloudformation.DeleteCh
 	return &cloudformation.DeleteChangeSetOutput{}, nil
 }
 
-func (f *fakeCFN) CreateStack(_ context.Context, in *cloudformation.CreateStackInput, _ ...func(*cloudformation.Options)) (*cloudformation.CreateStackOutput, error) {
+func (f *Fake) CreateStack(_ context.Context, in *cloudformation.CreateStackInput, _ ...func(*cloudformation.Options)) (*cloudformation.CreateStackOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	name := aws.ToString(in.StackName)
@@ -573,7 +607,7 @@ func (f *fakeCFN) CreateStack(_ context.Context, in *cloudformation.CreateStackI
 	return &cloudformation.CreateStackOutput{StackId: aws.String(st.id)}, nil
 }
 
-func (f *fakeCFN) UpdateStack(_ context.Context, in *cloudformation.UpdateStackInput, _ ...func(*cloudformation.Options)) (*cloudformation.UpdateStackOutput, error) {
+func (f *Fake) UpdateStack(_ context.Context, in *cloudformation.UpdateStackInput, _ ...func(*cloudformation.Options)) (*cloudformation.UpdateStackOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ref := aws.ToString(in.StackName)
@@ -592,7 +626,7 @@ func (f *fakeCFN) UpdateStack(_ context.Context, in *cloudformation.UpdateStackI
 	return &cloudformation.UpdateStackOutput{StackId: aws.String(st.id)}, nil
 }
 
-func (f *fakeCFN) DeleteStack(_ context.Context, in *cloudformation.DeleteStackInput, _ ...func(*cloudformation.Options)) (*cloudformation.DeleteStackOutput, error) {
+func (f *Fake) DeleteStack(_ context.Context, in *cloudformation.DeleteStackInput, _ ...func(*cloudformation.Options)) (*cloudformation.DeleteStackOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ref := aws.ToString(in.StackName)
@@ -615,7 +649,7 @@ func (f *fakeCFN) DeleteStack(_ context.Context, in *cloudformation.DeleteStackI
 	return &cloudformation.DeleteStackOutput{}, nil
 }
 
-func (f *fakeCFN) CancelUpdateStack(_ context.Context, in *cloudformation.CancelUpdateStackInput, _ ...func(*cloudformation.Options)) (*cloudformation.CancelUpdateStackOutput, error) {
+func (f *Fake) CancelUpdateStack(_ context.Context, in *cloudformation.CancelUpdateStackInput, _ ...func(*cloudformation.Options)) (*cloudformation.CancelUpdateStackOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := f.lookup(aws.ToString(in.StackName))
@@ -633,7 +667,7 @@ func (f *fakeCFN) CancelUpdateStack(_ context.Context, in *cloudformation.Cancel
 	return &cloudformation.CancelUpdateStackOutput{}, nil
 }
 
-func (f *fakeCFN) ContinueUpdateRollback(_ context.Context, in *cloudformation.ContinueUpdateRollbackInput, _ ...func(*cloudformation.Options)) (*cloudformation.ContinueUpdateRollbackOutput, error) {
+func (f *Fake) ContinueUpdateRollback(_ context.Context, in *cloudformation.ContinueUpdateRollbackInput, _ ...func(*cloudformation.Options)) (*cloudformation.ContinueUpdateRollbackOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := f.lookup(aws.ToString(in.StackName))
@@ -650,7 +684,7 @@ func (f *fakeCFN) ContinueUpdateRollback(_ context.Context, in *cloudformation.C
 	return &cloudformation.ContinueUpdateRollbackOutput{}, nil
 }
 
-func (f *fakeCFN) UpdateTerminationProtection(_ context.Context, in *cloudformation.UpdateTerminationProtectionInput, _ ...func(*cloudformation.Options)) (*cloudformation.UpdateTerminationProtectionOutput, error) {
+func (f *Fake) UpdateTerminationProtection(_ context.Context, in *cloudformation.UpdateTerminationProtectionInput, _ ...func(*cloudformation.Options)) (*cloudformation.UpdateTerminationProtectionOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := f.lookup(aws.ToString(in.StackName))
@@ -659,4 +693,98 @@ func (f *fakeCFN) UpdateTerminationProtection(_ context.Context, in *cloudformat
 	}
 	st.protect = aws.ToBool(in.EnableTerminationProtection)
 	return &cloudformation.UpdateTerminationProtectionOutput{}, nil
+}
+
+// Script queues outcomes for the next operations on stack name; an
+// operation with nothing queued succeeds.
+func (f *Fake) Script(name string, o ...Outcome) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.outcomes[name] = append(f.outcomes[name], o...)
+}
+
+// Throttle makes the next n calls of api fail with a Throttling error.
+func (f *Fake) Throttle(api string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.throttle[api] = n
+}
+
+// Throttles says how many throttled calls of api are still pending.
+func (f *Fake) Throttles(api string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.throttle[api]
+}
+
+// SetDuration spreads each operation on stack name over d (default: one
+// second per event).
+func (f *Fake) SetDuration(name string, d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.duration[name] = d
+}
+
+// Calls returns every call so far, as "API target".
+func (f *Fake) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
+
+// ResetCalls forgets the calls so far.
+func (f *Fake) ResetCalls() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = nil
+}
+
+// State is what the fake holds for one live stack.
+type State struct {
+	Status    types.StackStatus
+	Params    map[string]string
+	Tags      map[string]string
+	Outputs   map[string]string
+	Protected bool
+}
+
+// Stack returns the live stack's state, or nil when there is none.
+func (f *Fake) Stack(name string) *State {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.stacks[name]
+	if st == nil {
+		return nil
+	}
+	f.advance(st)
+	if f.stacks[name] == nil {
+		return nil
+	}
+	return &State{Status: st.status, Params: maps.Clone(st.params), Tags: maps.Clone(st.tags), Outputs: maps.Clone(st.outputs), Protected: st.protect}
+}
+
+// Names lists the live stacks.
+func (f *Fake) Names() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, st := range f.stacks {
+		f.advance(st)
+	}
+	return slices.Sorted(maps.Keys(f.stacks))
+}
+
+// ChangeSets counts the change sets that exist.
+func (f *Fake) ChangeSets() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.changeSets)
+}
+
+// StartUpdate begins an update of a live stack with new parameters and
+// tags, as another user's run would; it runs while the test goes on.
+func (f *Fake) StartUpdate(name string, params, tags map[string]string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.stacks[name]
+	f.run(st, false, st.template, params, tags)
 }
