@@ -67,7 +67,7 @@ func (e *Engine) waitChangeSet(ctx context.Context, name string, cs *changeSet) 
 	p := e.newPoller()
 	for {
 		if err := p.sleep(ctx); err != nil {
-			return nil // the caller sees ctx and abandons the change set
+			return err // the caller abandons the change set
 		}
 		out, err := e.describeChangeSet(ctx, cs.id)
 		if isThrottle(err) {
@@ -82,9 +82,10 @@ func (e *Engine) waitChangeSet(ctx context.Context, name string, cs *changeSet) 
 			cs.changes = out.changes
 			return nil
 		case types.ChangeSetStatusFailed:
+			// Failed change sets count against a per-stack limit: delete them.
 			reason := aws.ToString(out.StatusReason)
+			_, _ = e.cfn.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(cs.id)})
 			if isNoChanges(reason) {
-				_, _ = e.cfn.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(cs.id)})
 				return &ErrChangeSetEmpty{Name: name, Reason: reason}
 			}
 			return fmt.Errorf("stack %s: change set failed: %s", name, reason)

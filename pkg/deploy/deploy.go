@@ -269,11 +269,11 @@ func (e *Engine) apply(ctx context.Context, s *Stack, want *desired, st *types.S
 		e.phase(OpDeploy, s, want.name, PhaseNoChanges, "")
 		return stackOutputs(st), nil
 	}
+	if cs != nil && ctx.Err() != nil {
+		return nil, e.abandon(ctx, want.name, cs, create)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if ctx.Err() != nil {
-		return nil, e.abandon(ctx, want.name, cs, create)
 	}
 	// Watch from here: a create change set's review events are not news.
 	w, err := e.watch(ctx, OpDeploy, s, want.name, cs.stackID)

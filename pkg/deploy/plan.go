@@ -109,12 +109,11 @@ func (e *Engine) planUpdate(ctx context.Context, d Deployment, s *Stack, st *typ
 		p.Action = ActionNone
 		return p, stackOutputs(st), nil
 	}
+	if cs != nil {
+		_, _ = e.cfn.DeleteChangeSet(context.WithoutCancel(ctx), &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(cs.id)})
+	}
 	if err != nil {
 		return p, nil, err
-	}
-	_, _ = e.cfn.DeleteChangeSet(context.WithoutCancel(ctx), &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(cs.id)})
-	if ctx.Err() != nil {
-		return p, nil, ctx.Err()
 	}
 	p.Action = ActionUpdate
 	p.Changes = resourceChanges(cs.changes, s.Template)

@@ -86,13 +86,13 @@ func configHash(template []byte, params, tags map[string]string, caps []string, 
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			fmt.Fprintf(h, "\x00%s\x00%s=%s", label, k, m[k])
+			_, _ = fmt.Fprintf(h, "\x00%s\x00%s=%s", label, k, m[k])
 		}
 	}
 	writeSorted("param", params)
 	writeSorted("tag", tags)
 	c := append([]string(nil), caps...)
 	sort.Strings(c)
-	fmt.Fprintf(h, "\x00caps=%s\x00protect=%t", strings.Join(c, ","), protect)
+	_, _ = fmt.Fprintf(h, "\x00caps=%s\x00protect=%t", strings.Join(c, ","), protect)
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -106,7 +106,7 @@ func (p *Plain) Handle(ev deploy.Event) {
 	defer p.mu.Unlock()
 	p.board.Apply(ev)
 	if line := p.line(ev); line != "" {
-		fmt.Fprintf(p.w, "%s %s\n", ev.Time.UTC().Format(time.RFC3339), line)
+		_, _ = fmt.Fprintf(p.w, "%s %s\n", ev.Time.UTC().Format(time.RFC3339), line)
 	}
 }
 

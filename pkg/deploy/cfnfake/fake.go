@@ -400,7 +400,7 @@ func (f *Fake) DescribeStackEvents(_ context.Context, in *cloudformation.Describ
 	// Pages of five, newest first, like CloudFormation's (larger) pages.
 	start := 0
 	if in.NextToken != nil {
-		fmt.Sscan(*in.NextToken, &start)
+		_, _ = fmt.Sscan(*in.NextToken, &start)
 	}
 	end := min(start+5, len(st.events))
 	out := &cloudformation.DescribeStackEventsOutput{StackEvents: slices.Clone(st.events[start:end])}
