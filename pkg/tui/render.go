@@ -163,6 +163,10 @@ func NewView(out io.Writer, color bool, now func() time.Time) *View {
 	if !color {
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
 	}
+	if !IsTerminal(out) {
+		// Nothing to ask for a size (tests, recordings): draw 100×50.
+		opts = append(opts, tea.WithWindowSize(100, 50))
+	}
 	v := &View{p: tea.NewProgram(NewModel(now, color), opts...), done: make(chan error, 1)}
 	go func() {
 		_, err := v.p.Run()

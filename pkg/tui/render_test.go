@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -132,4 +133,38 @@ func TestDuration(t *testing.T) {
 			t.Errorf("duration(%s) = %q, want %q", d, got, want)
 		}
 	}
+}
+
+func TestViewRendererDrawsFinalFrame(t *testing.T) {
+	var buf syncBuffer
+	v := NewView(&buf, false, fixed(56))
+	for _, ev := range threeStacks(56) {
+		v.Handle(ev)
+	}
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"Aurora database", "DBClusterQuotaExceeded", "Deploy stopped: 2/3 stacks done, 1 failed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("final frame lacks %q in %d bytes: %q", want, len(out), out)
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
