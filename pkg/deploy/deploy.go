@@ -164,7 +164,8 @@ func (e *Engine) deployStack(ctx context.Context, d Deployment, s *Stack, deps O
 
 // owned refuses a stack this deployment did not make.
 func owned(st *types.Stack, deployment string) error {
-	if st == nil {
+	// An empty review stack (left by an interrupted create) holds nothing.
+	if st == nil || st.StackStatus == types.StackStatusReviewInProgress {
 		return nil
 	}
 	if stackTags(st)[TagDeployment] != deployment {

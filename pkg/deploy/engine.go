@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -46,9 +47,10 @@ type OutputRef struct{ Stack, Output string }
 
 // Engine deploys, plans, inspects and deletes deployments.
 type Engine struct {
-	cfn  CloudFormationAPI
-	opts Options
-	bus  bus
+	cfn   CloudFormationAPI
+	opts  Options
+	bus   bus
+	askMu sync.Mutex // one question at a time
 }
 
 // New returns an engine calling cfn.
@@ -117,5 +119,7 @@ func (e *Engine) confirm(ctx context.Context, q string) (bool, error) {
 	if e.opts.Confirm == nil {
 		return false, nil
 	}
+	e.askMu.Lock()
+	defer e.askMu.Unlock()
 	return e.opts.Confirm(ctx, q)
 }

@@ -94,8 +94,11 @@ func (e *Engine) planStack(ctx context.Context, d Deployment, s *Stack, current 
 func (e *Engine) planUpdate(ctx context.Context, d Deployment, s *Stack, st *types.Stack, current Outputs, p StackPlan) (StackPlan, map[string]string, error) {
 	want, unknown := e.planned(d, s, st, current)
 	if st.StackStatus == types.StackStatusUpdateRollbackFailed {
-		p.Note = "its last rollback failed; a deploy continues the rollback first"
-	} else if !e.opts.Force && len(unknown) == 0 && stackTags(st)[TagHash] == want.hash && reusable(st.StackStatus) {
+		// No change set can be made in this state.
+		p.Action, p.Note = ActionUpdate, "its last rollback failed; a deploy continues the rollback, then updates it"
+		return p, stackOutputs(st), nil
+	}
+	if !e.opts.Force && len(unknown) == 0 && stackTags(st)[TagHash] == want.hash && reusable(st.StackStatus) {
 		p.Action = ActionNone
 		return p, stackOutputs(st), nil
 	}

@@ -257,3 +257,71 @@ func TestConfigHashChangesWithEveryInput(t *testing.T) {
 		}
 	}
 }
+
+func TestLeftoverReviewStackIsCreated(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := cfnfake.New()
+		f.Seed("ml-bootstrap", "", nil, nil, types.StackStatusReviewInProgress)
+		e, _ := newEngine(f, Options{})
+		if _, err := e.Deploy(t.Context(), Deployment{Name: "ml", Stacks: graph().Stacks[:1]}); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.Mutations(); !slices.Equal(got, []string{"CreateChangeSet ml-bootstrap", "ExecuteChangeSet ml-bootstrap", "UpdateTerminationProtection ml-bootstrap"}) {
+			t.Errorf("calls = %v", got)
+		}
+		if f.Status("ml-bootstrap") != types.StackStatusCreateComplete {
+			t.Errorf("status %s", f.Status("ml-bootstrap"))
+		}
+	})
+}
+
+func TestPlanOfRollbackFailedStackMakesNoChangeSet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := cfnfake.New()
+		f.Seed("ml-bootstrap", tplBootstrap, nil, map[string]string{TagDeployment: "ml"}, types.StackStatusUpdateRollbackFailed)
+		plans, err := New(f, Options{}).Plan(t.Context(), Deployment{Name: "ml", Stacks: graph().Stacks[:1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plans[0].Action != ActionUpdate || !strings.Contains(plans[0].Note, "continues the rollback") || f.Count("CreateChangeSet") != 0 {
+			t.Errorf("plan = %+v, calls %v", plans[0], f.Calls())
+		}
+	})
+}
+
+func TestHooksGetOutputsAndFeedParameters(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := cfnfake.New()
+		d := graph()
+		var before Outputs
+		var after Outputs
+		d.Stacks[1].Before = func(_ context.Context, deps Outputs) (map[string]string, error) {
+			before = deps
+			return map[string]string{"ImageUri": "repo@sha256:abc"}, nil
+		}
+		d.Stacks[1].After = func(_ context.Context, all Outputs) error {
+			after = all
+			return nil
+		}
+		e, _ := newEngine(f, Options{})
+		if _, err := e.Deploy(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+		if before["bootstrap"]["AssetsBucketName"] != "ml-assets" {
+			t.Errorf("Before saw %v", before)
+		}
+		if after["server"]["UsesBucket"] != "ml-assets" || after["bootstrap"] == nil {
+			t.Errorf("After saw %v", after)
+		}
+		if f.Stack("ml-server").Params["ImageUri"] != "repo@sha256:abc" {
+			t.Errorf("server params = %v", f.Stack("ml-server").Params)
+		}
+		// A hook that fails stops the stack before any change set.
+		g := cfnfake.New()
+		d.Stacks[1].Before = func(context.Context, Outputs) (map[string]string, error) { return nil, errors.New("build failed") }
+		_, err := New(g, Options{}).Deploy(t.Context(), d)
+		if err == nil || !strings.Contains(err.Error(), "build failed") || g.Count("CreateChangeSet ml-server") != 0 {
+			t.Errorf("err = %v, calls %v", err, g.Mutations())
+		}
+	})
+}
