@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
@@ -322,6 +323,30 @@ func TestHooksGetOutputsAndFeedParameters(t *testing.T) {
 		_, err := New(g, Options{}).Deploy(t.Context(), d)
 		if err == nil || !strings.Contains(err.Error(), "build failed") || g.Count("CreateChangeSet ml-server") != 0 {
 			t.Errorf("err = %v, calls %v", err, g.Mutations())
+		}
+	})
+}
+
+func TestPollIntervalGrowsAndBacksOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(cfnfake.New(), Options{}).newPoller()
+		var got []time.Duration
+		for range 6 {
+			start := time.Now()
+			if err := p.sleep(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, time.Since(start))
+		}
+		want := []time.Duration{time.Second, 1500 * time.Millisecond, 2250 * time.Millisecond, 3375 * time.Millisecond, 5 * time.Second, 5 * time.Second}
+		if !slices.Equal(got, want) {
+			t.Errorf("intervals = %v, want %v", got, want)
+		}
+		for range 4 {
+			p.throttled()
+		}
+		if p.interval != 32*time.Second {
+			t.Errorf("after throttling the interval is %s, want the 32s cap", p.interval)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -167,4 +168,21 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestBigStackFoldsFinishedRows(t *testing.T) {
+	b := NewBoard()
+	b.Apply(deploy.Event{Time: at(0), Kind: deploy.KindStart, Op: deploy.OpDeploy, Stacks: []string{"server"}})
+	b.Apply(deploy.Event{Time: at(0), Kind: deploy.KindStack, Stack: "server", StackName: "ml-server", Phase: deploy.PhaseCreating})
+	for i := range 14 {
+		id := fmt.Sprintf("R%02d", i)
+		b.Apply(deploy.Event{Time: at(1), Kind: deploy.KindResource, Stack: "server", LogicalID: id, Label: id, Status: "CREATE_IN_PROGRESS"})
+		if i < 12 {
+			b.Apply(deploy.Event{Time: at(2), Kind: deploy.KindResource, Stack: "server", LogicalID: id, Label: id, Status: "CREATE_COMPLETE"})
+		}
+	}
+	view := Render(b, at(5), 100, false)
+	if !strings.Contains(view, "12 more resources done") || strings.Contains(view, "R03") || !strings.Contains(view, "R13") {
+		t.Errorf("view:\n%s", view)
+	}
 }

@@ -15,6 +15,9 @@ const (
 	labelWidth  = 34
 	statusWidth = 20
 	minWidth    = 60
+	// maxRows is the most resource rows a stack's block shows; beyond it,
+	// finished rows fold into one line.
+	maxRows = 10
 )
 
 type styles struct {
@@ -77,7 +80,21 @@ func renderBlock(out *strings.Builder, st styles, b *Board, bl *Block, now time.
 	if folded || bl.Phase == deploy.PhaseWaiting || bl.Phase == deploy.PhaseSkipped {
 		return
 	}
-	for _, r := range bl.Rows {
+	rows := bl.Rows
+	if len(rows) > maxRows {
+		// Keep what moves or failed; count what finished well.
+		var keep []*Row
+		for _, r := range rows {
+			if r.Failed || strings.HasSuffix(r.Status, "_IN_PROGRESS") {
+				keep = append(keep, r)
+			}
+		}
+		if n := len(rows) - len(keep); n > 0 {
+			fmt.Fprintf(out, "  %s %s\n", st.ok.Render("✔"), st.dim.Render(plural(n, "more resource")+" done"))
+		}
+		rows = keep
+	}
+	for _, r := range rows {
 		rsym, rstyle := rowSymbol(st, r)
 		fmt.Fprintf(out, "  %s %s %s %s\n", rstyle.Render(rsym), pad(r.Label, labelWidth), rstyle.Render(pad(rowStatus(r), statusWidth)), st.dim.Render(clock(r.Started, r.Ended, now)))
 		if r.Cause != "" {
