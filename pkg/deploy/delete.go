@@ -21,7 +21,7 @@ func (e *Engine) Delete(ctx context.Context, d Deployment) error {
 	}
 	e.start(OpDelete, d, ordered)
 	err = e.runGraph(ctx, OpDelete, d, ordered, true, func(ctx context.Context, s *Stack) error {
-		err := e.deleteStack(ctx, d, s)
+		err := asInterrupt(ctx, d.StackName(s.ID), e.deleteStack(ctx, d, s))
 		if err != nil {
 			e.phase(OpDelete, s, d.StackName(s.ID), failPhase(err), err.Error())
 		}

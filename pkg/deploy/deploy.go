@@ -41,6 +41,7 @@ func (e *Engine) Deploy(ctx context.Context, d Deployment) (Outputs, error) {
 	}
 	err = e.runGraph(ctx, OpDeploy, d, ordered, false, func(ctx context.Context, s *Stack) error {
 		out, err := e.deployStack(ctx, d, s, snapshot())
+		err = asInterrupt(ctx, d.StackName(s.ID), err)
 		if err != nil {
 			e.phase(OpDeploy, s, d.StackName(s.ID), failPhase(err), err.Error())
 			return err
@@ -62,6 +63,16 @@ func (e *Engine) Deploy(ctx context.Context, d Deployment) (Outputs, error) {
 	}
 	e.finish(OpDeploy, err)
 	return snapshot(), err
+}
+
+// asInterrupt turns a cancellation that reached a stack before it changed
+// anything (in a hook, or while describing) into ErrInterrupted.
+func asInterrupt(ctx context.Context, name string, err error) error {
+	var ie *ErrInterrupted
+	if err == nil || ctx.Err() == nil || errors.As(err, &ie) || !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return &ErrInterrupted{Done: []string{name + ": stopped before it changed"}}
 }
 
 func failPhase(err error) Phase {
@@ -290,7 +301,7 @@ func (e *Engine) apply(ctx context.Context, s *Stack, want *desired, st *types.S
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: execute change set: %w", want.name, err)
 	}
-	return e.follow(ctx, s, w, create, true)
+	return e.follow(ctx, s, w, create)
 }
 
 func (e *Engine) applyDirect(ctx context.Context, s *Stack, want *desired, src templateSource, w *watcher, create bool, st *types.Stack) (map[string]string, error) {
@@ -304,7 +315,7 @@ func (e *Engine) applyDirect(ctx context.Context, s *Stack, want *desired, src t
 			return nil, fmt.Errorf("stack %s: create: %w", want.name, err)
 		}
 		w.stackID = aws.ToString(out.StackId)
-		return e.follow(ctx, s, w, true, false)
+		return e.follow(ctx, s, w, true)
 	}
 	_, err := e.cfn.UpdateStack(ctx, &cloudformation.UpdateStackInput{
 		StackName: aws.String(w.stackID), TemplateBody: src.body, TemplateURL: src.url,
@@ -318,11 +329,11 @@ func (e *Engine) applyDirect(ctx context.Context, s *Stack, want *desired, src t
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: update: %w", want.name, err)
 	}
-	return e.follow(ctx, s, w, false, false)
+	return e.follow(ctx, s, w, false)
 }
 
 // follow waits for the running create or update and reports its result.
-func (e *Engine) follow(ctx context.Context, s *Stack, w *watcher, create, viaChangeSet bool) (map[string]string, error) {
+func (e *Engine) follow(ctx context.Context, s *Stack, w *watcher, create bool) (map[string]string, error) {
 	p := PhaseUpdating
 	if create {
 		p = PhaseCreating
@@ -341,7 +352,7 @@ func (e *Engine) follow(ctx context.Context, s *Stack, w *watcher, create, viaCh
 	if !succeeded(st.StackStatus) {
 		return nil, w.failure(st)
 	}
-	if create && viaChangeSet && s.HoldsData {
+	if s.HoldsData && !aws.ToBool(st.EnableTerminationProtection) {
 		if _, err := e.cfn.UpdateTerminationProtection(ctx, &cloudformation.UpdateTerminationProtectionInput{
 			StackName: aws.String(w.stackID), EnableTerminationProtection: aws.Bool(true),
 		}); err != nil {

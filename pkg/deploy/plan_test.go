@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -347,6 +348,47 @@ func TestPollIntervalGrowsAndBacksOff(t *testing.T) {
 		}
 		if p.interval != 32*time.Second {
 			t.Errorf("after throttling the interval is %s, want the 32s cap", p.interval)
+		}
+	})
+}
+
+func TestInterruptInHookIsAnInterrupt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := cfnfake.New()
+		ctx, cancel := context.WithCancel(t.Context())
+		d := graph()
+		d.Stacks[1].Before = func(ctx context.Context, _ Outputs) (map[string]string, error) {
+			cancel()
+			return nil, fmt.Errorf("building image: %w", ctx.Err())
+		}
+		_, err := New(f, Options{}).Deploy(ctx, d)
+		var intr *ErrInterrupted
+		if !errors.As(err, &intr) || intr.ExitCode() != 130 {
+			t.Fatalf("err = %v", err)
+		}
+		if f.Count("CreateChangeSet ml-server") != 0 || f.Status("ml-bootstrap") != types.StackStatusCreateComplete {
+			t.Errorf("calls = %v", f.Mutations())
+		}
+	})
+}
+
+func TestProtectionIsTurnedOnForExistingDataStack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := cfnfake.New()
+		d := graph()
+		d.Stacks[0].HoldsData = false
+		e, _ := newEngine(f, Options{})
+		if _, err := e.Deploy(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+		if f.Stack("ml-bootstrap").Protected {
+			t.Fatal("protected without HoldsData")
+		}
+		if _, err := e.Deploy(t.Context(), graph()); err != nil {
+			t.Fatal(err)
+		}
+		if !f.Stack("ml-bootstrap").Protected {
+			t.Error("HoldsData did not turn protection on for an existing stack")
 		}
 	})
 }
