@@ -186,3 +186,18 @@ func TestBigStackFoldsFinishedRows(t *testing.T) {
 		t.Errorf("view:\n%s", view)
 	}
 }
+
+func TestRenderPlan(t *testing.T) {
+	out := RenderPlan([]deploy.StackPlan{
+		{Stack: "bootstrap", Name: "ml-bootstrap", Action: deploy.ActionNone},
+		{Stack: "server", Name: "ml-server", Action: deploy.ActionUpdate, Changes: []deploy.ResourceChange{
+			{Action: "Modify", LogicalID: "Db", Type: "AWS::RDS::DBCluster", Label: "Aurora database", Replacement: "True"},
+			{Action: "Add", LogicalID: "Logs", Type: "AWS::Logs::LogGroup", Label: "Logs"},
+		}},
+		{Stack: "api", Name: "ml-api", Action: deploy.ActionCreate},
+	})
+	golden.RequireEqual(t, []byte(out))
+	if !strings.Contains(out, "replacement: true") {
+		t.Errorf("a replacement is not flagged:\n%s", out)
+	}
+}
