@@ -381,7 +381,9 @@ func (e *Engine) interrupted(ctx context.Context, s *Stack, w *watcher, create b
 		return e.afterInterrupt(cctx, s, w, "creation stopped and the half-created stack deleted", "(deleting)")
 	}
 	e.phase(OpDeploy, s, w.name, PhaseRollingBack, "interrupted: cancelling the update")
-	if _, err := e.cfn.CancelUpdateStack(cctx, &cloudformation.CancelUpdateStackInput{StackName: aws.String(w.stackID)}); err != nil {
+	// A ValidationError means the update is past cancelling (finishing
+	// or already rolling back): wait for it all the same.
+	if _, err := e.cfn.CancelUpdateStack(cctx, &cloudformation.CancelUpdateStackInput{StackName: aws.String(w.stackID)}); err != nil && apiCode(err) != "ValidationError" {
 		return fmt.Errorf("stack %s: cancel the update after interrupt: %w", w.name, err)
 	}
 	return e.afterInterrupt(cctx, s, w, "update cancelled and rolled back", "(rolling back)")
@@ -395,6 +397,9 @@ func (e *Engine) afterInterrupt(cctx context.Context, s *Stack, w *watcher, done
 	}
 	if err != nil {
 		return err
+	}
+	if st != nil && succeeded(st.StackStatus) {
+		return &ErrInterrupted{Done: []string{w.name + ": finished before the interrupt took effect"}}
 	}
 	if st != nil && !settledAfterCleanup(st.StackStatus) {
 		return w.failure(st)

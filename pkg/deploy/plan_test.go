@@ -392,3 +392,26 @@ func TestProtectionIsTurnedOnForExistingDataStack(t *testing.T) {
 		}
 	})
 }
+
+func TestInterruptTooLateToCancelReportsTheFinishedUpdate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := cfnfake.New()
+		deployed(t, f)
+		ctx, cancel := context.WithCancel(t.Context())
+		e, _ := newEngine(f, Options{})
+		// The update's last event is due before 7 s; the engine sees the
+		// cancel at its next poll, when CancelUpdateStack is refused.
+		time.AfterFunc(7*time.Second, cancel)
+		_, err := e.Deploy(ctx, changedServer())
+		var intr *ErrInterrupted
+		if !errors.As(err, &intr) || len(intr.Done) != 1 || !strings.Contains(intr.Done[0], "finished before the interrupt") {
+			t.Fatalf("err = %v", err)
+		}
+		if got := f.Mutations(); !slices.Equal(got, []string{"CreateChangeSet ml-server", "ExecuteChangeSet ml-server", "CancelUpdateStack ml-server"}) {
+			t.Errorf("calls = %v", got)
+		}
+		if f.Status("ml-server") != types.StackStatusUpdateComplete {
+			t.Errorf("server %s", f.Status("ml-server"))
+		}
+	})
+}
