@@ -152,8 +152,9 @@ func (p *Plain) Close() error { return nil }
 
 // View runs the bubbletea live view on a terminal.
 type View struct {
-	p    *tea.Program
-	done chan error
+	p     *tea.Program
+	done  chan error
+	final Model
 }
 
 // NewView starts the live view on out. It reads no input: Ctrl-C stays a
@@ -169,7 +170,10 @@ func NewView(out io.Writer, color bool, now func() time.Time) *View {
 	}
 	v := &View{p: tea.NewProgram(NewModel(now, color), opts...), done: make(chan error, 1)}
 	go func() {
-		_, err := v.p.Run()
+		m, err := v.p.Run()
+		if fm, ok := m.(Model); ok {
+			v.final = fm
+		}
 		v.done <- err
 	}()
 	return v
@@ -183,3 +187,6 @@ func (v *View) Close() error {
 	v.p.Send(closeMsg{})
 	return <-v.done
 }
+
+// Final is the model as the program ended (after Close).
+func (v *View) Final() Model { return v.final }
