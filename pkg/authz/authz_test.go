@@ -99,8 +99,8 @@ func TestCatalogueLookupFindsEveryRoute(t *testing.T) {
 	}
 	// Literal segments beat parameters, whatever order the table has.
 	for path, want := range map[string]string{
-		"/api/3.0/mlflow/traces/get":   "/api/3.0/mlflow/traces/get",
-		"/api/3.0/mlflow/traces/tr-9":  "/api/3.0/mlflow/traces/{trace_id}",
+		"/api/3.0/mlflow/traces/get":    "/api/3.0/mlflow/traces/get",
+		"/api/3.0/mlflow/traces/tr-9":   "/api/3.0/mlflow/traces/{trace_id}",
 		"/ajax-api/3.0/mlflow/skills/x": "/ajax-api/3.0/mlflow/skills/{name}",
 	} {
 		if got, _ := Lookup("GET", path); got.Path != want {
@@ -370,12 +370,12 @@ func TestSeedTable(t *testing.T) {
 		{[]string{"model-approvers"}, "POST", "/ajax-api/2.0/mlflow/model-versions/transition-stage", true},
 		{[]string{"model-approvers"}, "POST", "/api/2.0/mlflow/model-versions/create", true},
 		{[]string{"model-approvers"}, "POST", "/api/2.0/mlflow/registered-models/create", true},
-		{[]string{"model-approvers"}, "PATCH", "/api/2.0/mlflow/model-versions/update", true},  // seed: IAM denied it
+		{[]string{"model-approvers"}, "PATCH", "/api/2.0/mlflow/model-versions/update", true},    // seed: IAM denied it
 		{[]string{"model-approvers"}, "DELETE", "/api/2.0/mlflow/registered-models/alias", true}, // seed: IAM denied it
 		{[]string{"model-approvers"}, "POST", "/ajax-api/2.0/mlflow/runs/create", false},
 		{[]string{"readers", "model-approvers"}, "PATCH", "/ajax-api/2.0/mlflow/model-versions/update", true}, // seed: reader rights only
-		{[]string{}, "GET", "/ajax-api/2.0/mlflow/experiments/get", false},                 // seed: 500
-		{[]string{"data-scientists"}, "GET", "/ajax-api/2.0/mlflow/experiments/get", false}, // seed: 500
+		{[]string{}, "GET", "/ajax-api/2.0/mlflow/experiments/get", false},                                    // seed: 500
+		{[]string{"data-scientists"}, "GET", "/ajax-api/2.0/mlflow/experiments/get", false},                   // seed: 500
 	}
 	for _, c := range cases {
 		d, err := Check(groups, c.groups, c.method, c.path)
