@@ -100,7 +100,8 @@ export function extractToken(event) {
       let value = part.slice(eq + 1).trim();
       if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
       try {
-        value = decodeURIComponent(value);
+        // "+" for a space (form encoding) is safe to undo: JWTs never hold one.
+        value = decodeURIComponent(value.replace(/\+/g, ' '));
       } catch {
         return '';
       }

@@ -189,6 +189,8 @@ test('token only in the cookie (URL-encoded "Bearer <jwt>")', async () => {
   assert.equal(ans.principalId, 'alice');
   const lower = await handler(event({ cookie }));
   assert.equal(lower.principalId, 'alice');
+  const formEncoded = await handler(event({ Cookie: `${COOKIE_NAME}=Bearer+${jwt()}` }));
+  assert.equal(formEncoded.principalId, 'alice');
 });
 
 test('token in header and cookie: the header wins', async () => {
