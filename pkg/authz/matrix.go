@@ -72,7 +72,7 @@ func Check(groups []config.Group, names []string, method, path string) (Decision
 		d.Route = &r
 	}
 	if len(d.Known) == 0 {
-		d.Reason = "no configured group: the user gets an explicit deny (403)"
+		d.Reason = "no configured group: the authorizer answers an explicit deny (403), and no role has this group"
 		return d, nil
 	}
 	request := method + "/" + strings.TrimPrefix(path, "/")
