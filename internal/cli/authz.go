@@ -150,23 +150,24 @@ func (o *authzShowOpts) Execute() error {
 	if o.g.jsonOutput() {
 		return writeJSON(o.g.stdout, map[string]any{"classes": authz.Classes, "groups": groups, "routes": rows})
 	}
+	// tabwriter holds everything until Flush, which reports a failed write.
 	tw := tabwriter.NewWriter(o.g.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "GROUP\tCLASSES\tIAM PATTERNS\tIAM POLICY CHARS\tAUTHORIZER PATTERNS")
+	_, _ = fmt.Fprintln(tw, "GROUP\tCLASSES\tIAM PATTERNS\tIAM POLICY CHARS\tAUTHORIZER PATTERNS")
 	for _, g := range groups {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\n", g.Name, strings.Join(g.Classes, ","), len(g.IAM), g.IAMPolicyChars, len(g.Authorizer))
+		_, _ = fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\n", g.Name, strings.Join(g.Classes, ","), len(g.IAM), g.IAMPolicyChars, len(g.Authorizer))
 	}
-	fmt.Fprintln(tw)
+	_, _ = fmt.Fprintln(tw)
 	header := []string{"METHOD", "PATH", "CLASS"}
 	for _, g := range o.cfg.Groups {
 		header = append(header, g.Name)
 	}
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	_, _ = fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, r := range rows {
 		cells := []string{r.Method, r.Path, r.Class}
 		for _, g := range o.cfg.Groups {
 			cells = append(cells, map[bool]string{true: "allow", false: "-"}[slices.Contains(r.Allowed, g.Name)])
 		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		_, _ = fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	return tw.Flush()
 }

@@ -433,3 +433,23 @@ func TestPackageAuthorizerIsDeterministic(t *testing.T) {
 		t.Fatalf("another policy gave the same key (err %v)", err)
 	}
 }
+
+func BenchmarkCheck(b *testing.B) {
+	groups := config.Defaults().Groups
+	for i := 0; b.Loop(); i++ {
+		path := []string{"/ajax-api/2.0/mlflow/experiments/get", "/api/2.0/mlflow/runs/search", "/ajax-api/3.0/mlflow/traces/tr-1"}[i%3]
+		if _, err := Check(groups, []string{"readers", "model-approvers"}, "GET", path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCompact measures generating one role's policy from scratch.
+func BenchmarkCompact(b *testing.B) {
+	for b.Loop() {
+		iamCache.Clear()
+		if _, err := IAMResources([]string{"read", "registry"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

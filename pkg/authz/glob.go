@@ -44,7 +44,7 @@ func Overlap(a, b string) bool {
 			if i < len(a) && a[i] == '*' || j < len(b) && b[j] == '*' {
 				break
 			}
-			if i == len(a) || j == len(b) || !(a[i] == b[j] || a[i] == '?' || b[j] == '?') {
+			if i == len(a) || j == len(b) || a[i] != b[j] && a[i] != '?' && b[j] != '?' {
 				return false
 			}
 			i, j = i+1, j+1

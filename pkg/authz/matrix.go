@@ -88,10 +88,9 @@ func Check(groups []config.Group, names []string, method, path string) (Decision
 			return d, nil
 		}
 	}
-	switch {
-	case d.Route == nil:
+	if d.Route == nil {
 		d.Reason = "not a catalogued MLflow route: denied"
-	default:
+	} else {
 		d.Reason = fmt.Sprintf("class %s is not granted to %s", d.Route.Class, strings.Join(d.Known, ", "))
 	}
 	return d, nil
