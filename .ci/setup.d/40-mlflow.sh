@@ -12,9 +12,10 @@ set -euo pipefail
 UV_VERSION=0.13.9
 # Keep in step with config.SupportedMLflowVersions.
 VERSIONS=(3.18.0 2.12.2)
-# 2.12.2 resolves against the index as it was when it shipped, so its
-# dependencies (numpy 1, pyarrow < 16, ...) are ones it was built for.
-declare -A EXCLUDE_NEWER=([2.12.2]=2024-05-15T00:00:00Z)
+# Each venv resolves against the index as it was on a fixed day, so a
+# fresh machine gets the same dependencies: 2.12.2 shortly after it shipped
+# (numpy 1, pyarrow < 16, ... as it was built for), 3.18.0 as tested here.
+declare -A EXCLUDE_NEWER=([2.12.2]=2024-05-15T00:00:00Z [3.18.0]=2026-11-26T00:00:00Z)
 # What else each venv needs: 2.x runs the AI gateway as its own server
 # (the gateway extra), and 2.12.2 imports pkg_resources, which uv's venvs
 # do not carry by default.
@@ -52,7 +53,7 @@ install_without_split_packages() {
 
 for v in "${VERSIONS[@]}"; do
   venv="$root/$v"
-  want="mlflow==$v ${EXTRA[$v]:-}"
+  want="mlflow==$v ${EXTRA[$v]:-} ${EXCLUDE_NEWER[$v]:-}"
   if [ "$(cat "$venv/.mlflowctl-ok" 2>/dev/null)" = "$want" ]; then
     echo "mlflow $v: ready in $venv"
     continue
