@@ -138,6 +138,9 @@ func compact(allowed, denied []string, budget int) ([]string, error) {
 			best = widest(candidates(set, false), set, isSafe)
 		}
 		if best == "" {
+			best = widest(infixCandidates(set), set, isSafe)
+		}
+		if best == "" {
 			return nil, fmt.Errorf("the policy needs more than %d characters even with wildcards (%d now): grant this group fewer classes, or all of them", budget, PolicySize(set, MaxARNPrefixLen))
 		}
 		set = dedupe(append(slices.DeleteFunc(set, func(p string) bool { return Match(best, p) }), best))
@@ -203,6 +206,52 @@ func candidates(set []string, segments bool) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// infixCandidates join two patterns of one verb into "VERB/prefix*suffix"
+// with their common prefix and suffix (e.g. ".../runs/delete" and
+// ".../experiments/delete" into ".../*delete"): the last resort, when no
+// prefix wildcard is safe.
+func infixCandidates(set []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for i, a := range set {
+		for _, b := range set[i+1:] {
+			va, pa, _ := strings.Cut(a, "/")
+			vb, pb, _ := strings.Cut(b, "/")
+			if va != vb {
+				continue
+			}
+			pre := commonPrefix(pa, pb)
+			suf := commonSuffix(pa[len(pre):], pb[len(pre):])
+			if strings.ContainsAny(pre+suf, "*?") && !strings.HasSuffix(suf, "*") {
+				continue
+			}
+			c := va + "/" + pre + "*" + suf
+			if !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func commonPrefix(a, b string) string {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return a[:n]
+}
+
+func commonSuffix(a, b string) string {
+	n := 0
+	for n < len(a) && n < len(b) && a[len(a)-1-n] == b[len(b)-1-n] {
+		n++
+	}
+	return a[len(a)-n:]
 }
 
 // dedupe sorts the patterns and drops those another pattern covers.
