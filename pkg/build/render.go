@@ -145,7 +145,7 @@ func RenderServer(cfg config.Config, region, platform string) (Image, error) {
 		return Image{}, err
 	}
 	files := map[string][]byte{}
-	data := map[string]any{"MLflowVersion": cfg.MLflowVersion, "Python": s.Python, "Psycopg2": s.Psycopg2, "Boto3": s.Boto3, "Extras": ""}
+	data := map[string]any{"MLflowVersion": cfg.MLflowVersion, "Python": s.Python, "Psycopg2": s.Psycopg2, "Boto3": s.Boto3, "Extras": "", "GatewayConfig": false}
 	if cfg.Gateway.Enabled && config.Major(cfg.MLflowVersion) >= 3 {
 		gw, err := gatewayJSON(cfg, region)
 		if err != nil {
