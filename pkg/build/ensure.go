@@ -155,7 +155,7 @@ func EnsureServerImages(ctx context.Context, cfg config.Config, deps deploy.Outp
 	params := map[string]string{}
 	type job struct {
 		param, override, repo string
-		render            func() (Image, error)
+		render                func() (Image, error)
 	}
 	platform := PlatformFor(cfg.Server.Architecture)
 	jobs := []job{{ParamServerImage, cfg.Server.Image, boot.ServerRepositoryURI,
