@@ -85,7 +85,7 @@ func (d *Docker) Build(ctx context.Context, req Request, progress Progress) (Res
 	if err != nil {
 		return Result{}, err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	ctxDir := filepath.Join(dir, "context")
 	if err := writeContext(ctxDir, req.Image); err != nil {
 		return Result{}, err

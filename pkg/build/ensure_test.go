@@ -182,7 +182,7 @@ func TestChooseBuilder(t *testing.T) {
 		got := "error"
 		if err == nil {
 			got = b.Name()
-		} else if _, ok := err.(*UsageError); !ok {
+		} else if ue := (*UsageError)(nil); !errors.As(err, &ue) {
 			t.Errorf("%s: error is not a usage error: %v", tc.mode, err)
 		}
 		if got != tc.want {

@@ -38,7 +38,28 @@ type PushResult struct {
 // <repository>:<MLflow version>, as the seed's labs expect; or, with From,
 // pushes a local image tarball under that tag.
 func PushContainer(ctx context.Context, req PushRequest, env Env) (PushResult, error) {
-	progress := quiet(env.Progress)
+	// Everything that can be wrong is checked before anything changes in AWS.
+	var b Builder
+	var img Image
+	if req.From != "" {
+		if _, err := ecr.LoadTarball(req.From, ""); err != nil {
+			return PushResult{}, &UsageError{Msg: fmt.Sprintf("--from: %v", err)}
+		}
+	} else {
+		var err error
+		if img, err = RenderPyfunc(req.MLflowVersion, req.Platform); err != nil {
+			return PushResult{}, err
+		}
+		var boot Bootstrap
+		if needsBootstrap(ctx, req.Builder, env) {
+			if boot, err = ReadBootstrap(ctx, env.Clients.Stacks, req.Deployment); err != nil {
+				return PushResult{}, err
+			}
+		}
+		if b, err = Choose(ctx, req.Builder, env, boot); err != nil {
+			return PushResult{}, err
+		}
+	}
 	repo, err := ecr.EnsureRepository(ctx, env.Clients.ECR, req.Repository, map[string]string{"mlflowctl:deployment": req.Deployment})
 	if err != nil {
 		return PushResult{}, err
@@ -47,21 +68,7 @@ func PushContainer(ctx context.Context, req PushRequest, env Env) (PushResult, e
 	if req.From != "" {
 		return pushTarball(ctx, req, env, repo, out)
 	}
-	img, err := RenderPyfunc(req.MLflowVersion, req.Platform)
-	if err != nil {
-		return PushResult{}, err
-	}
-	var boot Bootstrap
-	if needsBootstrap(ctx, req.Builder, env) {
-		if boot, err = ReadBootstrap(ctx, env.Clients.Stacks, req.Deployment); err != nil {
-			return PushResult{}, err
-		}
-	}
-	b, err := Choose(ctx, req.Builder, env, boot)
-	if err != nil {
-		return PushResult{}, err
-	}
-	res, err := Ensure(ctx, env.Clients.ECR, b, Request{Image: img, RepositoryURI: repo.URI, ExtraTags: []string{req.MLflowVersion}}, progress)
+	res, err := Ensure(ctx, env.Clients.ECR, b, Request{Image: img, RepositoryURI: repo.URI, ExtraTags: []string{req.MLflowVersion}}, env.Progress)
 	if err != nil {
 		return PushResult{}, err
 	}
@@ -72,7 +79,7 @@ func PushContainer(ctx context.Context, req PushRequest, env Env) (PushResult, e
 func pushTarball(ctx context.Context, req PushRequest, env Env, repo ecr.Repository, out PushResult) (PushResult, error) {
 	img, err := ecr.LoadTarball(req.From, "")
 	if err != nil {
-		return PushResult{}, &UsageError{Msg: fmt.Sprintf("--from: %v", err)}
+		return PushResult{}, err
 	}
 	auth, err := ecr.Login(ctx, env.Clients.ECR)
 	if err != nil {

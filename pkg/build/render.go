@@ -83,9 +83,9 @@ func (im Image) Dockerfile() []byte { return im.Files[DockerfileName] }
 // the same tag, so an image already in ECR is never rebuilt.
 func (im Image) Tag() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "kind=%s\nmlflow=%s\nplatform=%s\n", im.Kind, im.MLflowVersion, im.Platform)
+	_, _ = fmt.Fprintf(h, "kind=%s\nmlflow=%s\nplatform=%s\n", im.Kind, im.MLflowVersion, im.Platform)
 	for _, name := range im.names() {
-		fmt.Fprintf(h, "%s\x00%d\x00", name, len(im.Files[name]))
+		_, _ = fmt.Fprintf(h, "%s\x00%d\x00", name, len(im.Files[name]))
 		h.Write(im.Files[name])
 	}
 	return fmt.Sprintf("%s-%s-%s", im.MLflowVersion, path.Base(im.Platform), hex.EncodeToString(h.Sum(nil))[:16])

@@ -2,6 +2,7 @@ package build
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -125,8 +126,8 @@ func TestGateway2xRejectsTypesBedrockCannotServe(t *testing.T) {
 	cfg := config.Defaults() // chat + embeddings endpoints
 	cfg.MLflowVersion = "2.12.2"
 	_, err := RenderGateway(cfg, "us-east-1", PlatformAMD64)
-	ue, ok := err.(*UsageError)
-	if !ok || !strings.Contains(ue.Msg, "gateway.endpoints[0].type") {
+	var ue *UsageError
+	if !errors.As(err, &ue) || !strings.Contains(ue.Msg, "gateway.endpoints[0].type") {
 		t.Fatalf("want a usage error naming gateway.endpoints[0].type, got %v", err)
 	}
 	cfg.MLflowVersion = "3.18.0"
