@@ -10,7 +10,9 @@ Environment (set by the task definition):
   DB_HOST, DB_PORT, DB_NAME   the Aurora endpoint (port 5432, name "mlflow" by default)
   ARTIFACT_ROOT          s3://bucket/prefix for run artifacts
   PORT, WORKERS          listen port (5000) and server workers (2)
-  ALLOWED_HOSTS          MLflow >= 3.5: hosts the server answers (comma list)
+  ALLOWED_HOSTS          MLflow >= 3.5: hosts the server answers (comma list: the
+                         API Gateway host, the NLB and Cloud Map names); each also
+                         matches with any port, and localhost is always added
   CORS_ALLOWED_ORIGINS   MLflow >= 3.5: origins allowed to write (the UI's)
   GATEWAY_CONFIG         MLflow >= 3.9: AI gateway endpoints to create (JSON file)
 """
@@ -72,6 +74,24 @@ def comma_list(value):
     return ",".join(item.strip() for item in value.split(",") if item.strip())
 
 
+# Always answer requests addressed to the container itself (health checks,
+# sidecars); ALLOWED_HOSTS replaces MLflow's default list, which has them.
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+
+
+def allowed_hosts(value):
+    """ALLOWED_HOSTS plus the local names, each also with any port.
+
+    MLflow matches the Host header, port included, with fnmatch patterns.
+    """
+    hosts = []
+    for host in [h.strip() for h in value.split(",") if h.strip()] + list(LOCAL_HOSTS):
+        for pattern in (host, host + ":*") if ":" not in host and "*" not in host else (host,):
+            if pattern not in hosts:
+                hosts.append(pattern)
+    return ",".join(hosts)
+
+
 def server_args(env, version):
     """The `mlflow server` arguments for this MLflow version (no secret in them)."""
     args = [
@@ -86,10 +106,10 @@ def server_args(env, version):
         # 2.x serves with gunicorn; long artifact listings need more than 30 s.
         args += ["--gunicorn-opts", "--timeout 180 --graceful-timeout 30"]
     if v >= (3, 5, 0):
-        hosts = comma_list(env.get("ALLOWED_HOSTS", ""))
+        hosts = env.get("ALLOWED_HOSTS", "")
         origins = comma_list(env.get("CORS_ALLOWED_ORIGINS", ""))
-        if hosts:
-            args += ["--allowed-hosts", hosts]
+        if hosts.strip():
+            args += ["--allowed-hosts", allowed_hosts(hosts)]
         if origins:
             args += ["--cors-allowed-origins", origins]
     return args
