@@ -155,6 +155,9 @@ func TestPushContainerWithCodeBuildAgainstMoto(t *testing.T) {
 	if text != wantURI+"\n" {
 		t.Fatalf("text output %q, want the URI alone", text)
 	}
+	t.Logf("stdout: %s", text)
+	t.Logf("StartBuild: project=%s source=%s:%s env=%s/%s privileged=%t vars=%v", in.ProjectName, in.SourceTypeOverride,
+		in.SourceLocationOverride, in.EnvironmentTypeOverride, in.ImageOverride, in.PrivilegedModeOverride, vars)
 }
 
 func TestPushContainerFromTarball(t *testing.T) {

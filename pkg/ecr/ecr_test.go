@@ -173,11 +173,15 @@ func (r *countingRegistry) take() []string {
 	return out
 }
 
-func layers(t *testing.T, n int) []v1.Layer {
+func layers(t testing.TB, n int) []v1.Layer {
+	return layersOfSize(t, n, 4096)
+}
+
+func layersOfSize(t testing.TB, n int, size int64) []v1.Layer {
 	t.Helper()
 	out := make([]v1.Layer, n)
 	for i := range out {
-		l, err := random.Layer(4096, types.DockerLayer)
+		l, err := random.Layer(size, types.DockerLayer)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,7 +190,7 @@ func layers(t *testing.T, n int) []v1.Layer {
 	return out
 }
 
-func imageOf(t *testing.T, ls []v1.Layer) v1.Image {
+func imageOf(t testing.TB, ls []v1.Layer) v1.Image {
 	t.Helper()
 	img, err := mutate.AppendLayers(empty.Image, ls...)
 	if err != nil {
