@@ -35,6 +35,31 @@
 //   - logs:CreateLogGroup, logs:CreateLogStream, logs:PutLogEvents on the
 //     build log group.
 //
+// # What the server stack's task definitions must set
+//
+// Tracking server container (port 5000; images from EnsureServerImages):
+//   - secrets: DB_SECRET = the whole RDS-managed secret (valueFrom: the
+//     secret ARN, no JSON key), so the JSON {"username","password"} arrives
+//     at run time; the execution role needs secretsmanager:GetSecretValue
+//     on it (and kms:Decrypt if a customer key encrypts it);
+//   - environment: DB_HOST (cluster endpoint), DB_PORT (5432), DB_NAME,
+//     ARTIFACT_ROOT (s3://<artifact bucket>/<prefix>), WORKERS;
+//     MLflow >= 3.5: ALLOWED_HOSTS (the API Gateway host, the NLB DNS name,
+//     the Cloud Map name; each also matches with a port, localhost is
+//     added) and CORS_ALLOWED_ORIGINS (https://<UI host>);
+//     MLflow 2.x with the gateway: MLFLOW_DEPLOYMENTS_TARGET
+//     (http://<gateway host>:5001) for the UI's gateway-proxy route;
+//     MLflow 3.x with the gateway: optional MLFLOW_CRYPTO_KEK_PASSPHRASE (a
+//     secret) for the AI gateway's secret store; the task role needs
+//     bedrock:InvokeModel and bedrock:InvokeModelWithResponseStream;
+//   - healthCheck: CMD python /opt/mlflowctl/healthcheck.py (GET /health;
+//     ECS ignores the image's HEALTHCHECK), startPeriod >= 120 s because the
+//     entrypoint runs `mlflow db upgrade` first.
+//
+// Gateway container (MLflow 2.x only, port 5001): environment PORT,
+// WORKERS; the task role needs the two Bedrock actions; health check
+// CMD python /opt/mlflowctl/healthcheck.py.
+//
 // The operator running mlflowctl needs s3:PutObject on the assets bucket,
 // codebuild:StartBuild and codebuild:BatchGetBuilds on the project,
 // logs:GetLogEvents on its log group, and ECR DescribeImages, BatchGetImage,
