@@ -51,6 +51,9 @@ type versionSpec struct {
 	Pyenv      string
 	// PyfuncEnv are extra ENV lines of the serving image for this version.
 	PyfuncEnv []string
+	// Pins hold back dependencies newer releases of which break this
+	// MLflow version (pip would take the newest its bounds allow).
+	Pins string
 }
 
 var versionSpecs = map[string]versionSpec{
@@ -59,6 +62,9 @@ var versionSpecs = map[string]versionSpec{
 		Virtualenv: "20.26.6", Gunicorn: "22.0.0", Pyenv: "v2.5.0",
 		// Up to 2.20 the scoring server is gunicorn; MLflow's image sets this.
 		PyfuncEnv: []string{`GUNICORN_CMD_ARGS="--timeout 60 -k gevent"`},
+		// SQLAlchemy 2.1 dropped FallbackAsyncAdaptedQueuePool, which
+		// mlflow.store.db.utils 2.12.2 imports (seen with the real package).
+		Pins: ` "sqlalchemy==2.0.36"`,
 	},
 	"3.18.0": {
 		Python: "3.12", Ubuntu: "22.04", Psycopg2: "2.9.10", Boto3: "1.35.99",
@@ -145,7 +151,7 @@ func RenderServer(cfg config.Config, region, platform string) (Image, error) {
 		return Image{}, err
 	}
 	files := map[string][]byte{}
-	data := map[string]any{"MLflowVersion": cfg.MLflowVersion, "Python": s.Python, "Psycopg2": s.Psycopg2, "Boto3": s.Boto3, "Extras": "", "GatewayConfig": false}
+	data := map[string]any{"MLflowVersion": cfg.MLflowVersion, "Python": s.Python, "Psycopg2": s.Psycopg2, "Boto3": s.Boto3, "Pins": s.Pins, "Extras": "", "GatewayConfig": false}
 	if cfg.Gateway.Enabled && config.Major(cfg.MLflowVersion) >= 3 {
 		gw, err := gatewayJSON(cfg, region)
 		if err != nil {
@@ -172,7 +178,7 @@ func RenderGateway(cfg config.Config, region, platform string) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	data := map[string]any{"MLflowVersion": cfg.MLflowVersion, "Python": s.Python, "Boto3": s.Boto3}
+	data := map[string]any{"MLflowVersion": cfg.MLflowVersion, "Python": s.Python, "Boto3": s.Boto3, "Pins": s.Pins}
 	return render(Gateway, cfg.MLflowVersion, platform, data, map[string][]byte{"gateway.yaml": gw}, "entrypoint.py", "healthcheck.py")
 }
 
@@ -184,7 +190,7 @@ func RenderPyfunc(version, platform string) (Image, error) {
 	}
 	data := map[string]any{
 		"MLflowVersion": version, "Ubuntu": s.Ubuntu, "Pyenv": s.Pyenv,
-		"Virtualenv": s.Virtualenv, "Gunicorn": s.Gunicorn, "ExtraEnv": s.PyfuncEnv,
+		"Virtualenv": s.Virtualenv, "Gunicorn": s.Gunicorn, "ExtraEnv": s.PyfuncEnv, "Pins": s.Pins,
 	}
 	return render(Pyfunc, version, platform, data, map[string][]byte{}, "serve.py")
 }

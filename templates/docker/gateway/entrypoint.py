@@ -1,6 +1,6 @@
 """Start the MLflow 2.x AI gateway inside its container.
 
-Environment (set by the task definition): PORT (5001), WORKERS (2),
+Environment (set by the task definition): HOST (0.0.0.0), PORT (5001), WORKERS (2),
 GATEWAY_CONFIG (the endpoint file; default: the one built into the image).
 """
 
@@ -14,7 +14,7 @@ def gateway_args(env):
     return [
         "deployments", "start-server",
         "--config-path", env.get("GATEWAY_CONFIG") or CONFIG_DEFAULT,
-        "--host", "0.0.0.0",
+        "--host", env.get("HOST") or "0.0.0.0",
         "--port", env.get("PORT") or "5001",
         "--workers", env.get("WORKERS") or "2",
     ]

@@ -9,7 +9,7 @@ Environment (set by the task definition):
   DB_SECRET              {"username": ..., "password": ...} (host, port, dbname optional)
   DB_HOST, DB_PORT, DB_NAME   the Aurora endpoint (port 5432, name "mlflow" by default)
   ARTIFACT_ROOT          s3://bucket/prefix for run artifacts
-  PORT, WORKERS          listen port (5000) and server workers (2)
+  HOST, PORT, WORKERS    listen address (0.0.0.0) and port (5000), server workers (2)
   ALLOWED_HOSTS          MLflow >= 3.5: hosts the server answers (comma list: the
                          API Gateway host, the NLB and Cloud Map names); each also
                          matches with any port, and localhost is always added
@@ -20,6 +20,7 @@ Environment (set by the task definition):
 import json
 import os
 import sys
+import time
 import urllib.parse
 
 GATEWAY_CONFIG_DEFAULT = "/opt/mlflowctl/gateway.json"
@@ -96,7 +97,7 @@ def server_args(env, version):
     """The `mlflow server` arguments for this MLflow version (no secret in them)."""
     args = [
         "server",
-        "--host", "0.0.0.0",
+        "--host", env.get("HOST") or "0.0.0.0",
         "--port", env.get("PORT") or "5000",
         "--default-artifact-root", require(env, "ARTIFACT_ROOT"),
         "--workers", env.get("WORKERS") or "2",
@@ -115,11 +116,41 @@ def server_args(env, version):
     return args
 
 
-def upgrade_database(uri):
-    """`mlflow db upgrade`, run in-process so the URI is on no command line."""
+def upgrade_database(uri, attempts=30, wait=5.0):
+    """`mlflow db upgrade`, run in-process so the URI is on no command line.
+
+    An empty database is left to the server, which creates MLflow's tables on
+    its first start: MLflow 2.x's `db upgrade` fails on an empty database.
+    Aurora Serverless may be resuming from a pause: connecting is retried.
+    """
+    if not has_mlflow_schema(uri, attempts, wait):
+        print("mlflowctl: new database: the server creates MLflow's tables", file=sys.stderr)
+        return
+    print("mlflowctl: upgrading the database schema (mlflow db upgrade)", file=sys.stderr)
     from mlflow.db import upgrade
 
     upgrade.main(args=[uri], prog_name="mlflow db upgrade", standalone_mode=False)
+
+
+def has_mlflow_schema(uri, attempts, wait):
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(uri, pool_pre_ping=True)
+    try:
+        for attempt in range(1, attempts + 1):
+            try:
+                with engine.connect() as conn:
+                    return sqlalchemy.inspect(conn).has_table("alembic_version")
+            except sqlalchemy.exc.OperationalError as exc:
+                if attempt == attempts:
+                    raise
+                # psycopg2's message names host, port and user, never the password.
+                reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+                print("mlflowctl: database not reachable yet (%s); retrying" % reason, file=sys.stderr)
+                time.sleep(wait)
+    finally:
+        engine.dispose()
+    return False
 
 
 def seed_gateway(uri, env, version):
@@ -193,7 +224,6 @@ def main():
         print("mlflowctl: cannot start the tracking server: %s" % exc, file=sys.stderr)
         return 2
     env.pop("DB_SECRET", None)
-    print("mlflowctl: upgrading the database schema (mlflow db upgrade)", file=sys.stderr)
     upgrade_database(uri)
     seed_gateway(uri, env, version)
     env["MLFLOW_BACKEND_STORE_URI"] = uri
