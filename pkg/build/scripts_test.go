@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/mlflowctl/mlflowctl/templates"
@@ -57,13 +58,13 @@ func TestPythonScriptsCompile(t *testing.T) {
 // stand-in for the server's /health: exit 0 on 200, 1 otherwise.
 func TestHealthCheckScripts(t *testing.T) {
 	py := python(t)
-	status := http.StatusOK
+	var status atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/health" {
 			http.NotFound(w, r)
 			return
 		}
-		w.WriteHeader(status)
+		w.WriteHeader(int(status.Load()))
 	}))
 	defer srv.Close()
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
@@ -74,9 +75,9 @@ func TestHealthCheckScripts(t *testing.T) {
 			code         int
 		}{{"200", port, 0}, {"503", port, 1}, {"200", "1", 1}} {
 			if tc.status == "200" {
-				status = http.StatusOK
+				status.Store(http.StatusOK)
 			} else {
-				status = http.StatusServiceUnavailable
+				status.Store(http.StatusServiceUnavailable)
 			}
 			cmd := exec.Command(py, script)
 			cmd.Env = append(os.Environ(), "PORT="+tc.port)
