@@ -109,7 +109,8 @@ func (l *lines) text() string { l.mu.Lock(); defer l.mu.Unlock(); return strings
 func TestCodeBuildAgainstMoto(t *testing.T) {
 	c := motoClients(t)
 	setupBootstrap(t, c)
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // bounded: a build that never ends fails the test
+	defer cancel()
 	cb := &CodeBuild{S3: c.S3, CodeBuild: c.CodeBuild, Logs: c.Logs, Bucket: testBucket, Project: testProject, Poll: 10 * time.Millisecond}
 	img, err := RenderPyfunc("3.18.0", PlatformARM64)
 	if err != nil {
@@ -196,7 +197,8 @@ func TestCodeBuildFailureNamesPhaseAndLastLines(t *testing.T) {
 	fake := &failingCodeBuild{}
 	cb := &CodeBuild{S3: c.S3, CodeBuild: fake, Logs: c.Logs, Bucket: testBucket, Project: testProject, Poll: 5 * time.Millisecond}
 	img, _ := RenderServer(testConfig("3.18.0"), "us-east-1", PlatformAMD64)
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // bounded: a build that never ends fails the test
+	defer cancel()
 	id, err := cb.Start(ctx, Request{Image: img, RepositoryURI: "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflow-server"}, nil)
 	if err != nil {
 		t.Fatal(err)
