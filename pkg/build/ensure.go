@@ -54,10 +54,14 @@ func NewClients(cfg aws.Config) Clients {
 			// Custom endpoints (emulators, gateways) rarely serve virtual hosts.
 			o.UsePathStyle = cfg.BaseEndpoint != nil
 		}),
-		CodeBuild: codebuild.NewFromConfig(cfg),
-		Logs:      cloudwatchlogs.NewFromConfig(cfg),
-		ECR:       awsecr.NewFromConfig(cfg),
-		Stacks:    cloudformation.NewFromConfig(cfg),
+		CodeBuild: codebuild.NewFromConfig(cfg, func(o *codebuild.Options) {
+			if cfg.BaseEndpoint != nil {
+				o.APIOptions = append(o.APIOptions, epochTimestamps)
+			}
+		}),
+		Logs:   cloudwatchlogs.NewFromConfig(cfg),
+		ECR:    awsecr.NewFromConfig(cfg),
+		Stacks: cloudformation.NewFromConfig(cfg),
 	}
 }
 

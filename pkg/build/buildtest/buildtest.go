@@ -1,8 +1,7 @@
 // Package buildtest helps tests run image builds against moto_server: a
-// loopback proxy in front of moto that records CodeBuild requests, lets a
-// test act when a build starts (write its log, as CodeBuild would), and
-// turns moto's CodeBuild timestamps (ISO-8601 strings) into the epoch
-// seconds the AWS JSON protocol sends, which the Go SDK requires.
+// loopback proxy in front of moto that records JSON-protocol requests (moto
+// keeps no StartBuild overrides, so tests read them here) and lets a test
+// act when a build starts (write its log, as CodeBuild would).
 package buildtest
 
 import (
@@ -13,11 +12,9 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // Call is one recorded request to a JSON-protocol service.
@@ -45,7 +42,7 @@ func Start(t testing.TB, motoURL string) *Proxy {
 	}
 	p := &Proxy{}
 	rp := httputil.NewSingleHostReverseProxy(target)
-	rp.ModifyResponse = p.fixResponse
+	rp.ModifyResponse = p.afterResponse
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if tgt := r.Header.Get("X-Amz-Target"); tgt != "" {
 			body, _ := io.ReadAll(r.Body)
@@ -74,9 +71,9 @@ func (p *Proxy) Calls(op string) []Call {
 	return out
 }
 
-func (p *Proxy) fixResponse(resp *http.Response) error {
+func (p *Proxy) afterResponse(resp *http.Response) error {
 	tgt := resp.Request.Header.Get("X-Amz-Target")
-	if !strings.HasPrefix(tgt, "CodeBuild_") || resp.StatusCode != http.StatusOK {
+	if !strings.HasSuffix(tgt, ".StartBuild") || resp.StatusCode != http.StatusOK || p.OnStartBuild == nil {
 		return nil
 	}
 	body, err := io.ReadAll(resp.Body)
@@ -84,45 +81,14 @@ func (p *Proxy) fixResponse(resp *http.Response) error {
 		return err
 	}
 	_ = resp.Body.Close()
-	var doc any
-	if json.Unmarshal(body, &doc) == nil {
-		doc = epochTimes(doc, "")
-		body, _ = json.Marshal(doc)
-		if strings.HasSuffix(tgt, ".StartBuild") && p.OnStartBuild != nil {
-			if m, ok := doc.(map[string]any); ok {
-				if b, ok := m["build"].(map[string]any); ok {
-					id, _ := b["id"].(string)
-					p.OnStartBuild(id)
-				}
-			}
-		}
-	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	resp.ContentLength = int64(len(body))
-	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	return nil
-}
-
-// epochTimes converts timestamp strings under *Time, created and
-// lastModified keys into epoch seconds.
-func epochTimes(v any, key string) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, val := range x {
-			x[k] = epochTimes(val, k)
-		}
-	case []any:
-		for i, val := range x {
-			x[i] = epochTimes(val, key)
-		}
-	case string:
-		if strings.HasSuffix(key, "Time") || key == "created" || key == "lastModified" {
-			for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.000", "2006-01-02T15:04:05"} {
-				if ts, err := time.Parse(layout, x); err == nil {
-					return float64(ts.UnixMilli()) / 1000
-				}
-			}
-		}
+	var out struct {
+		Build struct {
+			ID string `json:"id"`
+		} `json:"build"`
 	}
-	return v
+	if json.Unmarshal(body, &out) == nil && out.Build.ID != "" {
+		p.OnStartBuild(out.Build.ID)
+	}
+	return nil
 }
