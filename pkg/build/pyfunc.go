@@ -39,26 +39,9 @@ type PushResult struct {
 // pushes a local image tarball under that tag.
 func PushContainer(ctx context.Context, req PushRequest, env Env) (PushResult, error) {
 	// Everything that can be wrong is checked before anything changes in AWS.
-	var b Builder
-	var img Image
-	if req.From != "" {
-		if _, err := ecr.LoadTarball(req.From, ""); err != nil {
-			return PushResult{}, &UsageError{Msg: fmt.Sprintf("--from: %v", err)}
-		}
-	} else {
-		var err error
-		if img, err = RenderPyfunc(req.MLflowVersion, req.Platform); err != nil {
-			return PushResult{}, err
-		}
-		var boot Bootstrap
-		if needsBootstrap(ctx, req.Builder, env) {
-			if boot, err = ReadBootstrap(ctx, env.Clients.Stacks, req.Deployment); err != nil {
-				return PushResult{}, err
-			}
-		}
-		if b, err = Choose(ctx, req.Builder, env, boot); err != nil {
-			return PushResult{}, err
-		}
+	b, img, err := preparePush(ctx, req, env)
+	if err != nil {
+		return PushResult{}, err
 	}
 	repo, err := ecr.EnsureRepository(ctx, env.Clients.ECR, req.Repository, map[string]string{"mlflowctl:deployment": req.Deployment})
 	if err != nil {
@@ -74,6 +57,29 @@ func PushContainer(ctx context.Context, req PushRequest, env Env) (PushResult, e
 	}
 	out.Digest, out.Builder, out.Built, out.SourceURI = res.Digest, b.Name(), res.Built, res.URI
 	return out, nil
+}
+
+// preparePush checks the tarball, or renders the image and picks the
+// builder (reading the bootstrap stack when CodeBuild will build).
+func preparePush(ctx context.Context, req PushRequest, env Env) (Builder, Image, error) {
+	if req.From != "" {
+		if _, err := ecr.LoadTarball(req.From, ""); err != nil {
+			return nil, Image{}, &UsageError{Msg: fmt.Sprintf("--from: %v", err)}
+		}
+		return nil, Image{}, nil
+	}
+	img, err := RenderPyfunc(req.MLflowVersion, req.Platform)
+	if err != nil {
+		return nil, Image{}, err
+	}
+	var boot Bootstrap
+	if needsBootstrap(ctx, req.Builder, env) {
+		if boot, err = ReadBootstrap(ctx, env.Clients.Stacks, req.Deployment); err != nil {
+			return nil, Image{}, err
+		}
+	}
+	b, err := Choose(ctx, req.Builder, env, boot)
+	return b, img, err
 }
 
 func pushTarball(ctx context.Context, req PushRequest, env Env, repo ecr.Repository, out PushResult) (PushResult, error) {
