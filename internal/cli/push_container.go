@@ -35,7 +35,8 @@ func newPushContainerCommand(g *globalOpts) *cobra.Command {
 builds (nginx on 8080, GET /ping, POST /invocations, the model at /opt/ml/model)
 without local Docker: in the deployment's CodeBuild project by default, or with
 a local Docker daemon when one answers. It pushes it to ECR and prints
-<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<MLflow version>.
+<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<MLflow version>
+(<version>-arm64 for --platform linux/arm64).
 An image already in ECR (same content hash) is not built again.
 
 With --from it pushes an image saved with "docker save" instead, uploading only

@@ -156,6 +156,18 @@ func TestPushContainerWithCodeBuildAgainstMoto(t *testing.T) {
 		t.Fatalf("text output %q, want the URI alone", text)
 	}
 	t.Logf("stdout: %s", text)
+
+	arm, _, err := runCLI(t, "push-container", "--builder", "codebuild", "--platform", "linux/arm64", "--endpoint-url", proxy.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if arm != "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflow-pyfunc:3.18.0-arm64\n" {
+		t.Fatalf("arm64 output %q", arm)
+	}
+	last := proxy.Calls(".StartBuild")
+	if body := string(last[len(last)-1].Body); !strings.Contains(body, `"environmentTypeOverride":"ARM_CONTAINER"`) {
+		t.Fatalf("arm64 StartBuild: %s", body)
+	}
 	t.Logf("StartBuild: project=%s source=%s:%s env=%s/%s privileged=%t vars=%v", in.ProjectName, in.SourceTypeOverride,
 		in.SourceLocationOverride, in.EnvironmentTypeOverride, in.ImageOverride, in.PrivilegedModeOverride, vars)
 }

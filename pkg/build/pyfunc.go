@@ -47,16 +47,27 @@ func PushContainer(ctx context.Context, req PushRequest, env Env) (PushResult, e
 	if err != nil {
 		return PushResult{}, err
 	}
-	out := PushResult{ImageURI: repo.URI + ":" + req.MLflowVersion, Repository: repo.Name, Tag: req.MLflowVersion}
+	tag := VersionTag(req.MLflowVersion, req.Platform)
+	out := PushResult{ImageURI: repo.URI + ":" + tag, Repository: repo.Name, Tag: tag}
 	if req.From != "" {
 		return pushTarball(ctx, req, env, repo, out)
 	}
-	res, err := Ensure(ctx, env.Clients.ECR, b, Request{Image: img, RepositoryURI: repo.URI, ExtraTags: []string{req.MLflowVersion}}, env.Progress)
+	res, err := Ensure(ctx, env.Clients.ECR, b, Request{Image: img, RepositoryURI: repo.URI, ExtraTags: []string{tag}}, env.Progress)
 	if err != nil {
 		return PushResult{}, err
 	}
 	out.Digest, out.Builder, out.Built, out.SourceURI = res.Digest, b.Name(), res.Built, res.URI
 	return out, nil
+}
+
+// VersionTag is the tag the seed's labs pull: the MLflow version, with
+// "-arm64" for an arm64 image so it never replaces the amd64 one that
+// SageMaker's x86 instances run.
+func VersionTag(version, platform string) string {
+	if platform == PlatformARM64 {
+		return version + "-arm64"
+	}
+	return version
 }
 
 // preparePush checks the tarball, or renders the image and picks the
@@ -96,7 +107,7 @@ func pushTarball(ctx context.Context, req PushRequest, env Env, repo ecr.Reposit
 		registry = env.Registry
 	}
 	quiet(env.Progress)("pushing " + path.Base(req.From) + " to " + out.ImageURI)
-	digest, err := ecr.Push(ctx, img, registry+"/"+name+":"+req.MLflowVersion, auth, ecr.PushOptions{})
+	digest, err := ecr.Push(ctx, img, registry+"/"+name+":"+out.Tag, auth, ecr.PushOptions{})
 	if err != nil {
 		return PushResult{}, err
 	}
