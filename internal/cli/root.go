@@ -102,6 +102,7 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newConfigCommand(g),
 		newUsersCommand(g),
 		newAuthzCommand(g),
+		newPushContainerCommand(g),
 	)
 	return root
 }
