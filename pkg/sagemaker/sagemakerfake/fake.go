@@ -323,5 +323,3 @@ func (s *Server) page(in input, n int) (from, to int, next string) {
 	}
 	return from, to, next
 }
-
-func epoch(t time.Time) float64 { return float64(t.Unix()) }
