@@ -180,7 +180,7 @@ func (s *Studio) run(ctx context.Context, what string, tasks []*task) error {
 		}
 		if round%logEvery == 0 {
 			s.logf(fmt.Sprintf("studio: waiting for %d of %d %s(s) (%s): %s", len(left), len(tasks), what,
-				elapsed.Round(time.Second), strings.Join(describe(left), "; ")))
+				elapsed.Round(time.Second), summary(left)))
 		}
 		if err := clock.Sleep(ctx, s.poll()); err != nil {
 			return err
@@ -242,6 +242,27 @@ func (s *Studio) round(ctx context.Context, tasks []*task) error {
 		}
 		return nil
 	})
+}
+
+// summary counts tasks by status ("6 Deleting, 1 InService"), naming
+// them when there are only a few.
+func summary(tasks []*task) string {
+	if len(tasks) <= 2 {
+		return strings.Join(describe(tasks), "; ")
+	}
+	counts := map[string]int{}
+	var order []string
+	for _, t := range tasks {
+		if counts[t.status] == 0 {
+			order = append(order, t.status)
+		}
+		counts[t.status]++
+	}
+	var parts []string
+	for _, st := range order {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func pending(tasks []*task) []*task {

@@ -16,6 +16,7 @@ import (
 type S3API interface {
 	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, opts ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
 	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, opts ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+	DeleteBucket(ctx context.Context, in *s3.DeleteBucketInput, opts ...func(*s3.Options)) (*s3.DeleteBucketOutput, error)
 }
 
 // batchSize is S3's limit for one DeleteObjects call, and ListObjectVersions's page size.
@@ -61,7 +62,9 @@ func EmptyBucket(ctx context.Context, api S3API, bucket string, log func(string)
 				return deleted, err
 			}
 			deleted += len(batch)
-			logLine(log, fmt.Sprintf("bucket %s: %d object versions and delete markers deleted", bucket, deleted))
+			if len(batch) == batchSize {
+				logLine(log, fmt.Sprintf("bucket %s: %d object versions and delete markers deleted so far", bucket, deleted))
+			}
 		}
 	}
 }
@@ -104,4 +107,17 @@ func logLine(log func(string), line string) {
 	if log != nil {
 		log(line)
 	}
+}
+
+// DeleteBucket empties a bucket and deletes it; it is for buckets a
+// template retained, which no stack deletes any more.
+func DeleteBucket(ctx context.Context, api S3API, bucket string, log func(string)) error {
+	if _, err := EmptyBucket(ctx, api, bucket, log); err != nil {
+		return err
+	}
+	_, err := api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)})
+	if err != nil && !isNoSuchBucket(err) {
+		return fmt.Errorf("delete bucket %s: %w", bucket, err)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package teardown
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,6 +26,7 @@ type TaggingAPI interface {
 // RDSAPI is the part of the RDS client teardown uses.
 type RDSAPI interface {
 	DescribeDBClusterSnapshots(ctx context.Context, in *rds.DescribeDBClusterSnapshotsInput, opts ...func(*rds.Options)) (*rds.DescribeDBClusterSnapshotsOutput, error)
+	DescribeDBClusters(ctx context.Context, in *rds.DescribeDBClustersInput, opts ...func(*rds.Options)) (*rds.DescribeDBClustersOutput, error)
 	DeleteDBClusterSnapshot(ctx context.Context, in *rds.DeleteDBClusterSnapshotInput, opts ...func(*rds.Options)) (*rds.DeleteDBClusterSnapshotOutput, error)
 }
 
@@ -157,4 +159,18 @@ func logGroupFromARN(arn string) string {
 // --keep-data keeps (bucket, DB cluster, cluster snapshot) is its name.
 func resourceName(arn string) string {
 	return arn[strings.LastIndexAny(arn, ":/")+1:]
+}
+
+// clusterExists says whether a DB cluster is still there (retained by
+// its deletion policy, or not deleted yet).
+func clusterExists(ctx context.Context, api RDSAPI, id string) (bool, error) {
+	_, err := api.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(id)})
+	if err == nil {
+		return true, nil
+	}
+	var ae interface{ ErrorCode() string }
+	if errors.As(err, &ae) && strings.Contains(ae.ErrorCode(), "NotFound") {
+		return false, nil
+	}
+	return false, err
 }

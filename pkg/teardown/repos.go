@@ -48,14 +48,11 @@ func listImages(ctx context.Context, api ECRAPI, repo string) ([]ecrtypes.ImageI
 	return ids, true, nil
 }
 
-// CountImages counts the distinct images (digests) of a repository.
+// CountImages counts a repository's images as ListImages lists them:
+// one per tag, and one per untagged image.
 func CountImages(ctx context.Context, api ECRAPI, repo string) (n int, exists bool, err error) {
 	ids, exists, err := listImages(ctx, api, repo)
-	seen := map[string]bool{}
-	for _, id := range ids {
-		seen[aws.ToString(id.ImageDigest)] = true
-	}
-	return len(seen), exists, err
+	return len(ids), exists, err
 }
 
 // EmptyRepository deletes every image, 100 per call.
@@ -77,9 +74,9 @@ func EmptyRepository(ctx context.Context, api ECRAPI, repo string, log func(stri
 			}
 		}
 		deleted += len(batch)
-	}
-	if deleted > 0 {
-		logLine(log, fmt.Sprintf("repository %s: %d image references deleted", repo, deleted))
+		if len(ids) > ecrBatch {
+			logLine(log, fmt.Sprintf("repository %s: %d of %d images deleted", repo, deleted, len(ids)))
+		}
 	}
 	return deleted, nil
 }

@@ -298,14 +298,14 @@ func (t *Teardown) emptyOutput(ctx context.Context, stack, key, val string) erro
 	case strings.HasSuffix(key, "BucketName") && !t.keeps(key):
 		n, err := EmptyBucket(ctx, t.S3, val, t.log)
 		if err == nil {
-			t.log(fmt.Sprintf("stack %s: bucket %s emptied (%d deleted)", stack, val, n))
+			t.log(fmt.Sprintf("stack %s-%s: bucket %s emptied (%s)", t.Name, stack, val, plural(n, "object version")))
 		}
 		return err
 	case strings.HasSuffix(key, "RepositoryUri"):
 		repo := RepositoryName(val)
 		n, err := EmptyRepository(ctx, t.ECR, repo, t.log)
 		if err == nil {
-			t.log(fmt.Sprintf("stack %s: repository %s emptied (%d deleted)", stack, repo, n))
+			t.log(fmt.Sprintf("stack %s-%s: repository %s emptied (%s)", t.Name, stack, repo, plural(n, "image")))
 		}
 		return err
 	}
@@ -324,7 +324,13 @@ func (t *Teardown) sweep(ctx context.Context, p Plan, known Known) ([]Kept, erro
 			}
 		}
 		for _, c := range known.DBClusters {
-			kept = append(kept, Kept{Kind: "db-cluster", Name: c})
+			exists, err := clusterExists(ctx, t.RDS, c)
+			if err != nil {
+				return kept, err
+			}
+			if exists {
+				kept = append(kept, Kept{Kind: "db-cluster", Name: c})
+			}
 		}
 	}
 	snaps, err := FindSnapshots(ctx, t.RDS, t.Name, known.DBClusters)
@@ -341,6 +347,11 @@ func (t *Teardown) sweep(ctx context.Context, p Plan, known Known) ([]Kept, erro
 			return kept, fmt.Errorf("delete DB snapshot %s: %w", s.ID, err)
 		}
 	}
+	if !t.KeepData {
+		if err := t.deleteRetainedBuckets(ctx); err != nil {
+			return kept, err
+		}
+	}
 	groups, err := t.logGroups(ctx, known)
 	if err != nil {
 		return kept, err
@@ -353,6 +364,27 @@ func (t *Teardown) sweep(ctx context.Context, p Plan, known Known) ([]Kept, erro
 		}
 	}
 	return kept, nil
+}
+
+// deleteRetainedBuckets deletes buckets still tagged with the deployment
+// once its stacks are gone: kept by an earlier --keep-data, or retained
+// by a template's deletion policy.
+func (t *Teardown) deleteRetainedBuckets(ctx context.Context) error {
+	arns, err := TaggedResources(ctx, t.Tagging, t.Name)
+	if err != nil {
+		return err
+	}
+	for _, arn := range arns {
+		_, bucket, ok := strings.Cut(arn, ":s3:::")
+		if !ok {
+			continue
+		}
+		t.log("deleting retained bucket " + bucket)
+		if err := DeleteBucket(ctx, t.S3, bucket, t.log); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // logGroups are the deployment's log groups: by name, and by tag.
