@@ -109,22 +109,15 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// WriteResult prints what was kept and what is left.
-func WriteResult(w io.Writer, r Result) error {
-	var b strings.Builder
-	if len(r.Kept) > 0 {
-		fmt.Fprintf(&b, "Kept (--keep-data):\n")
-		for _, k := range r.Kept {
-			fmt.Fprintf(&b, "  %s %s\n", k.Kind, k.Name)
-		}
+// WriteKept lists what --keep-data kept, by name.
+func WriteKept(w io.Writer, kept []Kept) error {
+	if len(kept) == 0 {
+		return nil
 	}
-	if len(r.Leftovers) > 0 {
-		fmt.Fprintf(&b, "Still there:\n")
-		for _, l := range r.Leftovers {
-			fmt.Fprintf(&b, "  %s\n", l)
-		}
-	} else {
-		fmt.Fprintf(&b, "Deployment %q is deleted; the leftover scan found nothing.\n", r.Deployment)
+	var b strings.Builder
+	b.WriteString("Kept (--keep-data):\n")
+	for _, k := range kept {
+		fmt.Fprintf(&b, "  %s %s\n", k.Kind, k.Name)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

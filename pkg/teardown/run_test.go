@@ -193,7 +193,7 @@ func TestKeepDataKeepsArtifactsAndTheFinalSnapshot(t *testing.T) {
 		t.Fatalf("stacks left: %v", names)
 	}
 	var out bytes.Buffer
-	_ = teardown.WriteResult(&out, res)
+	_ = teardown.WriteKept(&out, res.Kept)
 	if !strings.Contains(out.String(), w.ArtifactBucket) || !strings.Contains(out.String(), w.DBCluster+"-final-snapshot") {
 		t.Fatalf("the result does not list what was kept by name:\n%s", out.String())
 	}
