@@ -18,6 +18,10 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/sagemaker"
 )
 
+// StackTimeout bounds the wait for one stack's delete; an Aurora cluster
+// alone can take twenty minutes.
+const StackTimeout = 90 * time.Minute
+
 // Options tune a Teardown built by New.
 type Options struct {
 	KeepData bool
@@ -46,7 +50,7 @@ func New(cfg aws.Config, name string, o Options) *Teardown {
 		Studio:  &sagemaker.Studio{API: smc, Poll: o.Poll, Timeout: o.StudioTimeout, Log: o.Log},
 		Storage: &sagemaker.DomainStorage{SageMaker: smc, EFS: efs.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg), Poll: o.Poll, Log: o.Log},
 		NewDeleter: func(outputs deploy.Outputs, retain map[string][]string) StackDeleter {
-			return &CFNDeleter{CFN: cfn, Poll: o.Poll, Outputs: outputs, Retain: retain, Log: o.Log}
+			return &CFNDeleter{CFN: cfn, Poll: o.Poll, Timeout: StackTimeout, Outputs: outputs, Retain: retain, Log: o.Log}
 		},
 		Log: o.Log,
 	}

@@ -168,6 +168,18 @@ func TestStackDeleteFailsOnceThenReRunCompletes(t *testing.T) {
 	assertGone(t, w)
 }
 
+func TestProtectedStackIsUnprotectedThenDeleted(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
+	w.CFN.Protect("demo-server")
+	td := w.Teardown(false, nil)
+	p := plan(t, td)
+	if _, err := td.Run(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	assertGone(t, w)
+}
+
 func TestKeepDataKeepsArtifactsAndTheFinalSnapshot(t *testing.T) {
 	srv := mototest.Start(t)
 	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{ArtifactObjects: 10})

@@ -413,7 +413,14 @@ func (t *Teardown) scan(ctx context.Context, known Known, kept map[string]bool) 
 		return nil, err
 	}
 	for _, arn := range arns {
-		if !kept[resourceName(arn)] {
+		if kept[resourceName(arn)] {
+			continue
+		}
+		gone, err := t.alreadyGone(ctx, arn)
+		if err != nil {
+			return nil, err
+		}
+		if !gone {
 			left = append(left, Leftover{Kind: "tagged", Name: arn})
 		}
 	}
@@ -441,4 +448,20 @@ func (t *Teardown) scan(ctx context.Context, known Known, kept map[string]bool) 
 func isNotFoundCode(err error) bool {
 	var ae interface{ ErrorCode() string }
 	return errors.As(err, &ae) && strings.Contains(ae.ErrorCode(), "NotFound")
+}
+
+// alreadyGone checks the kinds the tagging API is known to list for a
+// while after they are deleted (its index is eventually consistent):
+// stacks and buckets.
+func (t *Teardown) alreadyGone(ctx context.Context, arn string) (bool, error) {
+	switch {
+	case strings.Contains(arn, ":cloudformation:") && strings.Contains(arn, ":stack/"):
+		d := &CFNDeleter{CFN: t.CFN}
+		st, err := d.describe(ctx, arn)
+		return st == nil, err
+	case strings.Contains(arn, ":s3:::"):
+		_, exists, err := CountObjects(ctx, t.S3, resourceName(arn))
+		return !exists, err
+	}
+	return false, nil
 }

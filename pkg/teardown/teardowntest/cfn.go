@@ -72,6 +72,14 @@ func (c *CFN) FailOnce(stack, logical, reason string) {
 	}
 }
 
+// Protect turns termination protection on, as the engine does for
+// stacks that hold data.
+func (c *CFN) Protect(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.find(name).Protected = true
+}
+
 // Names lists the stacks that are not deleted.
 func (c *CFN) Names() []string {
 	c.mu.Lock()
