@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -35,7 +36,8 @@ type Stack struct {
 	Tags, Outputs            map[string]string
 	Protected                bool
 	Resources                []*Resource
-	inProgress               int // describes left that show DELETE_IN_PROGRESS
+	inProgress               int                   // describes left that show DELETE_IN_PROGRESS
+	events                   []cfntypes.StackEvent // newest first
 }
 
 // Resource is a stack resource with the call that deletes it for real.
@@ -174,6 +176,7 @@ func (c *CFN) DeleteStack(ctx context.Context, in *cloudformation.DeleteStackInp
 		return nil, &smithy.GenericAPIError{Code: "ValidationError", Message: "RetainResources may only be given for a stack in DELETE_FAILED"}
 	}
 	c.Deletes[s.Name]++
+	s.event(s.Name, "AWS::CloudFormation::Stack", s.ID, "DELETE_IN_PROGRESS", "User Initiated")
 	var failed []string
 	for i := len(s.Resources) - 1; i >= 0; i-- {
 		r := s.Resources[i]
@@ -182,14 +185,18 @@ func (c *CFN) DeleteStack(ctx context.Context, in *cloudformation.DeleteStackInp
 		}
 		if slices.Contains(in.RetainResources, r.Logical) {
 			r.Status, r.Reason = "DELETE_SKIPPED", ""
+			s.event(r.Logical, r.Type, r.Physical, r.Status, "")
 			continue
 		}
+		s.event(r.Logical, r.Type, r.Physical, "DELETE_IN_PROGRESS", "")
 		if err := r.delete(ctx); err != nil {
 			r.Status, r.Reason = "DELETE_FAILED", err.Error()
+			s.event(r.Logical, r.Type, r.Physical, r.Status, r.Reason)
 			failed = append(failed, r.Logical)
 			continue
 		}
 		r.Status, r.Reason = "DELETE_COMPLETE", ""
+		s.event(r.Logical, r.Type, r.Physical, r.Status, "")
 	}
 	s.inProgress = 1
 	if len(failed) > 0 {
@@ -197,6 +204,7 @@ func (c *CFN) DeleteStack(ctx context.Context, in *cloudformation.DeleteStackInp
 	} else {
 		s.Status, s.Reason = "DELETE_COMPLETE", ""
 	}
+	s.event(s.Name, "AWS::CloudFormation::Stack", s.ID, s.Status, s.Reason)
 	return &cloudformation.DeleteStackOutput{}, nil
 }
 
@@ -240,4 +248,73 @@ func (c *CFN) UpdateTerminationProtection(_ context.Context, in *cloudformation.
 	}
 	s.Protected = aws.ToBool(in.EnableTerminationProtection)
 	return &cloudformation.UpdateTerminationProtectionOutput{}, nil
+}
+
+func (s *Stack) event(logical, typ, physical, status, reason string) {
+	ev := cfntypes.StackEvent{
+		EventId: aws.String(fmt.Sprintf("%s-%d", s.Name, len(s.events)+1)), StackId: aws.String(s.ID), StackName: aws.String(s.Name),
+		LogicalResourceId: aws.String(logical), ResourceType: aws.String(typ), PhysicalResourceId: aws.String(physical),
+		ResourceStatus: cfntypes.ResourceStatus(status), Timestamp: aws.Time(time.Now()),
+	}
+	if reason != "" {
+		ev.ResourceStatusReason = aws.String(reason)
+	}
+	s.events = append([]cfntypes.StackEvent{ev}, s.events...)
+}
+
+// DescribeStackEvents lists a stack's events, newest first.
+func (c *CFN) DescribeStackEvents(_ context.Context, in *cloudformation.DescribeStackEventsInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStackEventsOutput, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.find(aws.ToString(in.StackName))
+	if s == nil {
+		return nil, missing(aws.ToString(in.StackName))
+	}
+	return &cloudformation.DescribeStackEventsOutput{StackEvents: slices.Clone(s.events)}, nil
+}
+
+// The calls below create and update stacks; teardown never makes them.
+
+func unsupported(op string) error {
+	return &smithy.GenericAPIError{Code: "ValidationError", Message: op + " is not supported by the teardown fake"}
+}
+
+// CreateChangeSet is not supported.
+func (c *CFN) CreateChangeSet(context.Context, *cloudformation.CreateChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.CreateChangeSetOutput, error) {
+	return nil, unsupported("CreateChangeSet")
+}
+
+// DescribeChangeSet is not supported.
+func (c *CFN) DescribeChangeSet(context.Context, *cloudformation.DescribeChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.DescribeChangeSetOutput, error) {
+	return nil, unsupported("DescribeChangeSet")
+}
+
+// ExecuteChangeSet is not supported.
+func (c *CFN) ExecuteChangeSet(context.Context, *cloudformation.ExecuteChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.ExecuteChangeSetOutput, error) {
+	return nil, unsupported("ExecuteChangeSet")
+}
+
+// DeleteChangeSet is not supported.
+func (c *CFN) DeleteChangeSet(context.Context, *cloudformation.DeleteChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.DeleteChangeSetOutput, error) {
+	return nil, unsupported("DeleteChangeSet")
+}
+
+// CreateStack is not supported.
+func (c *CFN) CreateStack(context.Context, *cloudformation.CreateStackInput, ...func(*cloudformation.Options)) (*cloudformation.CreateStackOutput, error) {
+	return nil, unsupported("CreateStack")
+}
+
+// UpdateStack is not supported.
+func (c *CFN) UpdateStack(context.Context, *cloudformation.UpdateStackInput, ...func(*cloudformation.Options)) (*cloudformation.UpdateStackOutput, error) {
+	return nil, unsupported("UpdateStack")
+}
+
+// CancelUpdateStack is not supported.
+func (c *CFN) CancelUpdateStack(context.Context, *cloudformation.CancelUpdateStackInput, ...func(*cloudformation.Options)) (*cloudformation.CancelUpdateStackOutput, error) {
+	return nil, unsupported("CancelUpdateStack")
+}
+
+// ContinueUpdateRollback is not supported.
+func (c *CFN) ContinueUpdateRollback(context.Context, *cloudformation.ContinueUpdateRollbackInput, ...func(*cloudformation.Options)) (*cloudformation.ContinueUpdateRollbackOutput, error) {
+	return nil, unsupported("ContinueUpdateRollback")
 }
