@@ -255,3 +255,26 @@ func lastIndex(log []string, prefix string) int {
 	}
 	return -1
 }
+
+// BenchmarkParallelAppDeletion reports the fake time 3 profiles × 2 apps
+// take to delete when one app takes 5 minutes (sequential would be 30).
+func BenchmarkParallelAppDeletion(b *testing.B) {
+	for b.Loop() {
+		clock := sagemakerfake.NewClock()
+		fake := sagemakerfake.New(sagemakerfake.Options{Now: clock.Now, AppDeleteTime: 5 * time.Minute})
+		fake.AddDomain(sagemakerfake.Domain{ID: domainID})
+		e := &env{fake: fake, clock: clock}
+		e.addUsers(ours...)
+		st := &sagemaker.Studio{API: Client(fake.URL), Clock: clock, Poll: 10 * time.Second}
+		inv, err := st.Inventory(context.Background(), sagemaker.Target{DomainID: domainID, Profiles: ours})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := clock.Now()
+		if err := st.Delete(context.Background(), inv); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(clock.Now().Sub(start).Seconds(), "fake-s/op")
+		fake.Close()
+	}
+}
