@@ -40,10 +40,11 @@ type clients struct {
 func newClients(url string) clients {
 	ep, r := aws.String(url), mototest.Region
 	return clients{
-		s3:      s3.New(s3.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1, UsePathStyle: true}),
-		ecr:     ecr.New(ecr.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
-		cfn:     cloudformation.New(cloudformation.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
-		tagging: tagging.New(tagging.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
+		s3:  s3.New(s3.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1, UsePathStyle: true}),
+		ecr: ecr.New(ecr.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
+		cfn: cloudformation.New(cloudformation.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
+		// moto_server once answered GetResources with HTTP 500 under load; retry.
+		tagging: tagging.New(tagging.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 3}),
 		sns:     sns.New(sns.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
 	}
 }

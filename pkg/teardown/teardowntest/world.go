@@ -82,9 +82,10 @@ func New(t testing.TB, motoURL, name string, o Options) *World {
 	t.Cleanup(fake.Close)
 	w := &World{
 		Name: name, Clock: clock, CFN: NewCFN(), SM: fake,
-		S3:      s3.New(s3.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1, UsePathStyle: true}),
-		ECR:     ecr.New(ecr.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
-		Tagging: tagging.New(tagging.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
+		S3:  s3.New(s3.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1, UsePathStyle: true}),
+		ECR: ecr.New(ecr.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
+		// moto_server once answered GetResources with HTTP 500 under load; retry.
+		Tagging: tagging.New(tagging.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 3}),
 		RDS:     rds.New(rds.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
 		Logs:    cloudwatchlogs.New(cloudwatchlogs.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
 		EFS:     efs.New(efs.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
