@@ -15,6 +15,7 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/sagemaker"
 	"github.com/mlflowctl/mlflowctl/pkg/teardown"
+	"github.com/mlflowctl/mlflowctl/pkg/tui"
 )
 
 type downOpts struct {
@@ -88,19 +89,36 @@ func (o *downOpts) Validate() error {
 	if err != nil {
 		return err
 	}
+	// Plain lines even on a terminal: Studio, bucket and sweep progress
+	// interleave with the engine's stack events, which a live view would
+	// overwrite.
+	stderr := &lockedWriter{w: o.g.stderr}
+	stacks := tui.NewPlain(stderr)
 	o.td = newTeardown(o.g.ctx, awsCfg, o.name, teardown.Options{
-		KeepData: o.keepData, Poll: o.poll, StudioTimeout: o.studioTimeout, Log: progressLog(o.g.stderr),
+		KeepData: o.keepData, Poll: o.poll, StudioTimeout: o.studioTimeout,
+		Log: progressLog(stderr), Events: stacks.Handle, Version: o.g.build.Version,
 	})
 	return nil
 }
 
-// progressLog writes timestamped progress lines to w, one at a time.
+// lockedWriter serialises writes from the engine's renderer and the
+// teardown's progress lines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// progressLog writes a progress line with the timestamp the engine's
+// plain renderer uses.
 func progressLog(w io.Writer) func(string) {
-	var mu sync.Mutex
 	return func(line string) {
-		mu.Lock()
-		defer mu.Unlock()
-		_, _ = fmt.Fprintf(w, "%s %s\n", time.Now().Format("15:04:05"), line)
+		_, _ = fmt.Fprintf(w, "%s %s\n", time.Now().UTC().Format(time.RFC3339), line)
 	}
 }
 

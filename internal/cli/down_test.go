@@ -30,7 +30,7 @@ func downOverWorld(t *testing.T, o teardowntest.Options) (*teardowntest.World, s
 	saved := newTeardown
 	t.Cleanup(func() { newTeardown = saved })
 	newTeardown = func(_ context.Context, _ aws.Config, name string, opts teardown.Options) *teardown.Teardown {
-		td := w.Teardown(opts.KeepData, opts.Log)
+		td := w.Teardown(opts)
 		td.Name = name
 		return td
 	}

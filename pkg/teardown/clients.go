@@ -18,10 +18,6 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/sagemaker"
 )
 
-// StackTimeout bounds the wait for one stack's delete; an Aurora cluster
-// alone can take twenty minutes.
-const StackTimeout = 90 * time.Minute
-
 // Options tune a Teardown built by New.
 type Options struct {
 	KeepData bool
@@ -31,6 +27,10 @@ type Options struct {
 	StudioTimeout time.Duration
 	// Log receives progress lines, possibly from several goroutines.
 	Log func(line string)
+	// Events receives the engine's stack events (for a renderer).
+	Events func(deploy.Event)
+	// Version is mlflowctl's version, for the engine.
+	Version string
 }
 
 // New builds a Teardown of deployment name with SDK clients from cfg.
@@ -49,8 +49,12 @@ func New(cfg aws.Config, name string, o Options) *Teardown {
 		Logs:    cloudwatchlogs.NewFromConfig(cfg),
 		Studio:  &sagemaker.Studio{API: smc, Poll: o.Poll, Timeout: o.StudioTimeout, Log: o.Log},
 		Storage: &sagemaker.DomainStorage{SageMaker: smc, EFS: efs.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg), Poll: o.Poll, Log: o.Log},
-		NewDeleter: func(outputs deploy.Outputs, retain map[string][]string) StackDeleter {
-			return &CFNDeleter{CFN: cfn, Poll: o.Poll, Timeout: StackTimeout, Outputs: outputs, Retain: retain, Log: o.Log}
+		NewDeleter: func(retain map[string][]string) StackDeleter {
+			engine := deploy.New(cfn, deploy.Options{Version: o.Version, Yes: true})
+			if o.Events != nil {
+				engine.Subscribe(o.Events)
+			}
+			return &EngineDeleter{Engine: engine, CFN: cfn, Retain: retain, Log: o.Log}
 		},
 		Log: o.Log,
 	}

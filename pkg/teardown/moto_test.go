@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -229,8 +230,9 @@ func createStack(t *testing.T, c *cloudformation.Client, deployment, id string) 
 	}
 }
 
-// The stacks are found from their tags alone, deleted in reverse
-// dependency order through CloudFormation (moto), each hook first.
+// The stacks are found from their tags alone and deleted by the deploy
+// engine through CloudFormation (moto) in reverse dependency order, each
+// hook first with the stack's outputs.
 func TestFindAndDeleteStacksAgainstMoto(t *testing.T) {
 	srv := mototest.Start(t)
 	c := newClients(srv.URL)
@@ -268,11 +270,8 @@ func TestFindAndDeleteStacksAgainstMoto(t *testing.T) {
 			return nil
 		}
 	}
-	outputs := deploy.Outputs{}
-	for _, s := range found {
-		outputs[s.ID] = s.Outputs
-	}
-	del := &teardown.CFNDeleter{CFN: c.cfn, Outputs: outputs, Poll: 1}
+	engine := deploy.New(c.cfn, deploy.Options{Yes: true, PollMin: 10 * time.Millisecond, PollMax: 20 * time.Millisecond})
+	del := &teardown.EngineDeleter{Engine: engine, CFN: c.cfn}
 	if err := del.Delete(ctx, d); err != nil {
 		t.Fatal(err)
 	}

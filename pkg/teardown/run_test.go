@@ -20,6 +20,7 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/mlflowctl/mlflowctl/internal/mototest"
+	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/sagemaker"
 	"github.com/mlflowctl/mlflowctl/pkg/teardown"
 	"github.com/mlflowctl/mlflowctl/pkg/teardown/teardowntest"
@@ -67,7 +68,7 @@ func TestDownDeletesStudioFirstThenEverything(t *testing.T) {
 	srv := mototest.Start(t)
 	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{ArtifactObjects: 40})
 	var pr progress
-	td := w.Teardown(false, pr.log)
+	td := w.Teardown(teardown.Options{Log: pr.log})
 	p := plan(t, td)
 	var out bytes.Buffer
 	if err := teardown.WritePlan(&out, p); err != nil {
@@ -100,7 +101,7 @@ func TestDownDeletesStudioFirstThenEverything(t *testing.T) {
 		t.Fatal("a stack was deleted before every Studio app was")
 	}
 	assertGone(t, w)
-	again := plan(t, w.Teardown(false, nil))
+	again := plan(t, w.Teardown(teardown.Options{}))
 	if !again.Empty() {
 		t.Fatalf("a second plan is not empty: %+v", again)
 	}
@@ -146,20 +147,20 @@ func TestStackDeleteFailsOnceThenReRunCompletes(t *testing.T) {
 	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
 	w.CFN.FailOnce("demo-api", "RestApi", "Internal failure while deleting the REST API")
 	var pr progress
-	_, err := w.Teardown(false, pr.log).Run(context.Background(), plan(t, w.Teardown(false, nil)))
-	var se *teardown.StackError
-	if !errors.As(err, &se) || se.Stack != "demo-api" || !strings.Contains(err.Error(), "RestApi (AWS::ApiGateway::RestApi)") ||
-		!strings.Contains(err.Error(), "Internal failure") || !strings.Contains(err.Error(), "mlflowctl down") {
-		t.Fatalf("want a StackError naming demo-api's RestApi and what to do, got %v", err)
+	_, err := w.Teardown(teardown.Options{Log: pr.log}).Run(context.Background(), plan(t, w.Teardown(teardown.Options{})))
+	var df *deploy.ErrDeleteFailed
+	if !errors.As(err, &df) || df.Name != "demo-api" || !strings.Contains(err.Error(), "RestApi (AWS::ApiGateway::RestApi)") ||
+		!strings.Contains(err.Error(), "Internal failure") || !strings.Contains(err.Error(), "run the command again") {
+		t.Fatalf("want the engine's delete failure naming demo-api's RestApi and what to do, got %v", err)
 	}
 	if got := w.CFN.Names(); !slices.Equal(got, []string{"demo-bootstrap", "demo-server", "demo-api"}) {
 		t.Fatalf("after the failure the stacks are %v; want the failed one and those it depends on", got)
 	}
-	second := plan(t, w.Teardown(false, nil))
+	second := plan(t, w.Teardown(teardown.Options{}))
 	if (second.Studio != nil && !second.Studio.Empty()) || len(second.Stacks) != 3 {
 		t.Fatalf("second plan: %+v", second)
 	}
-	if _, err := w.Teardown(false, pr.log).Run(context.Background(), second); err != nil {
+	if _, err := w.Teardown(teardown.Options{Log: pr.log}).Run(context.Background(), second); err != nil {
 		t.Fatalf("re-run: %v", err)
 	}
 	if w.CFN.Deletes["demo-api"] != 2 || w.CFN.Deletes["demo-studio"] != 1 {
@@ -172,7 +173,7 @@ func TestProtectedStackIsUnprotectedThenDeleted(t *testing.T) {
 	srv := mototest.Start(t)
 	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
 	w.CFN.Protect("demo-server")
-	td := w.Teardown(false, nil)
+	td := w.Teardown(teardown.Options{})
 	p := plan(t, td)
 	if _, err := td.Run(context.Background(), p); err != nil {
 		t.Fatal(err)
@@ -184,7 +185,7 @@ func TestKeepDataKeepsArtifactsAndTheFinalSnapshot(t *testing.T) {
 	srv := mototest.Start(t)
 	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{ArtifactObjects: 10})
 	var pr progress
-	td := w.Teardown(true, pr.log)
+	td := w.Teardown(teardown.Options{KeepData: true, Log: pr.log})
 	p := plan(t, td)
 	res, err := td.Run(context.Background(), p)
 	if err != nil {
@@ -210,7 +211,7 @@ func TestKeepDataKeepsArtifactsAndTheFinalSnapshot(t *testing.T) {
 		t.Fatalf("the result does not list what was kept by name:\n%s", out.String())
 	}
 	// A later `down` without --keep-data removes what was kept.
-	later := w.Teardown(false, pr.log)
+	later := w.Teardown(teardown.Options{Log: pr.log})
 	if _, err := later.Run(context.Background(), plan(t, later)); err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +221,7 @@ func TestKeepDataKeepsArtifactsAndTheFinalSnapshot(t *testing.T) {
 func TestExistingDomainKeepsOtherProfiles(t *testing.T) {
 	srv := mototest.Start(t)
 	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{ExistingDomain: true, OtherProfiles: []string{"data-scientist"}})
-	td := w.Teardown(false, nil)
+	td := w.Teardown(teardown.Options{})
 	p := plan(t, td)
 	if p.Studio.OtherProfiles != 1 || slices.Contains(p.Studio.Profiles, "data-scientist") {
 		t.Fatalf("plan reaches other profiles: %+v", p.Studio)
@@ -243,7 +244,7 @@ func TestStuckAppStopsBeforeAnyStack(t *testing.T) {
 	srv := mototest.Start(t)
 	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
 	w.SM.Stick(w.DomainID, "instance-mlflow-basepython-mlflow-reader")
-	td := w.Teardown(false, nil)
+	td := w.Teardown(teardown.Options{})
 	_, err := td.Run(context.Background(), plan(t, td))
 	var stuck *sagemaker.StuckError
 	if !errors.As(err, &stuck) || !strings.Contains(err.Error(), "instance-mlflow-basepython-mlflow-reader") {
@@ -257,7 +258,7 @@ func TestStuckAppStopsBeforeAnyStack(t *testing.T) {
 func TestDownOnNothing(t *testing.T) {
 	srv := mototest.Start(t)
 	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
-	td := w.Teardown(false, nil)
+	td := w.Teardown(teardown.Options{})
 	td.Name = "absent"
 	p := plan(t, td)
 	if !p.Empty() {
@@ -279,13 +280,13 @@ func TestLeftoverScanFailsOnTaggedLeftovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	td := w.Teardown(false, nil)
+	td := w.Teardown(teardown.Options{})
 	res, err := td.Run(context.Background(), plan(t, td))
 	var le *teardown.LeftoversError
 	if !errors.As(err, &le) || len(res.Leftovers) != 1 || res.Leftovers[0].Name != *topic.TopicArn {
 		t.Fatalf("want exactly the tagged topic reported, got %+v, %v", res.Leftovers, err)
 	}
-	p := plan(t, w.Teardown(false, nil))
+	p := plan(t, w.Teardown(teardown.Options{}))
 	if p.Empty() || len(p.Leftovers) != 1 {
 		t.Fatalf("a re-run's plan should show the leftover: %+v", p)
 	}

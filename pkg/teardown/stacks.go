@@ -19,10 +19,11 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
-// Tag keys the engine puts on every stack.
+// Tag keys the engine puts on every stack (and the templates on every
+// resource).
 const (
-	TagDeployment = "mlflowctl:deployment"
-	TagStack      = "mlflowctl:stack"
+	TagDeployment = deploy.TagDeployment
+	TagStack      = deploy.TagStack
 )
 
 // CFNAPI is the part of the CloudFormation client teardown uses.

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 
-	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/sagemaker"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
@@ -32,10 +31,9 @@ type Teardown struct {
 	// domain's EFS and security groups.
 	Studio  *sagemaker.Studio
 	Storage *sagemaker.DomainStorage
-	// Deleter deletes the stacks; it gets the hooks through the
-	// deployment. NewDeleter builds one from the plan (outputs, and what
-	// --keep-data retains); nil means a CFNDeleter.
-	NewDeleter func(outputs deploy.Outputs, retain map[string][]string) StackDeleter
+	// NewDeleter builds the stack deleter (the engine), given what
+	// --keep-data retains per stack; the hooks come with the deployment.
+	NewDeleter func(retain map[string][]string) StackDeleter
 	// Log receives progress lines; it may be called concurrently.
 	Log func(line string)
 
@@ -244,10 +242,8 @@ func keptNames(kept []Kept) map[string]bool {
 
 func (t *Teardown) deleteStacks(ctx context.Context, p Plan) error {
 	d := Deployment(t.Name, p.Stacks)
-	outputs := deploy.Outputs{}
 	retain := map[string][]string{}
 	for _, s := range p.Stacks {
-		outputs[s.ID] = s.Outputs
 		if t.KeepData {
 			for _, key := range []string{stacks.OutArtifactBucket, stacks.OutDBClusterID} {
 				if v := s.Outputs[key]; v != "" {
@@ -259,13 +255,7 @@ func (t *Teardown) deleteStacks(ctx context.Context, p Plan) error {
 	for i := range d.Stacks {
 		d.Stacks[i].BeforeDelete = t.beforeDelete(d.Stacks[i].ID)
 	}
-	var deleter StackDeleter
-	if t.NewDeleter != nil {
-		deleter = t.NewDeleter(outputs, retain)
-	} else {
-		deleter = &CFNDeleter{CFN: t.CFN, Outputs: outputs, Retain: retain, Log: t.log}
-	}
-	return deleter.Delete(ctx, d)
+	return t.NewDeleter(retain).Delete(ctx, d)
 }
 
 // beforeDelete empties the stack's buckets (but a kept artifact bucket)
@@ -456,8 +446,7 @@ func isNotFoundCode(err error) bool {
 func (t *Teardown) alreadyGone(ctx context.Context, arn string) (bool, error) {
 	switch {
 	case strings.Contains(arn, ":cloudformation:") && strings.Contains(arn, ":stack/"):
-		d := &CFNDeleter{CFN: t.CFN}
-		st, err := d.describe(ctx, arn)
+		st, err := describeStack(ctx, t.CFN, arn)
 		return st == nil, err
 	case strings.Contains(arn, ":s3:::"):
 		_, exists, err := CountObjects(ctx, t.S3, resourceName(arn))

@@ -108,18 +108,23 @@ func New(t testing.TB, motoURL, name string, o Options) *World {
 	return w
 }
 
-// Teardown is a teardown of the world's deployment whose waits run on the
-// fake clock.
-func (w *World) Teardown(keepData bool, log func(string)) *teardown.Teardown {
+// Teardown is a teardown of the world's deployment whose Studio waits run
+// on the fake clock, and whose stacks are deleted by the deploy engine
+// over the in-memory CloudFormation.
+func (w *World) Teardown(o teardown.Options) *teardown.Teardown {
 	return &teardown.Teardown{
-		Name: w.Name, KeepData: keepData,
+		Name: w.Name, KeepData: o.KeepData,
 		CFN: w.CFN, S3: w.S3, ECR: w.ECR, Tagging: w.Tagging, RDS: w.RDS, Logs: w.Logs,
-		Studio:  &sagemaker.Studio{API: w.SMC, Clock: w.Clock, Poll: 10 * time.Second, Timeout: 20 * time.Minute, Log: log},
-		Storage: &sagemaker.DomainStorage{SageMaker: w.SMC, EFS: w.EFS, EC2: w.EC2, Clock: w.Clock, Poll: 10 * time.Second, Log: log},
-		NewDeleter: func(outputs deploy.Outputs, retain map[string][]string) teardown.StackDeleter {
-			return &teardown.CFNDeleter{CFN: w.CFN, Outputs: outputs, Retain: retain, Log: log, Sleep: w.Clock.Sleep}
+		Studio:  &sagemaker.Studio{API: w.SMC, Clock: w.Clock, Poll: 10 * time.Second, Timeout: 20 * time.Minute, Log: o.Log},
+		Storage: &sagemaker.DomainStorage{SageMaker: w.SMC, EFS: w.EFS, EC2: w.EC2, Clock: w.Clock, Poll: 10 * time.Second, Log: o.Log},
+		NewDeleter: func(retain map[string][]string) teardown.StackDeleter {
+			engine := deploy.New(w.CFN, deploy.Options{Yes: true, PollMin: time.Millisecond, PollMax: 2 * time.Millisecond})
+			if o.Events != nil {
+				engine.Subscribe(o.Events)
+			}
+			return &teardown.EngineDeleter{Engine: engine, CFN: w.CFN, Retain: retain, Log: o.Log}
 		},
-		Log: log,
+		Log: o.Log,
 	}
 }
 
@@ -187,7 +192,7 @@ func (w *World) bootstrap(ctx context.Context) error {
 	}
 	outputs := map[string]string{stacks.OutAssetsBucket: assets.Physical}
 	resources := []*Resource{assets}
-	for _, kr := range [][2]string{{stacks.OutServerRepositoryURI, "server"}, {stacks.OutGatewayRepositoryURI, "gateway"}, {stacks.OutPyfuncRepositoryURI, "mlflow-pyfunc"}} {
+	for _, kr := range [][2]string{{stacks.OutServerRepositoryURI, "server"}, {stacks.OutGatewayRepositoryURI, "gateway"}, {stacks.OutPyfuncRepositoryURI, "pyfunc"}} {
 		key, repo := kr[0], kr[1]
 		res, uri, err := w.repository(ctx, strings.ToUpper(repo[:1])+repo[1:]+"Repository", w.Name+"-"+repo)
 		if err != nil {
