@@ -253,6 +253,17 @@ func TestStuckAppStopsBeforeAnyStack(t *testing.T) {
 	if len(w.CFN.Deletes) != 0 {
 		t.Fatalf("stacks were deleted while an app was stuck: %v", w.CFN.Deletes)
 	}
+	// Once the app is unstuck, running down again finishes the job.
+	w.SM.Release(w.DomainID, "instance-mlflow-basepython-mlflow-reader")
+	again := w.Teardown(teardown.Options{})
+	p := plan(t, again)
+	if p.Studio == nil || len(p.Studio.Profiles) != 3 || len(p.Studio.Apps) != 0 || len(p.Stacks) != 5 {
+		t.Fatalf("second plan should hold the profiles and every stack, no app: %+v", p.Studio)
+	}
+	if _, err := again.Run(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	assertGone(t, w)
 }
 
 func TestDownOnNothing(t *testing.T) {

@@ -153,6 +153,17 @@ func (s *Server) Stick(domainID, appName string) {
 	}
 }
 
+// Release lets a stuck app finish deleting.
+func (s *Server) Release(domainID, appName string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.domains[domainID].apps {
+		if a.Name == appName {
+			a.stuck = false
+		}
+	}
+}
+
 // Calls is how many times an operation was called.
 func (s *Server) Calls(op string) int {
 	s.mu.Lock()
