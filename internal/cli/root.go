@@ -102,6 +102,7 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newConfigCommand(g),
 		newDownCommand(g),
 		newUsersCommand(g),
+		newAuthzCommand(g),
 	)
 	return root
 }
