@@ -231,7 +231,16 @@ func (s *Studio) listApps(ctx context.Context, domain string, profiles []string,
 		found[i] = apps
 		return err
 	})
-	return slices.Concat(found...), err
+	// An app in a space may also be listed under its owner's profile.
+	var apps []App
+	seen := map[App]bool{}
+	for _, a := range slices.Concat(found...) {
+		if !seen[a] {
+			seen[a] = true
+			apps = append(apps, a)
+		}
+	}
+	return apps, err
 }
 
 func (s *Studio) listAppsOf(ctx context.Context, in *sm.ListAppsInput) ([]App, error) {
