@@ -204,7 +204,7 @@ func keptSuffix(kept []teardown.Kept) string {
 	if len(kept) == 0 {
 		return ""
 	}
-	return " but what --keep-data keeps"
+	return " but what is kept"
 }
 
 func (o *downOpts) writeJSON(r downReport) error {

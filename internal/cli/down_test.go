@@ -110,8 +110,8 @@ func TestDownKeepDataListsWhatItKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Kept (--keep-data):", "bucket " + w.ArtifactBucket, "db-snapshot " + w.DBCluster + "-final-snapshot",
-		"the leftover scan found nothing but what --keep-data keeps"} {
+	for _, want := range []string{"Kept:", "bucket " + w.ArtifactBucket, "db-snapshot " + w.DBCluster + "-final-snapshot",
+		"the leftover scan found nothing but what is kept"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("stdout lacks %q:\n%s", want, out)
 		}

@@ -48,25 +48,45 @@ func (l Leftover) String() string { return l.Kind + " " + l.Name }
 type Known struct {
 	DBClusters []string
 	RestAPIs   []string
+	// LogGroups are exact names AWS creates outside the templates: those
+	// of Lambda functions and CodeBuild projects named in outputs.
+	LogGroups []string
 }
 
 func knownFrom(found []Stack) Known {
 	var k Known
 	for _, s := range found {
-		if id := s.Outputs[stacks.OutDBClusterID]; id != "" {
-			k.DBClusters = append(k.DBClusters, id)
-		}
-		if id := s.Outputs[stacks.OutRestAPIID]; id != "" {
-			k.RestAPIs = append(k.RestAPIs, id)
+		for _, key := range sortedKeys(s.Outputs) {
+			val := s.Outputs[key]
+			switch {
+			case key == stacks.OutDBClusterID:
+				k.DBClusters = append(k.DBClusters, val)
+			case key == stacks.OutRestAPIID:
+				k.RestAPIs = append(k.RestAPIs, val)
+			case key == stacks.OutCodeBuildProject:
+				k.LogGroups = append(k.LogGroups, "/aws/codebuild/"+val)
+			case strings.HasSuffix(key, "FunctionName"):
+				k.LogGroups = append(k.LogGroups, "/aws/lambda/"+val)
+			}
 		}
 	}
 	return k
 }
 
-// TaggedResources lists the ARNs of everything tagged
-// mlflowctl:deployment=<name>.
-func TaggedResources(ctx context.Context, api TaggingAPI, name string) ([]string, error) {
-	var arns []string
+// TagRetained marks a resource a template retains on purpose because it
+// outlives the deployment (API Gateway's account-wide CloudWatch role):
+// the leftover scan lists it as kept, not as left behind.
+const TagRetained = "mlflowctl:retained"
+
+// Tagged is a resource tagged with the deployment.
+type Tagged struct {
+	ARN      string
+	Retained string // the mlflowctl:retained tag's value, if any
+}
+
+// TaggedResources lists everything tagged mlflowctl:deployment=<name>.
+func TaggedResources(ctx context.Context, api TaggingAPI, name string) ([]Tagged, error) {
+	var found []Tagged
 	p := tagging.NewGetResourcesPaginator(api, &tagging.GetResourcesInput{
 		TagFilters: []taggingtypes.TagFilter{{Key: aws.String(TagDeployment), Values: []string{name}}},
 	})
@@ -76,11 +96,17 @@ func TaggedResources(ctx context.Context, api TaggingAPI, name string) ([]string
 			return nil, fmt.Errorf("scan resources tagged %s=%s: %w", TagDeployment, name, err)
 		}
 		for _, r := range page.ResourceTagMappingList {
-			arns = append(arns, aws.ToString(r.ResourceARN))
+			t := Tagged{ARN: aws.ToString(r.ResourceARN)}
+			for _, tag := range r.Tags {
+				if aws.ToString(tag.Key) == TagRetained {
+					t.Retained = aws.ToString(tag.Value)
+				}
+			}
+			found = append(found, t)
 		}
 	}
-	slices.Sort(arns)
-	return arns, nil
+	slices.SortFunc(found, func(a, b Tagged) int { return strings.Compare(a.ARN, b.ARN) })
+	return found, nil
 }
 
 // Snapshot is a DB cluster snapshot of the deployment's database; the
@@ -89,11 +115,10 @@ type Snapshot struct {
 	ID, ARN, Cluster string
 }
 
-// FindSnapshots lists manual snapshots of the deployment's DB clusters:
-// those named in outputs, and those CloudFormation named for the server
-// stack ("<name>-server-...", lower case).
-func FindSnapshots(ctx context.Context, api RDSAPI, name string, clusters []string) ([]Snapshot, error) {
-	prefix := strings.ToLower(name + "-" + stacks.Server + "-")
+// FindSnapshots lists manual snapshots of the deployment's DB clusters
+// (named in outputs) and those tagged with the deployment (the cluster
+// copies its tags to snapshots).
+func FindSnapshots(ctx context.Context, api RDSAPI, clusters []string, tagged []Tagged) ([]Snapshot, error) {
 	var found []Snapshot
 	p := rds.NewDescribeDBClusterSnapshotsPaginator(api, &rds.DescribeDBClusterSnapshotsInput{SnapshotType: aws.String("manual")})
 	for p.HasMorePages() {
@@ -102,44 +127,59 @@ func FindSnapshots(ctx context.Context, api RDSAPI, name string, clusters []stri
 			return nil, fmt.Errorf("list DB cluster snapshots: %w", err)
 		}
 		for _, s := range page.DBClusterSnapshots {
-			cluster := aws.ToString(s.DBClusterIdentifier)
-			if slices.Contains(clusters, cluster) || strings.HasPrefix(cluster, prefix) {
-				found = append(found, Snapshot{ID: aws.ToString(s.DBClusterSnapshotIdentifier), ARN: aws.ToString(s.DBClusterSnapshotArn), Cluster: cluster})
+			arn := aws.ToString(s.DBClusterSnapshotArn)
+			isTagged := slices.ContainsFunc(tagged, func(t Tagged) bool { return t.ARN == arn })
+			if slices.Contains(clusters, aws.ToString(s.DBClusterIdentifier)) || isTagged {
+				found = append(found, Snapshot{ID: aws.ToString(s.DBClusterSnapshotIdentifier), ARN: arn, Cluster: aws.ToString(s.DBClusterIdentifier)})
 			}
 		}
 	}
 	return found, nil
 }
 
-// logGroupPrefixes are where the deployment's untagged log groups live:
-// those AWS creates on first use for its Lambda functions and CodeBuild
-// projects (named after the stack), the API stage's execution logs, and
-// mlflowctl's own.
-func logGroupPrefixes(name string, restAPIs []string) []string {
+// FindLogGroups lists the deployment's log groups that its stacks may
+// leave: everything under /mlflowctl/<name>/, the REST API's execution
+// logs, the DB cluster's exported logs, and the exact names AWS gives the
+// log groups of functions and projects. Only names that cannot belong to
+// another deployment are used.
+func FindLogGroups(ctx context.Context, api LogsAPI, name string, k Known) ([]string, error) {
 	prefixes := []string{"/mlflowctl/" + name + "/"}
-	for id := range dependencies {
-		prefixes = append(prefixes, "/aws/lambda/"+name+"-"+id+"-", "/aws/codebuild/"+name+"-"+id+"-")
+	for _, id := range k.RestAPIs {
+		prefixes = append(prefixes, "API-Gateway-Execution-Logs_"+id+"/")
 	}
-	for _, api := range restAPIs {
-		prefixes = append(prefixes, "API-Gateway-Execution-Logs_"+api+"/")
+	for _, id := range k.DBClusters {
+		prefixes = append(prefixes, "/aws/rds/cluster/"+id+"/")
 	}
-	slices.Sort(prefixes)
-	return prefixes
+	var found []string
+	for _, prefix := range prefixes {
+		groups, err := logGroups(ctx, api, prefix)
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, groups...)
+	}
+	for _, exact := range k.LogGroups {
+		groups, err := logGroups(ctx, api, exact)
+		if err != nil {
+			return nil, err
+		}
+		if slices.Contains(groups, exact) {
+			found = append(found, exact)
+		}
+	}
+	return found, nil
 }
 
-// FindLogGroups lists the deployment's log groups by name prefix.
-func FindLogGroups(ctx context.Context, api LogsAPI, name string, restAPIs []string) ([]string, error) {
+func logGroups(ctx context.Context, api LogsAPI, prefix string) ([]string, error) {
 	var found []string
-	for _, prefix := range logGroupPrefixes(name, restAPIs) {
-		p := cloudwatchlogs.NewDescribeLogGroupsPaginator(api, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(prefix)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("list log groups %s*: %w", prefix, err)
-			}
-			for _, g := range page.LogGroups {
-				found = append(found, aws.ToString(g.LogGroupName))
-			}
+	p := cloudwatchlogs.NewDescribeLogGroupsPaginator(api, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list log groups %s*: %w", prefix, err)
+		}
+		for _, g := range page.LogGroups {
+			found = append(found, aws.ToString(g.LogGroupName))
 		}
 	}
 	return found, nil

@@ -302,11 +302,11 @@ func TestTaggedResourcesThroughTheTaggingAPI(t *testing.T) {
 		Tags: []snstypes.Tag{{Key: aws.String(teardown.TagDeployment), Value: aws.String("demo-dev")}}}); err != nil {
 		t.Fatal(err)
 	}
-	arns, err := teardown.TaggedResources(ctx, c.tagging, "demo")
+	tagged, err := teardown.TaggedResources(ctx, c.tagging, "demo")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(arns, []string{*topic.TopicArn}) {
-		t.Fatalf("tagged = %v; want only %s", arns, *topic.TopicArn)
+	if len(tagged) != 1 || tagged[0].ARN != *topic.TopicArn || tagged[0].Retained != "" {
+		t.Fatalf("tagged = %+v; want only %s", tagged, *topic.TopicArn)
 	}
 }

@@ -109,13 +109,14 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// WriteKept lists what --keep-data kept, by name.
+// WriteKept lists what was kept, by name: by --keep-data, or on purpose
+// by a template (mlflowctl:retained).
 func WriteKept(w io.Writer, kept []Kept) error {
 	if len(kept) == 0 {
 		return nil
 	}
 	var b strings.Builder
-	b.WriteString("Kept (--keep-data):\n")
+	b.WriteString("Kept:\n")
 	for _, k := range kept {
 		fmt.Fprintf(&b, "  %s %s\n", k.Kind, k.Name)
 	}

@@ -302,3 +302,54 @@ func TestLeftoverScanFailsOnTaggedLeftovers(t *testing.T) {
 		t.Fatalf("a re-run's plan should show the leftover: %+v", p)
 	}
 }
+
+func TestRetainedOnPurposeIsKeptNotLeftOver(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
+	c := newClients(srv.URL)
+	shared, err := c.sns.CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String("shared-by-every-deployment"),
+		Tags: []snstypes.Tag{{Key: aws.String(teardown.TagDeployment), Value: aws.String("demo")},
+			{Key: aws.String(teardown.TagRetained), Value: aws.String("shared")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	td := w.Teardown(teardown.Options{})
+	res, err := td.Run(context.Background(), plan(t, td))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Kept) != 1 || res.Kept[0].Name != *shared.TopicArn || len(res.Leftovers) != 0 {
+		t.Fatalf("result %+v: want the retained resource listed as kept", res)
+	}
+}
+
+// Log groups and snapshots of deployment demo-dev share demo's name as a
+// prefix; tearing down demo must not touch them.
+func TestAnotherDeploymentsLeftoversStay(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
+	ctx := context.Background()
+	others := []string{"/mlflowctl/demo-dev/server", "/aws/lambda/demo-dev-api-AuthorizerFunction-Z9", "/aws/lambda/demo-api-AuthorizerFunction-X1Y2-other"}
+	for _, g := range others {
+		if _, err := w.Logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(g)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	td := w.Teardown(teardown.Options{})
+	if _, err := td.Run(ctx, plan(t, td)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := w.Logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, g := range out.LogGroups {
+		left = append(left, *g.LogGroupName)
+	}
+	slices.Sort(left)
+	slices.Sort(others)
+	if !slices.Equal(left, others) {
+		t.Fatalf("log groups after down: %v; want exactly the other deployment's %v", left, others)
+	}
+}

@@ -97,7 +97,7 @@ func (t *Teardown) Plan(ctx context.Context) (Plan, error) {
 		}
 	}
 	if len(found) == 0 {
-		p.Leftovers, err = t.scan(ctx, Known{}, nil)
+		p.Leftovers, _, err = t.scan(ctx, Known{}, nil)
 	}
 	return p, err
 }
@@ -212,16 +212,15 @@ func (t *Teardown) Run(ctx context.Context, p Plan) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.Kept = kept
-	left, err := t.scan(ctx, known, keptNames(kept))
+	left, retained, err := t.scan(ctx, known, keptNames(kept))
 	if err != nil {
 		return res, err
 	}
-	res.Leftovers = left
+	res.Kept, res.Leftovers = append(kept, retained...), left
 	if len(left) > 0 {
 		return res, &LeftoversError{Leftovers: left}
 	}
-	t.log(fmt.Sprintf("leftover scan: nothing of deployment %s is left%s", t.Name, keptNote(kept)))
+	t.log(fmt.Sprintf("leftover scan: nothing of deployment %s is left%s", t.Name, keptNote(res.Kept)))
 	return res, nil
 }
 
@@ -229,7 +228,7 @@ func keptNote(kept []Kept) string {
 	if len(kept) == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" but the %d resource(s) --keep-data keeps", len(kept))
+	return fmt.Sprintf(" but %d resource(s) kept", len(kept))
 }
 
 func keptNames(kept []Kept) map[string]bool {
@@ -303,27 +302,19 @@ func (t *Teardown) emptyOutput(ctx context.Context, stack, key, val string) erro
 }
 
 // sweep deletes what the stacks leave untagged or retained on purpose by
-// their templates: log groups AWS created on first use, and the final DB
-// snapshot (kept with --keep-data). It returns what --keep-data kept.
+// their templates: log groups AWS created outside them, buckets a
+// template retained, and the final DB snapshot (kept with --keep-data).
+// It returns what is kept.
 func (t *Teardown) sweep(ctx context.Context, p Plan, known Known) ([]Kept, error) {
-	var kept []Kept
-	if t.KeepData {
-		for _, b := range p.Buckets {
-			if b.Keep {
-				kept = append(kept, Kept{Kind: "bucket", Name: b.Name})
-			}
-		}
-		for _, c := range known.DBClusters {
-			exists, err := clusterExists(ctx, t.RDS, c)
-			if err != nil {
-				return kept, err
-			}
-			if exists {
-				kept = append(kept, Kept{Kind: "db-cluster", Name: c})
-			}
-		}
+	tagged, err := TaggedResources(ctx, t.Tagging, t.Name)
+	if err != nil {
+		return nil, err
 	}
-	snaps, err := FindSnapshots(ctx, t.RDS, t.Name, known.DBClusters)
+	kept, err := t.keptData(ctx, p, known)
+	if err != nil {
+		return kept, err
+	}
+	snaps, err := FindSnapshots(ctx, t.RDS, known.DBClusters, tagged)
 	if err != nil {
 		return kept, err
 	}
@@ -333,24 +324,40 @@ func (t *Teardown) sweep(ctx context.Context, p Plan, known Known) ([]Kept, erro
 			continue
 		}
 		t.log("deleting the final DB snapshot " + s.ID)
-		if _, err := t.RDS.DeleteDBClusterSnapshot(ctx, &rds.DeleteDBClusterSnapshotInput{DBClusterSnapshotIdentifier: aws.String(s.ID)}); err != nil {
+		if _, err := t.RDS.DeleteDBClusterSnapshot(ctx, &rds.DeleteDBClusterSnapshotInput{DBClusterSnapshotIdentifier: aws.String(s.ID)}); err != nil && !isNotFoundCode(err) {
 			return kept, fmt.Errorf("delete DB snapshot %s: %w", s.ID, err)
 		}
 	}
 	if !t.KeepData {
-		if err := t.deleteRetainedBuckets(ctx); err != nil {
+		if err := t.deleteRetainedBuckets(ctx, tagged); err != nil {
 			return kept, err
 		}
 	}
-	groups, err := t.logGroups(ctx, known)
-	if err != nil {
+	if err := t.deleteLogGroups(ctx, known, tagged); err != nil {
 		return kept, err
 	}
-	for _, g := range groups {
-		t.log("deleting log group " + g)
-		_, err := t.Logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(g)})
-		if err != nil && !isNotFoundCode(err) {
-			return kept, fmt.Errorf("delete log group %s: %w", g, err)
+	return kept, nil
+}
+
+// keptData lists, with --keep-data, the artifact bucket and a DB cluster
+// its deletion policy retained.
+func (t *Teardown) keptData(ctx context.Context, p Plan, known Known) ([]Kept, error) {
+	if !t.KeepData {
+		return nil, nil
+	}
+	var kept []Kept
+	for _, b := range p.Buckets {
+		if b.Keep {
+			kept = append(kept, Kept{Kind: "bucket", Name: b.Name})
+		}
+	}
+	for _, c := range known.DBClusters {
+		exists, err := clusterExists(ctx, t.RDS, c)
+		if err != nil {
+			return kept, err
+		}
+		if exists {
+			kept = append(kept, Kept{Kind: "db-cluster", Name: c})
 		}
 	}
 	return kept, nil
@@ -359,14 +366,10 @@ func (t *Teardown) sweep(ctx context.Context, p Plan, known Known) ([]Kept, erro
 // deleteRetainedBuckets deletes buckets still tagged with the deployment
 // once its stacks are gone: kept by an earlier --keep-data, or retained
 // by a template's deletion policy.
-func (t *Teardown) deleteRetainedBuckets(ctx context.Context) error {
-	arns, err := TaggedResources(ctx, t.Tagging, t.Name)
-	if err != nil {
-		return err
-	}
-	for _, arn := range arns {
-		_, bucket, ok := strings.Cut(arn, ":s3:::")
-		if !ok {
+func (t *Teardown) deleteRetainedBuckets(ctx context.Context, tagged []Tagged) error {
+	for _, r := range tagged {
+		_, bucket, ok := strings.Cut(r.ARN, ":s3:::")
+		if !ok || r.Retained != "" {
 			continue
 		}
 		t.log("deleting retained bucket " + bucket)
@@ -377,62 +380,72 @@ func (t *Teardown) deleteRetainedBuckets(ctx context.Context) error {
 	return nil
 }
 
-// logGroups are the deployment's log groups: by name, and by tag.
-func (t *Teardown) logGroups(ctx context.Context, known Known) ([]string, error) {
-	groups, err := FindLogGroups(ctx, t.Logs, t.Name, known.RestAPIs)
+// deleteLogGroups deletes the deployment's log groups: by name, and by tag.
+func (t *Teardown) deleteLogGroups(ctx context.Context, known Known, tagged []Tagged) error {
+	groups, err := FindLogGroups(ctx, t.Logs, t.Name, known)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	arns, err := TaggedResources(ctx, t.Tagging, t.Name)
-	if err != nil {
-		return nil, err
-	}
-	for _, arn := range arns {
-		if g := logGroupFromARN(arn); g != "" && !slices.Contains(groups, g) {
+	for _, r := range tagged {
+		if g := logGroupFromARN(r.ARN); g != "" && r.Retained == "" && !slices.Contains(groups, g) {
 			groups = append(groups, g)
 		}
 	}
-	return groups, nil
+	for _, g := range groups {
+		t.log("deleting log group " + g)
+		_, err := t.Logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(g)})
+		if err != nil && !isNotFoundCode(err) {
+			return fmt.Errorf("delete log group %s: %w", g, err)
+		}
+	}
+	return nil
 }
 
-// scan lists what of the deployment still exists but what is kept.
-func (t *Teardown) scan(ctx context.Context, known Known, kept map[string]bool) ([]Leftover, error) {
+// scan lists what of the deployment still exists, leaving out what is
+// kept: by --keep-data (names in kept), or on purpose by a template (the
+// mlflowctl:retained tag), which it adds to kept.
+func (t *Teardown) scan(ctx context.Context, known Known, keptNames map[string]bool) ([]Leftover, []Kept, error) {
 	var left []Leftover
-	arns, err := TaggedResources(ctx, t.Tagging, t.Name)
+	var retained []Kept
+	tagged, err := TaggedResources(ctx, t.Tagging, t.Name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, arn := range arns {
-		if kept[resourceName(arn)] {
+	for _, r := range tagged {
+		if keptNames[resourceName(r.ARN)] {
 			continue
 		}
-		gone, err := t.alreadyGone(ctx, arn)
+		if r.Retained != "" {
+			retained = append(retained, Kept{Kind: "retained (" + r.Retained + ")", Name: r.ARN})
+			continue
+		}
+		gone, err := t.alreadyGone(ctx, r.ARN)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !gone {
-			left = append(left, Leftover{Kind: "tagged", Name: arn})
+			left = append(left, Leftover{Kind: "tagged", Name: r.ARN})
 		}
 	}
-	snaps, err := FindSnapshots(ctx, t.RDS, t.Name, known.DBClusters)
+	snaps, err := FindSnapshots(ctx, t.RDS, known.DBClusters, tagged)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, s := range snaps {
-		if !kept[s.ID] && !slices.Contains(arns, s.ARN) {
+		if !keptNames[s.ID] && !slices.ContainsFunc(tagged, func(r Tagged) bool { return r.ARN == s.ARN }) {
 			left = append(left, Leftover{Kind: "db-snapshot", Name: s.ID})
 		}
 	}
-	groups, err := FindLogGroups(ctx, t.Logs, t.Name, known.RestAPIs)
+	groups, err := FindLogGroups(ctx, t.Logs, t.Name, known)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, g := range groups {
-		if !slices.ContainsFunc(arns, func(arn string) bool { return logGroupFromARN(arn) == g }) {
+		if !slices.ContainsFunc(tagged, func(r Tagged) bool { return logGroupFromARN(r.ARN) == g }) {
 			left = append(left, Leftover{Kind: "log-group", Name: g})
 		}
 	}
-	return left, nil
+	return left, retained, nil
 }
 
 func isNotFoundCode(err error) bool {

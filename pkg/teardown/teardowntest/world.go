@@ -248,17 +248,30 @@ func (w *World) server(ctx context.Context, objects int) error {
 		}},
 		artifacts, accessLogs,
 		// The Snapshot deletion policy: the cluster goes, its final snapshot stays.
-		&Resource{Logical: "DatabaseCluster", Type: "AWS::RDS::DBCluster", Physical: w.DBCluster, Delete: func(ctx context.Context) error {
-			_, err := w.RDS.DeleteDBCluster(ctx, &rds.DeleteDBClusterInput{DBClusterIdentifier: aws.String(w.DBCluster),
-				FinalDBSnapshotIdentifier: aws.String(w.DBCluster + "-final-snapshot")})
-			return err
-		}},
+		&Resource{Logical: "DatabaseCluster", Type: "AWS::RDS::DBCluster", Physical: w.DBCluster, Delete: w.deleteCluster},
 		&Resource{Logical: "ServerLogGroup", Type: "AWS::Logs::LogGroup", Physical: logGroup, Delete: func(ctx context.Context) error {
 			_, err := w.Logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(logGroup)})
 			return err
 		}},
 	)
 	return nil
+}
+
+// deleteCluster deletes the DB cluster with a final snapshot and tags the
+// snapshot as the cluster's CopyTagsToSnapshot does (moto does not copy).
+func (w *World) deleteCluster(ctx context.Context) error {
+	snapshot := w.DBCluster + "-final-snapshot"
+	if _, err := w.RDS.DeleteDBCluster(ctx, &rds.DeleteDBClusterInput{DBClusterIdentifier: aws.String(w.DBCluster),
+		FinalDBSnapshotIdentifier: aws.String(snapshot)}); err != nil {
+		return err
+	}
+	out, err := w.RDS.DescribeDBClusterSnapshots(ctx, &rds.DescribeDBClusterSnapshotsInput{DBClusterSnapshotIdentifier: aws.String(snapshot)})
+	if err != nil {
+		return err
+	}
+	_, err = w.RDS.AddTagsToResource(ctx, &rds.AddTagsToResourceInput{ResourceName: out.DBClusterSnapshots[0].DBClusterSnapshotArn,
+		Tags: []rdstypes.Tag{{Key: aws.String(teardown.TagDeployment), Value: aws.String(w.Name)}}})
+	return err
 }
 
 // deleteVpc fails like AWS while security groups other than the default
@@ -287,7 +300,7 @@ func (w *World) api(ctx context.Context) error {
 			return err
 		}
 	}
-	w.addStack(stacks.API, map[string]string{stacks.OutRestAPIID: restAPIID},
+	w.addStack(stacks.API, map[string]string{stacks.OutRestAPIID: restAPIID, "AuthorizerFunctionName": w.Name + "-api-AuthorizerFunction-X1Y2"},
 		&Resource{Logical: "RestApi", Type: "AWS::ApiGateway::RestApi", Physical: restAPIID},
 		&Resource{Logical: "AuthorizerFunction", Type: "AWS::Lambda::Function", Physical: w.Name + "-api-AuthorizerFunction-X1Y2"})
 	return nil
