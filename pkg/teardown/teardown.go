@@ -216,7 +216,8 @@ func (t *Teardown) Run(ctx context.Context, p Plan) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.Kept, res.Leftovers = append(kept, retained...), left
+	res.Kept = slices.Concat(kept, retained)
+	res.Leftovers = left
 	if len(left) > 0 {
 		return res, &LeftoversError{Leftovers: left}
 	}
