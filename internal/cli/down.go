@@ -130,10 +130,8 @@ func (o *downOpts) Ask() error {
 		return err
 	}
 	o.plan = plan
-	if !o.g.jsonOutput() || plan.Empty() {
-		if err := teardown.WritePlan(o.planWriter(), plan); err != nil {
-			return err
-		}
+	if err := teardown.WritePlan(o.planWriter(), plan); err != nil {
+		return err
 	}
 	if plan.Empty() || o.g.yes {
 		o.decided = true
