@@ -72,13 +72,20 @@ func funcs(v any) template.FuncMap {
 		},
 		"join": strings.Join,
 		"add":  func(a, b int) int { return a + b },
+		"indent": func(n int, s string) string {
+			pad := strings.Repeat(" ", n)
+			return pad + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+pad)
+		},
 	}
 }
 
 // quote writes s as a JSON string, which is also a valid YAML scalar.
 func quote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return strings.TrimSuffix(buf.String(), "\n")
 }
 
 // common is what every template uses.

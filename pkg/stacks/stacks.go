@@ -22,6 +22,9 @@ type Options struct {
 	// BuildImages builds the server (and gateway) images and returns their
 	// URIs by parameter name (ServerImage, GatewayImage).
 	BuildImages func(ctx context.Context, deps deploy.Outputs) (map[string]string, error)
+	// DeployUI builds (or reuses) the patched UI and deploys it to the
+	// Amplify branch once the ui stack is complete.
+	DeployUI func(ctx context.Context, all deploy.Outputs) error
 }
 
 // Render renders every stack of the deployment cfg describes.
@@ -35,6 +38,24 @@ func Render(cfg config.Config, opts Options) (deploy.Deployment, error) {
 	if err != nil {
 		return d, err
 	}
-	d.Stacks = append(d.Stacks, b, s)
+	a, err := apiStack(cfg, opts)
+	if err != nil {
+		return d, err
+	}
+	d.Stacks = append(d.Stacks, b, s, a)
+	if cfg.Studio.Enabled {
+		st, err := studioStack(cfg, opts)
+		if err != nil {
+			return d, err
+		}
+		d.Stacks = append(d.Stacks, st)
+	}
+	if cfg.UI.Enabled {
+		u, err := uiStack(cfg, opts)
+		if err != nil {
+			return d, err
+		}
+		d.Stacks = append(d.Stacks, u)
+	}
 	return d, nil
 }
