@@ -93,7 +93,7 @@ func Idle(cfg config.Config) Estimate {
 	e := Estimate{Region: region, PriceRegion: region, Currency: "USD"}
 	if !known {
 		e.PriceRegion = FallbackRegion
-		e.Assumptions = append(e.Assumptions, fmt.Sprintf("region %q is not in the price table: %s prices used", displayRegion(region), FallbackRegion))
+		e.Assumptions = append(e.Assumptions, unknownRegion(region))
 	}
 	e.add(fargate("MLflow tracking server", cfg.Server, p))
 	if cfg.UsesSeparateGateway() {
@@ -152,9 +152,9 @@ func aurora(d config.Database, p Prices) Line {
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
-func displayRegion(r string) string {
+func unknownRegion(r string) string {
 	if r == "" {
-		return "(none)"
+		return "no region given (region in mlflowctl.yaml or --region): " + FallbackRegion + " prices used"
 	}
-	return r
+	return fmt.Sprintf("region %s is not in the price table: %s prices used", r, FallbackRegion)
 }

@@ -120,12 +120,12 @@ func nodeValue(n *yaml.Node) any {
 		v = s
 	default:
 		var x any
-		if err := n.Decode(&x); err != nil || strings.HasPrefix(n.Tag, "!") {
+		if err := n.Decode(&x); err != nil || isCustomTag(n.Tag) {
 			x = n.Value
 		}
 		v = x
 	}
-	if !strings.HasPrefix(n.Tag, "!") || strings.HasPrefix(n.Tag, "!!") {
+	if !isCustomTag(n.Tag) {
 		return v
 	}
 	name := strings.TrimPrefix(n.Tag, "!")
@@ -139,4 +139,9 @@ func nodeValue(n *yaml.Node) any {
 		}
 	}
 	return map[string]any{"Fn::" + name: v}
+}
+
+// isCustomTag: "!Ref" is CloudFormation's, "!!str" is YAML's own.
+func isCustomTag(tag string) bool {
+	return strings.HasPrefix(tag, "!") && !strings.HasPrefix(tag, "!!")
 }
