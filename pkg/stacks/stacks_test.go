@@ -410,9 +410,9 @@ func TestRoleResourcesErrorsStopRendering(t *testing.T) {
 		t.Fatalf("want the matrix error naming the group, got %v", err)
 	}
 	many := func([]string) ([]string, error) {
-		out := make([]string, maxPolicyResources*maxRolePolicies+1)
+		out := make([]string, 60*maxRolePolicies)
 		for i := range out {
-			out[i] = fmt.Sprintf("GET/api/r%d", i)
+			out[i] = fmt.Sprintf("GET/api/2.0/mlflow/a-rather-long-route-name-number-%04d", i)
 		}
 		return out, nil
 	}
@@ -507,5 +507,31 @@ func TestDomainPrefixAvoidsReservedWords(t *testing.T) {
 		if strings.Contains(p, "aws") || strings.Contains(p, "amazon") || strings.Contains(p, "cognito") {
 			t.Errorf("%s → %s", n, p)
 		}
+	}
+}
+
+func TestPolicyChunksFitIAMLimit(t *testing.T) {
+	var routes []string
+	for i := range 300 {
+		routes = append(routes, fmt.Sprintf("POST/api/3.0/mlflow/%s/%d", strings.Repeat("x", i%90), i))
+	}
+	chunks := chunkBySize(routes)
+	total := 0
+	for _, c := range chunks {
+		doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":[`
+		for i, r := range c {
+			if i > 0 {
+				doc += ","
+			}
+			doc += `"arn:aws-us-gov:execute-api:ap-southeast-2:123456789012:abcdefghij/prod/` + r + `"`
+		}
+		doc += `]}]}`
+		if len(doc) > 6144 {
+			t.Errorf("chunk of %d resources is %d characters", len(c), len(doc))
+		}
+		total += len(c)
+	}
+	if total != len(routes) || len(chunks) < 2 {
+		t.Fatalf("%d routes in %d chunks, want all %d in several", total, len(chunks), len(routes))
 	}
 }

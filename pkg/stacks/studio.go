@@ -18,9 +18,14 @@ const (
 	ParamSubnetIDs      = "SubnetIds"
 )
 
-// maxPolicyResources keeps one managed policy under IAM's 6,144
-// characters: an execute-api ARN with its path is about 130 characters.
-const maxPolicyResources = 40
+// IAM counts a managed policy's JSON without whitespace and allows 6,144
+// characters. policyBudget leaves room for the statement around the
+// resources; arnPrefixLen is the longest resolved stage ARN prefix
+// ("arn:aws-us-gov:execute-api:ap-southeast-2:123456789012:abcdefghij/prod/").
+const (
+	policyBudget = 6144 - 200
+	arnPrefixLen = 72
+)
 
 // maxRolePolicies is IAM's default quota of managed policies per role,
 // less the one AmazonSageMakerFullAccess takes.
@@ -61,7 +66,7 @@ func newStudioData(cfg config.Config, roleResources func([]string) ([]string, er
 		if err != nil {
 			return d, fmt.Errorf("execute-api rights of group %q: %w", g.Name, err)
 		}
-		chunks := chunk(res, maxPolicyResources)
+		chunks := chunkBySize(res)
 		if len(chunks) > maxRolePolicies {
 			return d, fmt.Errorf("group %q needs %d execute-api resources, more than %d managed policies hold: give the group fewer classes", g.Name, len(res), maxRolePolicies)
 		}
@@ -115,17 +120,26 @@ func profileName(deployment, group string) string {
 	return strings.TrimRight(name, "-")
 }
 
-func chunk(items []string, size int) [][]string {
+// chunkBySize splits resources into groups that each fit one managed
+// policy once their ARN prefix is added.
+func chunkBySize(items []string) [][]string {
 	items = slices.Clone(items)
 	slices.Sort(items)
 	items = slices.Compact(items)
 	var out [][]string
-	for len(items) > size {
-		out = append(out, items[:size])
-		items = items[size:]
+	var cur []string
+	size := 0
+	for _, it := range items {
+		n := arnPrefixLen + len(it) + 3 // quotes and comma
+		if len(cur) > 0 && size+n > policyBudget {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, it)
+		size += n
 	}
-	if len(items) > 0 {
-		out = append(out, items)
+	if len(cur) > 0 {
+		out = append(out, cur)
 	}
 	return out
 }

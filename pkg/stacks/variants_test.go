@@ -70,7 +70,7 @@ func standInRoleResources(classes []string) ([]string, error) {
 			}
 			out = append(out, "POST/api/2.0/mlflow/runs/search", "POST/api/2.0/mlflow/experiments/search")
 		case "write":
-			for i := range 20 {
+			for i := range 60 {
 				out = append(out, fmt.Sprintf("POST/api/2.0/mlflow/write-%d", i))
 			}
 		case "registry":
