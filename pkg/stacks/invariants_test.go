@@ -37,7 +37,7 @@ var untaggable = []string{
 	"AWS::ElasticLoadBalancingV2::Listener", "AWS::ApplicationAutoScaling::ScalableTarget",
 	"AWS::ApplicationAutoScaling::ScalingPolicy", "AWS::ApiGateway::Resource", "AWS::ApiGateway::Method",
 	"AWS::ApiGateway::Deployment", "AWS::ApiGateway::Account", "AWS::ApiGateway::Authorizer",
-	"AWS::Lambda::Permission", "AWS::Cognito::UserPoolDomain", "AWS::Cognito::ManagedLoginBranding",
+	"AWS::Lambda::Permission", "AWS::EC2::VPCEndpoint", "AWS::Cognito::UserPoolDomain", "AWS::Cognito::ManagedLoginBranding",
 	"AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup", "AWS::IAM::ManagedPolicy",
 }
 
@@ -330,4 +330,36 @@ func TestSummaryMarksLargeTemplatesForS3(t *testing.T) {
 	if _, err := Summarize(big, func(string, string) string { return "" }); err == nil {
 		t.Fatal("a template over 1 MB must be refused")
 	}
+}
+
+// Services that create their own log groups create them without a
+// retention; the templates create those groups first.
+func TestImplicitLogGroupsAreDeclared(t *testing.T) {
+	forEachTemplate(t, func(t *testing.T, _ variant, _ deploy.Stack, tpl Template) {
+		names := map[string]bool{}
+		for _, r := range tpl.Resources {
+			if r.Type == "AWS::Logs::LogGroup" {
+				names[fmt.Sprint(r.Properties["LogGroupName"])] = true
+			}
+		}
+		for id, r := range tpl.Resources {
+			switch r.Type {
+			case "AWS::RDS::DBCluster":
+				for _, l := range asStrings(r.Properties["EnableCloudwatchLogsExports"]) {
+					want := fmt.Sprintf("/aws/rds/cluster/%v/%s", r.Properties["DBClusterIdentifier"], l)
+					if !names[want] {
+						t.Errorf("%s exports %s logs to %s, which the template does not declare", id, l, want)
+					}
+				}
+			case "AWS::ApiGateway::Stage":
+				if !names["map[Fn::Sub:API-Gateway-Execution-Logs_${RestApi}/prod]"] {
+					t.Errorf("%s: execution log group not declared", id)
+				}
+			case "AWS::Lambda::Function":
+				if refName(r.Properties["LoggingConfig"].(map[string]any)["LogGroup"]) == "" {
+					t.Errorf("%s: no LoggingConfig.LogGroup; Lambda would create /aws/lambda/... without retention", id)
+				}
+			}
+		}
+	})
 }
