@@ -535,3 +535,27 @@ func TestPolicyChunksFitIAMLimit(t *testing.T) {
 		t.Fatalf("%d routes in %d chunks, want all %d in several", total, len(chunks), len(routes))
 	}
 }
+
+func TestEndpointsFromOutputs(t *testing.T) {
+	outs := deploy.Outputs{
+		API: {OutUIURL: "https://main.d1.amplifyapp.com", OutRestAPIURL: "https://a1.execute-api.us-east-1.amazonaws.com/prod/",
+			OutCognitoDomain: "https://mlflow-mlflow-1.auth.us-east-1.amazoncognito.com", OutUserPoolClientID: "client1", OutUserPoolID: "pool"},
+		Server: {OutMLflowVersion: "3.18.0"},
+		Studio: {OutDomainID: "d-abcdef123456"},
+	}
+	e := EndpointsFrom(outs)
+	if e.UI != "https://main.d1.amplifyapp.com/" || e.TrackingURI != "https://a1.execute-api.us-east-1.amazonaws.com/prod" || e.MLflowVersion != "3.18.0" || e.DomainID != "d-abcdef123456" {
+		t.Fatalf("%+v", e)
+	}
+	// The login's redirect must be exactly the app client's callback URL.
+	if !strings.Contains(e.CognitoLogin, "client_id=client1") || !strings.Contains(e.CognitoLogin, "redirect_uri=https%3A%2F%2Fmain.d1.amplifyapp.com%2F") {
+		t.Fatalf("login %s", e.CognitoLogin)
+	}
+	if got := EndpointsFrom(deploy.Outputs{}); got != (Endpoints{}) {
+		t.Fatalf("nothing deployed gave %+v", got)
+	}
+	sk := Skeleton("x")
+	if len(sk.Stacks) != len(IDs) || sk.StackName(Studio) != "x-studio" {
+		t.Fatalf("skeleton %+v", sk)
+	}
+}
