@@ -101,6 +101,8 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newWhoamiCommand(g),
 		newConfigCommand(g),
 		newUsersCommand(g),
+		newUpCommand(g),
+		newStatusCommand(g),
 	)
 	return root
 }
