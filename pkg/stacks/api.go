@@ -128,8 +128,18 @@ func routes(cfg config.Config) ([]apiResource, []apiMethod) {
 		{"RootMethod", root, "/", "CUSTOM", serverListenerPort, "/", false},
 		{"ProxyMethod", "!Ref ProxyResource", "/{proxy+}", "CUSTOM", serverListenerPort, "/{proxy}", true},
 		{"ApiProxyMethod", "!Ref ApiProxyResource", "/api/{proxy+}", "AWS_IAM", serverListenerPort, "/api/{proxy}", true},
-		// The SDK reads the server version with SigV4 before other calls.
+		// The SDK reads the server version (and may check health) with
+		// SigV4; these root paths are its, not the UI's.
 		{"VersionMethod", "!Ref VersionResource", "/version", "AWS_IAM", serverListenerPort, "/version", false},
+		{"HealthMethod", "!Ref HealthResource", "/health", "AWS_IAM", serverListenerPort, "/health", false},
+	}
+	res = append(res, apiResource{"HealthResource", root, "health", "/health"})
+	if config.Major(cfg.MLflowVersion) >= 3 {
+		// OTLP trace ingest from SDKs and OpenTelemetry exporters.
+		res = append(res,
+			apiResource{"V1Resource", root, "v1", "/v1"},
+			apiResource{"V1TracesResource", "!Ref V1Resource", "traces", "/v1/traces"})
+		ms = append(ms, apiMethod{"V1TracesMethod", "!Ref V1TracesResource", "/v1/traces", "AWS_IAM", serverListenerPort, "/v1/traces", false})
 	}
 	switch {
 	case cfg.UsesSeparateGateway():

@@ -138,7 +138,8 @@ func TestGatewayFollowsMLflowVersion(t *testing.T) {
 
 func TestUIPathsUseTheAuthorizerAndSDKPathsIAM(t *testing.T) {
 	tpl := parsed(t, mustStack(t, render(t, variants()[0].cfg), API))
-	want := map[string]string{"RootMethod": "CUSTOM", "ProxyMethod": "CUSTOM", "ApiProxyMethod": "AWS_IAM", "GatewayProxyMethod": "AWS_IAM", "VersionMethod": "AWS_IAM"}
+	want := map[string]string{"RootMethod": "CUSTOM", "ProxyMethod": "CUSTOM", "ApiProxyMethod": "AWS_IAM", "GatewayProxyMethod": "AWS_IAM",
+		"VersionMethod": "AWS_IAM", "HealthMethod": "AWS_IAM", "V1TracesMethod": "AWS_IAM"}
 	for id, auth := range want {
 		if got := tpl.Resources[id].Properties["AuthorizationType"]; got != auth {
 			t.Errorf("%s: %v, want %s", id, got, auth)
