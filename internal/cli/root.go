@@ -103,6 +103,7 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newUsersCommand(g),
 		newUpCommand(g),
 		newStatusCommand(g),
+		newAuthzCommand(g),
 	)
 	return root
 }
