@@ -65,7 +65,7 @@ func TestUpDryRunJSONWithAccountAndRegion(t *testing.T) {
 			t.Errorf("stack %+v", s)
 		}
 		for _, p := range s.Parameters {
-			if p.Key == "GatewayImage" && !strings.Contains(p.Value, "210987654321.dkr.ecr.eu-central-1.amazonaws.com/team2/mlflow-gateway") {
+			if p.Key == "GatewayImage" && !strings.Contains(p.Value, "210987654321.dkr.ecr.eu-central-1.amazonaws.com/team2-gateway") {
 				t.Errorf("gateway image placeholder %q", p.Value)
 			}
 		}

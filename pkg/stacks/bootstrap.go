@@ -26,13 +26,16 @@ type bootstrapData struct {
 	Repositories []repository
 }
 
+// repositories are named <deployment>-server, -gateway and -pyfunc: for
+// the default deployment "mlflow" that is mlflow-pyfunc, the repository
+// the seed's labs pull from.
 func repositories(name string) []repository {
 	return []repository{
-		{LogicalID: "ServerRepository", Name: name + "/mlflow-server", Output: OutServerRepositoryURI,
+		{LogicalID: "ServerRepository", Name: name + "-server", Output: OutServerRepositoryURI,
 			Description: "ECR repository of the MLflow tracking server image", Immutable: true},
-		{LogicalID: "GatewayRepository", Name: name + "/mlflow-gateway", Output: OutGatewayRepositoryURI,
+		{LogicalID: "GatewayRepository", Name: name + "-gateway", Output: OutGatewayRepositoryURI,
 			Description: "ECR repository of the MLflow 2.x AI gateway image", Immutable: true},
-		{LogicalID: "PyfuncRepository", Name: name + "/mlflow-pyfunc", Output: OutPyfuncRepositoryURI,
+		{LogicalID: "PyfuncRepository", Name: name + "-pyfunc", Output: OutPyfuncRepositoryURI,
 			Description:   "ECR repository of the MLflow pyfunc serving image",
 			MutableReason: "push-container tags mlflow-pyfunc:<MLflow version> as the seed's labs expect, and re-pushes that tag after a rebuild"},
 	}

@@ -146,8 +146,8 @@ func Placeholders(cfg config.Config) DeployTimeValues {
 	}
 	ecr := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", account, region, cfg.Name)
 	known := map[string]string{
-		Server + "." + ParamServerImage:    ecr + "/mlflow-server:<content hash> (built by mlflowctl up)",
-		Server + "." + ParamGatewayImage:   ecr + "/mlflow-gateway:<content hash> (built by mlflowctl up)",
+		Server + "." + ParamServerImage:    ecr + "-server:<content hash> (built by mlflowctl up)",
+		Server + "." + ParamGatewayImage:   ecr + "-gateway:<content hash> (built by mlflowctl up)",
 		API + "." + ParamAuthorizerCodeKey: "authorizer/<content hash>.zip (uploaded by mlflowctl up)",
 	}
 	return func(stack, param string) string {

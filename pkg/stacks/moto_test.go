@@ -46,7 +46,7 @@ func TestBootstrapTemplateCreatesInMoto(t *testing.T) {
 	if got[OutAssetsBucket] != want {
 		t.Fatalf("assets bucket output %q, want %q (outputs %v)", got[OutAssetsBucket], want, got)
 	}
-	if !strings.HasSuffix(got[OutServerRepositoryURI], "/motodemo/mlflow-server") || !strings.HasSuffix(got[OutPyfuncRepositoryURI], "/motodemo/mlflow-pyfunc") {
+	if !strings.HasSuffix(got[OutServerRepositoryURI], "/motodemo-server") || !strings.HasSuffix(got[OutPyfuncRepositoryURI], "/motodemo-pyfunc") {
 		t.Fatalf("repository outputs %v", got)
 	}
 	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = true })

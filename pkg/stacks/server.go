@@ -2,7 +2,6 @@ package stacks
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"strconv"
@@ -34,6 +33,8 @@ type service struct {
 	ContainerPort          int
 	ListenerPort           int
 	HealthPath             string
+	StartPeriod            int
+	ContainerHealth        bool // the image has mlflowctl's health check script
 	GracePeriod            int
 	CPU, Memory            int
 	DesiredCount, MaxCount int
@@ -104,39 +105,45 @@ func arch(a string) string {
 	return "X86_64"
 }
 
+// The container contract of the images mlflowctl builds (pkg/build):
+// the whole RDS-managed secret arrives as DB_SECRET and the entrypoint
+// builds the database URI; the endpoints of the AI gateway are part of the
+// image. Images given in the configuration must honour the same contract.
 func (d serverData) serverService() service {
 	s := d.Server
 	env := []envVar{
 		{"PORT", strconv.Itoa(serverContainerPort)},
-		{"BUCKET", `!Sub "s3://${ArtifactBucket}"`},
-		{"DBHOST", "!GetAtt DbCluster.Endpoint.Address"},
-		{"DBPORT", "!GetAtt DbCluster.Endpoint.Port"},
-		{"DATABASE", "mlflow"},
-		{"MLFLOW_VERSION", quote(d.MLflowVersion)},
+		{"WORKERS", strconv.Itoa(workers(s.CPU))},
+		{"DB_HOST", "!GetAtt DbCluster.Endpoint.Address"},
+		{"DB_PORT", "!GetAtt DbCluster.Endpoint.Port"},
+		{"DB_NAME", "mlflow"},
+		{"ARTIFACT_ROOT", `!Sub "s3://${ArtifactBucket}/artifacts"`},
 	}
 	if atLeast(d.MLflowVersion, 3, 5) {
 		// 3.5+ checks the Host header and blocks cross-origin writes: admit
 		// the API Gateway and NLB hosts, and the Amplify UI origin (the
 		// app is created after this stack, so the origin is a wildcard on
-		// amplifyapp.com, a public suffix; wildcards need MLflow ≥ 3.11.1).
-		hosts := fmt.Sprintf("${Nlb.DNSName},${Nlb.DNSName}:%d,*.execute-api.${AWS::Region}.amazonaws.com,mlflow-server.%s,mlflow-server.%s:%d",
-			serverListenerPort, d.Namespace, d.Namespace, serverContainerPort)
+		// amplifyapp.com, a public suffix; wildcards need MLflow 3.11.1+).
+		hosts := fmt.Sprintf("${Nlb.DNSName},*.execute-api.${AWS::Region}.amazonaws.com,mlflow-server.%s", d.Namespace)
 		env = append(env,
-			envVar{"MLFLOW_SERVER_ALLOWED_HOSTS", "!Sub " + quote(hosts)},
-			envVar{"MLFLOW_SERVER_CORS_ALLOWED_ORIGINS", quote("https://*.amplifyapp.com")})
+			envVar{"ALLOWED_HOSTS", "!Sub " + quote(hosts)},
+			envVar{"CORS_ALLOWED_ORIGINS", quote("https://*.amplifyapp.com")})
 	}
 	if d.SeparateGateway {
 		env = append(env, envVar{"MLFLOW_DEPLOYMENTS_TARGET",
 			quote(fmt.Sprintf("http://mlflow-gateway.%s:%d", d.Namespace, gatewayContainerPort))})
 	}
 	if d.BuiltinGateway {
-		env = append(env, d.gatewayEnv()...)
+		env = append(env, envVar{"AWS_DEFAULT_REGION", `!Ref "AWS::Region"`})
 	}
 	return service{
 		ID: "Server", Title: "MLflow tracking server", Slug: "mlflow-server",
 		ContainerPort: serverContainerPort, ListenerPort: serverListenerPort,
-		HealthPath: "/health", GracePeriod: 180,
-		CPU: s.CPU, Memory: s.Memory, DesiredCount: s.DesiredCount, MaxCount: s.MaxCount,
+		// The entrypoint runs `mlflow db upgrade` first, and Aurora may be
+		// resuming from a pause.
+		HealthPath: "/health", GracePeriod: 300, StartPeriod: 240,
+		ContainerHealth: s.Image == "",
+		CPU:             s.CPU, Memory: s.Memory, DesiredCount: s.DesiredCount, MaxCount: s.MaxCount,
 		CPUArchitecture: arch(s.Architecture), TaskRole: "ServerTaskRole", ImageParam: ParamServerImage,
 		DBSecrets: true, Env: env,
 	}
@@ -144,46 +151,25 @@ func (d serverData) serverService() service {
 
 func (d serverData) gatewayService() service {
 	g := d.Gateway.Service
-	env := append([]envVar{
+	env := []envVar{
 		{"PORT", strconv.Itoa(gatewayContainerPort)},
-		{"WORKERS", "2"},
-	}, d.gatewayEnv()...)
+		{"WORKERS", strconv.Itoa(workers(g.CPU))},
+		{"AWS_DEFAULT_REGION", `!Ref "AWS::Region"`},
+	}
 	return service{
 		ID: "Gateway", Title: "MLflow AI gateway", Slug: "mlflow-gateway",
 		ContainerPort: gatewayContainerPort, ListenerPort: gatewayListenerPort,
-		HealthPath: "/health", GracePeriod: 60,
-		CPU: g.CPU, Memory: g.Memory, DesiredCount: g.DesiredCount, MaxCount: g.MaxCount,
+		HealthPath: "/health", GracePeriod: 120, StartPeriod: 60,
+		ContainerHealth: d.Gateway.Image == "",
+		CPU:             g.CPU, Memory: g.Memory, DesiredCount: g.DesiredCount, MaxCount: g.MaxCount,
 		CPUArchitecture: arch(g.Architecture), TaskRole: "GatewayTaskRole", ImageParam: ParamGatewayImage,
 		Env: env,
 	}
 }
 
-// gatewayEnv hands the gateway its endpoints as MLflow gateway config
-// (JSON is YAML), so one image serves any configuration.
-func (d serverData) gatewayEnv() []envVar {
-	type model struct {
-		Provider string         `json:"provider"`
-		Name     string         `json:"name"`
-		Config   map[string]any `json:"config"`
-	}
-	type endpoint struct {
-		Name  string `json:"name"`
-		Type  string `json:"endpoint_type"`
-		Model model  `json:"model"`
-	}
-	eps := make([]endpoint, 0, len(d.Gateway.Endpoints))
-	for _, e := range d.Gateway.Endpoints {
-		eps = append(eps, endpoint{Name: e.Name, Type: e.Type, Model: model{
-			Provider: "bedrock", Name: e.Model,
-			Config: map[string]any{"aws_config": map[string]string{"aws_region": d.BedrockRegion}},
-		}})
-	}
-	b, _ := json.Marshal(map[string]any{"endpoints": eps})
-	return []envVar{
-		{"AWS_DEFAULT_REGION", `!Ref "AWS::Region"`},
-		{"BEDROCK_REGION", "!Sub " + quote(d.BedrockRegion)},
-		{"MLFLOW_GATEWAY_CONFIG_JSON", "!Sub " + quote(string(b))},
-	}
+// workers: two server processes per vCPU, at least two.
+func workers(cpu int) int {
+	return max(2, cpu/512)
 }
 
 // atLeast reports whether version is major.minor or newer.

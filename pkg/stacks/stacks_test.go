@@ -129,7 +129,7 @@ func TestGatewayFollowsMLflowVersion(t *testing.T) {
 		if bedrock != (v.name == "default") {
 			t.Errorf("%s: server task role Bedrock rights %v", v.name, bedrock)
 		}
-		hosts := strings.Contains(fmt.Sprint(task.Properties), "MLFLOW_SERVER_ALLOWED_HOSTS")
+		hosts := strings.Contains(fmt.Sprint(task.Properties), "ALLOWED_HOSTS")
 		if hosts != (v.cfg.MLflowVersion != "2.12.2") {
 			t.Errorf("%s: --allowed-hosts set %v (only MLflow 3.5+ has it)", v.name, hosts)
 		}
@@ -558,5 +558,45 @@ func TestEndpointsFromOutputs(t *testing.T) {
 	sk := Skeleton("x")
 	if len(sk.Stacks) != len(IDs) || sk.StackName(Studio) != "x-studio" {
 		t.Fatalf("skeleton %+v", sk)
+	}
+}
+
+// The images mlflowctl builds (pkg/build) read these settings; a renamed
+// variable would leave the server without its database.
+func TestServerContainerContract(t *testing.T) {
+	for _, v := range variants() {
+		server := parsed(t, mustStack(t, render(t, v.cfg), Server))
+		c := server.Resources["ServerTaskDefinition"].Properties["ContainerDefinitions"].([]any)[0].(map[string]any)
+		env := map[string]bool{}
+		for _, e := range c["Environment"].([]any) {
+			env[e.(map[string]any)["Name"].(string)] = true
+		}
+		for _, k := range []string{"DB_HOST", "DB_PORT", "DB_NAME", "ARTIFACT_ROOT", "PORT", "WORKERS"} {
+			if !env[k] {
+				t.Errorf("%s: server container lacks %s", v.name, k)
+			}
+		}
+		if env["MLFLOW_DEPLOYMENTS_TARGET"] != v.cfg.UsesSeparateGateway() {
+			t.Errorf("%s: MLFLOW_DEPLOYMENTS_TARGET set %v", v.name, env["MLFLOW_DEPLOYMENTS_TARGET"])
+		}
+		secrets := fmt.Sprint(c["Secrets"])
+		if !strings.Contains(secrets, "Name:DB_SECRET ValueFrom:map[Fn::GetAtt:[DbCluster MasterUserSecret.SecretArn]]") {
+			t.Errorf("%s: DB_SECRET must be the whole RDS-managed secret: %s", v.name, secrets)
+		}
+		_, health := c["HealthCheck"]
+		if health != (v.cfg.Server.Image == "") {
+			t.Errorf("%s: container health check %v with server.image %q (only mlflowctl's images have the script)", v.name, health, v.cfg.Server.Image)
+		}
+	}
+}
+
+func TestRepositoriesFollowTheDeploymentName(t *testing.T) {
+	def := parsed(t, mustStack(t, render(t, variants()[0].cfg), Bootstrap))
+	if got := def.Resources["PyfuncRepository"].Properties["RepositoryName"]; got != "mlflow-pyfunc" {
+		t.Errorf("default deployment's pyfunc repository %v, the labs pull mlflow-pyfunc", got)
+	}
+	tiny := mustStack(t, render(t, variants()[5].cfg), Bootstrap)
+	if !strings.Contains(string(tiny.Template), `RepositoryName: "tiny-server"`) || !strings.Contains(string(tiny.Template), "repository/mlflow-pyfunc") {
+		t.Error("deployment tiny: repositories tiny-*, and push rights on mlflow-pyfunc")
 	}
 }
