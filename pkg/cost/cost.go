@@ -158,3 +158,9 @@ func unknownRegion(r string) string {
 	}
 	return fmt.Sprintf("region %s is not in the price table: %s prices used", r, FallbackRegion)
 }
+
+// Monthly is the idle total in USD, in the shape the init wizard's
+// Estimate hook takes.
+func Monthly(cfg config.Config) (float64, error) {
+	return Idle(cfg).Total, nil
+}

@@ -109,3 +109,15 @@ func TestTotalIsSumAndUnknownRegionSaysSo(t *testing.T) {
 		t.Fatalf("known region: %+v", e)
 	}
 }
+
+func TestMonthlyIsTheIdleTotal(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.Region = "ap-southeast-1"
+	small := cfg
+	small.Server.DesiredCount = 1
+	a, errA := Monthly(cfg)
+	b, errB := Monthly(small)
+	if errA != nil || errB != nil || a != Idle(cfg).Total || b >= a {
+		t.Fatalf("monthly %v (%v), one task %v (%v)", a, errA, b, errB)
+	}
+}
