@@ -22,6 +22,7 @@ type upOpts struct {
 	g      *globalOpts
 	dryRun bool
 	outDir string
+	force  bool
 
 	cfg   config.Config
 	flags interface{ Changed(string) bool }
@@ -50,6 +51,7 @@ and parameters, and an estimate of the monthly cost while idle.`,
 	}
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "render the stacks and the cost estimate offline; change nothing")
 	cmd.Flags().StringVar(&o.outDir, "out", defaultOutDir, "directory for the dry run's templates and parameter files")
+	cmd.Flags().BoolVar(&o.force, "force", false, "look for changes through a change set even when a stack's inputs are unchanged")
 	o.flags = cmd.Flags()
 	return cmd
 }

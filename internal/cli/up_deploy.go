@@ -81,6 +81,7 @@ func (o *upOpts) executeDeploy() error {
 	defer stop()
 	eng := deploy.New(c.cfn, deploy.Options{
 		Version:     o.g.build.Version,
+		Force:       o.force,
 		Yes:         o.g.yes,
 		Confirm:     o.confirmFunc(),
 		Detach:      detach,

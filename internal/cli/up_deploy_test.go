@@ -127,6 +127,16 @@ func TestUpDeploysEveryStackThenIsANoOp(t *testing.T) {
 				t.Errorf("second deploy: %s not reported unchanged:\n%s", id, errOut)
 			}
 		}
+		// --force looks through a change set even at bootstrap, whose
+		// inputs did not change; it still executes nothing.
+		before = len(fake.Mutations())
+		if _, errOut, err = runIn(t, "", "up", "--yes", "--force", "--region", "us-east-1"); err != nil {
+			t.Fatalf("forced up: %v\n%s", err, errOut)
+		}
+		forced := strings.Join(fake.Mutations()[before:], "\n")
+		if strings.Count(forced, "CreateChangeSet mlflow-bootstrap") < 2 || strings.Contains(forced, "Execute") {
+			t.Errorf("forced deploy should plan and check bootstrap by change set, executing nothing:\n%s", forced)
+		}
 	})
 }
 
