@@ -102,6 +102,8 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newConfigCommand(g),
 		newDownCommand(g),
 		newUsersCommand(g),
+		newUpCommand(g),
+		newStatusCommand(g),
 		newAuthzCommand(g),
 		newPushContainerCommand(g),
 	)
