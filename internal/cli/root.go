@@ -100,6 +100,7 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newCompletionCommand(),
 		newWhoamiCommand(g),
 		newConfigCommand(g),
+		newUsersCommand(g),
 	)
 	return root
 }
