@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/mlflowctl/mlflowctl/pkg/patch"
 )
 
 // UIBuilder runs the UI build in AWS: it gets the sources from the assets
@@ -46,7 +48,7 @@ type PublishInput struct {
 	PatchHash string
 	AppID     string
 	Branch    string
-	Settings  Settings
+	Settings  patch.LoginSettings
 	// Rebuild ignores a cached build.
 	Rebuild bool
 }
@@ -77,7 +79,11 @@ func (p Publisher) Publish(ctx context.Context, in PublishInput) (Result, error)
 	if err != nil {
 		return res, err
 	}
-	site, err := Site(build, map[string][]byte{SettingsFile: in.Settings.JSON()})
+	settings, err := in.Settings.JSON()
+	if err != nil {
+		return res, err
+	}
+	site, err := Site(build, map[string][]byte{SettingsFile: settings})
 	if err != nil {
 		return res, err
 	}

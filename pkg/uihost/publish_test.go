@@ -117,7 +117,8 @@ func TestPublishBuildsOnceThenHitsTheCache(t *testing.T) {
 		t.Fatalf("uploaded sources %v", keys(files))
 	}
 	site := unzipBytes(amp.jobs[first.JobID].uploaded)
-	if string(site[SettingsFile]) != string(settings.JSON()) || !strings.Contains(string(site["index.html"]), "patched") {
+	settingsJSON, _ := settings.JSON()
+	if string(site[SettingsFile]) != string(settingsJSON) || !strings.Contains(string(site["index.html"]), "patched") {
 		t.Fatalf("hosted site %v", keys(site))
 	}
 

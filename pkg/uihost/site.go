@@ -3,44 +3,39 @@ package uihost
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/mlflowctl/mlflowctl/pkg/patch"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
-// SettingsFile is the login script's settings, served next to index.html,
-// so one UI build serves any deployment.
-const SettingsFile = "mlflowctl-login.json"
+// SettingsFile is the login script's settings, deployed next to the built
+// UI so one build serves any deployment (see templates/ui/README.md).
+const SettingsFile = patch.LoginSettingsFile
 
-// Settings are what the login script needs to send users through Cognito.
-type Settings struct {
-	Region        string `json:"region"`
-	UserPoolID    string `json:"userPoolId"`
-	ClientID      string `json:"clientId"`
-	CognitoDomain string `json:"cognitoDomain"`
-	RedirectURI   string `json:"redirectUri"`
-	TokenUse      string `json:"tokenUse"`
-}
-
-// SettingsFromOutputs builds the settings from the api stack's outputs.
-func SettingsFromOutputs(region, tokenUse string, api map[string]string) (Settings, error) {
-	s := Settings{
-		Region:        region,
-		UserPoolID:    api[stacks.OutUserPoolID],
-		ClientID:      api[stacks.OutUserPoolClientID],
-		CognitoDomain: api[stacks.OutCognitoDomain],
-		RedirectURI:   api[stacks.OutUIURL],
-		TokenUse:      tokenUse,
+// SettingsFromOutputs builds the login script's settings from the api
+// stack's outputs.
+func SettingsFromOutputs(region, tokenUse string, api map[string]string) (patch.LoginSettings, error) {
+	uiURL := api[stacks.OutUIURL]
+	if uiURL != "" && !strings.HasSuffix(uiURL, "/") {
+		uiURL += "/"
+	}
+	s := patch.LoginSettings{
+		Region:      region,
+		UserPoolID:  api[stacks.OutUserPoolID],
+		ClientID:    api[stacks.OutUserPoolClientID],
+		Domain:      api[stacks.OutCognitoDomain],
+		RedirectURI: uiURL,
+		LogoutURI:   uiURL,
+		TokenUse:    tokenUse,
 	}
 	var missing []string
 	for key, val := range map[string]string{stacks.OutUserPoolID: s.UserPoolID, stacks.OutUserPoolClientID: s.ClientID,
-		stacks.OutCognitoDomain: s.CognitoDomain, stacks.OutUIURL: s.RedirectURI} {
+		stacks.OutCognitoDomain: s.Domain, stacks.OutUIURL: s.RedirectURI} {
 		if val == "" {
 			missing = append(missing, key)
 		}
@@ -49,19 +44,7 @@ func SettingsFromOutputs(region, tokenUse string, api map[string]string) (Settin
 		sort.Strings(missing)
 		return s, fmt.Errorf("the api stack has no output %s: run `mlflowctl up` to finish deploying it", strings.Join(missing, ", "))
 	}
-	if u, err := url.Parse(s.RedirectURI); err != nil || u.Scheme != "https" {
-		return s, fmt.Errorf("the api stack's %s %q is not an https URL", stacks.OutUIURL, s.RedirectURI)
-	}
-	if !strings.HasSuffix(s.RedirectURI, "/") {
-		s.RedirectURI += "/"
-	}
-	return s, nil
-}
-
-// JSON is the settings file's content: stable bytes for a given input.
-func (s Settings) JSON() []byte {
-	data, _ := json.MarshalIndent(s, "", "  ")
-	return append(data, '\n')
+	return s, s.Validate()
 }
 
 // zipEpoch is the fixed modification time of every file mlflowctl zips, so

@@ -53,9 +53,13 @@ func TestSettingsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	got, err := s.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
 	golden := filepath.Join("testdata", "settings.golden.json")
 	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(golden, s.JSON(), 0o644); err != nil {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -63,8 +67,8 @@ func TestSettingsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(s.JSON()) != string(want) {
-		t.Fatalf("settings differ from %s:\n%s", golden, s.JSON())
+	if string(got) != string(want) {
+		t.Fatalf("settings differ from %s:\n%s", golden, got)
 	}
 }
 
