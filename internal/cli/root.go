@@ -101,6 +101,7 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newWhoamiCommand(g),
 		newConfigCommand(g),
 		newUsersCommand(g),
+		newPushContainerCommand(g),
 	)
 	return root
 }
