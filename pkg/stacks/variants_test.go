@@ -26,6 +26,8 @@ func variants() []variant {
 
 	v2 := def
 	v2.MLflowVersion = "2.12.2"
+	// MLflow 2.12.2's Bedrock provider serves completions only.
+	v2.Gateway.Endpoints = []config.Endpoint{{Name: "completions", Type: "llm/v1/completions", Model: "anthropic.claude-v2:1"}}
 	v2.Server.Image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflow/mlflow-server:2.12.2"
 
 	existingDomain := def
