@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 )
@@ -88,8 +89,10 @@ func standInRoleResources(classes []string) ([]string, error) {
 	return out, nil
 }
 
+// testOptions renders with the real permission matrix, so cfn-lint,
+// checkov, the size limits and the goldens see the policies up deploys.
 func testOptions() Options {
-	return Options{RoleResources: standInRoleResources}
+	return Options{RoleResources: authz.IAMResources}
 }
 
 func render(t *testing.T, cfg config.Config) deploy.Deployment {
