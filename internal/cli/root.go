@@ -106,6 +106,7 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newStatusCommand(g),
 		newAuthzCommand(g),
 		newPushContainerCommand(g),
+		newUICommand(g),
 	)
 	return root
 }

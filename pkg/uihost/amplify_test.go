@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/amplify"
+
+	"github.com/mlflowctl/mlflowctl/pkg/uihost/amplifyfake"
 )
 
 func amplifyClient(url string) *amplify.Client {
@@ -20,32 +22,32 @@ func amplifyClient(url string) *amplify.Client {
 	})
 }
 
-func deployer(f *fakeAmplify, lines *[]string) Deployer {
-	return Deployer{Amplify: amplifyClient(f.srv.URL), Poll: time.Millisecond, Timeout: 10 * time.Second,
+func deployer(f *amplifyfake.Fake, lines *[]string) Deployer {
+	return Deployer{Amplify: amplifyClient(f.URL()), Poll: time.Millisecond, Timeout: 10 * time.Second,
 		Progress: func(s string) { *lines = append(*lines, s) }}
 }
 
 func TestDeploySucceeds(t *testing.T) {
-	f := newFakeAmplify(t, "app1/main")
+	f := amplifyfake.New(t, "app1/main")
 	site := mustZip(t, map[string]string{"index.html": "<html></html>", "static-files/app.js": "x"})
 	var lines []string
 	job, err := deployer(f, &lines).Deploy(context.Background(), "app1", "main", site)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if job != "1" || f.calls["Upload"] != 1 || f.calls["StartDeployment"] != 1 || f.calls["GetJob"] != 3 {
-		t.Fatalf("job %s, calls %v", job, f.calls)
+	if job != "1" || f.Calls("Upload") != 1 || f.Calls("StartDeployment") != 1 || f.Calls("GetJob") != 3 {
+		t.Fatalf("job %s, uploads %d, starts %d, polls %d", job, f.Calls("Upload"), f.Calls("StartDeployment"), f.Calls("GetJob"))
 	}
 	if got := strings.Join(lines, "|"); got != "Amplify job 1: PENDING|Amplify job 1: RUNNING|Amplify job 1: SUCCEED" {
 		t.Fatalf("progress %q", got)
 	}
-	if string(f.jobs["1"].uploaded) != string(site) {
+	if string(f.Uploaded("1")) != string(site) {
 		t.Fatal("the uploaded bytes differ from the site zip")
 	}
 }
 
 func TestDeployReportsTheJobsReason(t *testing.T) {
-	f := newFakeAmplify(t, "app1/main")
+	f := amplifyfake.New(t, "app1/main")
 	var lines []string
 	_, err := deployer(f, &lines).Deploy(context.Background(), "app1", "main", mustZip(t, map[string]string{"build/index.html": ""}))
 	var jobErr *JobError
@@ -55,16 +57,16 @@ func TestDeployReportsTheJobsReason(t *testing.T) {
 }
 
 func TestDeployToUnknownBranch(t *testing.T) {
-	f := newFakeAmplify(t, "app1/main")
+	f := amplifyfake.New(t, "app1/main")
 	var lines []string
 	_, err := deployer(f, &lines).Deploy(context.Background(), "app1", "dev", mustZip(t, map[string]string{"index.html": ""}))
-	if err == nil || !strings.Contains(err.Error(), "branch dev") || f.calls["Upload"] != 0 {
-		t.Fatalf("want a clear error and no upload, got %v (calls %v)", err, f.calls)
+	if err == nil || !strings.Contains(err.Error(), "branch dev") || f.Calls("Upload") != 0 {
+		t.Fatalf("want a clear error and no upload, got %v (uploads %d)", err, f.Calls("Upload"))
 	}
 }
 
 func TestDeployWaitIsBounded(t *testing.T) {
-	f := newFakeAmplify(t, "app1/main")
+	f := amplifyfake.New(t, "app1/main")
 	var lines []string
 	d := deployer(f, &lines)
 	d.Timeout = 20 * time.Millisecond

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/mlflowctl/mlflowctl/internal/mototest"
+	"github.com/mlflowctl/mlflowctl/pkg/uihost/amplifyfake"
 )
 
 func TestMain(m *testing.M) { mototest.Main(m) }
@@ -96,11 +97,11 @@ func uiSources(t *testing.T) string {
 
 func TestPublishBuildsOnceThenHitsTheCache(t *testing.T) {
 	bucket := motoBucket(t)
-	amp := newFakeAmplify(t, "app1/main")
+	amp := amplifyfake.New(t, "app1/main")
 	cb := &fakeCodeBuild{bucket: bucket}
 	var lines []string
 	p := Publisher{Bucket: bucket, Builder: cb, Progress: func(s string) { lines = append(lines, s) },
-		Amplify: Deployer{Amplify: amplifyClient(amp.srv.URL), Poll: time.Millisecond}}
+		Amplify: Deployer{Amplify: amplifyClient(amp.URL()), Poll: time.Millisecond}}
 	settings, _ := SettingsFromOutputs("us-east-1", "access", apiOutputs)
 	in := PublishInput{MLflowVersion: "3.18.0", SourceDir: uiSources(t), PatchHash: "abc123", AppID: "app1", Branch: "main", Settings: settings}
 
@@ -116,7 +117,7 @@ func TestPublishBuildsOnceThenHitsTheCache(t *testing.T) {
 	if _, ok := files["node_modules/react/index.js"]; ok || files["build/index.html"] != nil || string(files["src/index.tsx"]) != "app" {
 		t.Fatalf("uploaded sources %v", keys(files))
 	}
-	site := unzipBytes(amp.jobs[first.JobID].uploaded)
+	site := unzipBytes(amp.Uploaded(first.JobID))
 	settingsJSON, _ := settings.JSON()
 	if string(site[SettingsFile]) != string(settingsJSON) || !strings.Contains(string(site["index.html"]), "patched") {
 		t.Fatalf("hosted site %v", keys(site))
@@ -141,14 +142,14 @@ func TestPublishBuildsOnceThenHitsTheCache(t *testing.T) {
 
 func TestPublishFailedBuildDeploysNothing(t *testing.T) {
 	bucket := motoBucket(t)
-	amp := newFakeAmplify(t, "app1/main")
+	amp := amplifyfake.New(t, "app1/main")
 	cb := &fakeCodeBuild{bucket: bucket, fail: errors.New("phase BUILD failed: yarn build exited 1")}
-	p := Publisher{Bucket: bucket, Builder: cb, Amplify: Deployer{Amplify: amplifyClient(amp.srv.URL)}}
+	p := Publisher{Bucket: bucket, Builder: cb, Amplify: Deployer{Amplify: amplifyClient(amp.URL())}}
 	settings, _ := SettingsFromOutputs("us-east-1", "access", apiOutputs)
 	_, err := p.Publish(context.Background(), PublishInput{MLflowVersion: "2.12.2", SourceDir: uiSources(t),
 		PatchHash: "x", AppID: "app1", Branch: "main", Settings: settings})
-	if err == nil || !strings.Contains(err.Error(), "phase BUILD failed") || amp.calls["CreateDeployment"] != 0 {
-		t.Fatalf("want the build's failure and no deployment, got %v (calls %v)", err, amp.calls)
+	if err == nil || !strings.Contains(err.Error(), "phase BUILD failed") || amp.Calls("CreateDeployment") != 0 {
+		t.Fatalf("want the build's failure and no deployment, got %v (deployments %d)", err, amp.Calls("CreateDeployment"))
 	}
 	if ok, _ := bucket.Exists(context.Background(), CacheKey("2.12.2", "x")); ok {
 		t.Fatal("a failed build left a cache entry")

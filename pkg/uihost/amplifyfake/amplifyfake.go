@@ -1,4 +1,7 @@
-package uihost
+// Package amplifyfake stands in for the Amplify Hosting REST API
+// (CreateDeployment, StartDeployment, GetJob) and its pre-signed upload
+// URL, which moto lacks, so tests run the real SDK client.
+package amplifyfake
 
 import (
 	"archive/zip"
@@ -14,38 +17,64 @@ import (
 	"time"
 )
 
-// fakeAmplify stands in for the Amplify Hosting REST API (CreateDeployment,
-// StartDeployment, GetJob) and its pre-signed upload URL, which moto lacks.
-// Jobs go PENDING → RUNNING → SUCCEED over GetJob polls; a zip without
-// index.html at its root FAILs, as Amplify's deploy step does.
-type fakeAmplify struct {
-	t    *testing.T
-	srv  *httptest.Server
-	mu   sync.Mutex
-	apps map[string]bool // "appId/branch"
-	jobs map[string]*fakeJob
-	next int
-	// calls counts requests by operation name.
+// Fake is the Amplify stand-in. Jobs go PENDING → RUNNING → SUCCEED over
+// GetJob polls; a zip without index.html at its root FAILs, as Amplify's
+// deploy step does.
+type Fake struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	apps  map[string]bool // "appId/branch"
+	jobs  map[string]*Job
+	next  int
 	calls map[string]int
 }
 
-type fakeJob struct {
-	uploaded []byte
+// Job is one deployment job.
+type Job struct {
+	Uploaded []byte
 	started  bool
 	polls    int
 }
 
-func newFakeAmplify(t *testing.T, appBranches ...string) *fakeAmplify {
-	f := &fakeAmplify{t: t, apps: map[string]bool{}, jobs: map[string]*fakeJob{}, calls: map[string]int{}}
+// New starts the fake on 127.0.0.1 with the given "appId/branch" pairs;
+// it stops when the test ends.
+func New(t testing.TB, appBranches ...string) *Fake {
+	f := &Fake{apps: map[string]bool{}, jobs: map[string]*Job{}, calls: map[string]int{}}
 	for _, ab := range appBranches {
 		f.apps[ab] = true
 	}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	f.srv = httptest.NewServer(f)
 	t.Cleanup(f.srv.Close)
 	return f
 }
 
-func (f *fakeAmplify) serve(w http.ResponseWriter, r *http.Request) {
+// URL is the fake's endpoint.
+func (f *Fake) URL() string { return f.srv.URL }
+
+// Calls counts requests by operation (CreateDeployment, Upload, ...).
+func (f *Fake) Calls(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[op]
+}
+
+// Uploaded is what job id received.
+func (f *Fake) Uploaded(id string) []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if j := f.jobs[id]; j != nil {
+		return j.Uploaded
+	}
+	return nil
+}
+
+// Owns reports whether a request path is the Amplify API's or the upload URL's.
+func Owns(path string) bool {
+	return strings.HasPrefix(path, "/apps/") || strings.HasPrefix(path, "/upload/")
+}
+
+// ServeHTTP answers one request.
+func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
@@ -71,24 +100,24 @@ func (f *fakeAmplify) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (f *fakeAmplify) create(w http.ResponseWriter) {
+func (f *Fake) create(w http.ResponseWriter) {
 	f.next++
 	id := fmt.Sprint(f.next)
-	f.jobs[id] = &fakeJob{}
+	f.jobs[id] = &Job{}
 	reply(w, map[string]any{"jobId": id, "zipUploadUrl": f.srv.URL + "/upload/" + id})
 }
 
-func (f *fakeAmplify) upload(w http.ResponseWriter, r *http.Request, id string) {
+func (f *Fake) upload(w http.ResponseWriter, r *http.Request, id string) {
 	job := f.jobs[id]
 	if job == nil {
 		fail(w, 403, "AccessDenied", "no such upload")
 		return
 	}
-	job.uploaded, _ = io.ReadAll(r.Body)
+	job.Uploaded, _ = io.ReadAll(r.Body)
 	w.WriteHeader(200)
 }
 
-func (f *fakeAmplify) start(w http.ResponseWriter, r *http.Request) {
+func (f *Fake) start(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		JobID string `json:"jobId"`
 	}
@@ -97,7 +126,7 @@ func (f *fakeAmplify) start(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case job == nil:
 		fail(w, 404, "NotFoundException", "job "+in.JobID+" not found")
-	case job.uploaded == nil:
+	case job.Uploaded == nil:
 		fail(w, 400, "BadRequestException", "no file was uploaded for job "+in.JobID)
 	default:
 		job.started = true
@@ -105,7 +134,7 @@ func (f *fakeAmplify) start(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (f *fakeAmplify) getJob(w http.ResponseWriter, app, branch, id string) {
+func (f *Fake) getJob(w http.ResponseWriter, app, branch, id string) {
 	job := f.jobs[id]
 	if job == nil || !job.started {
 		fail(w, 404, "NotFoundException", "job "+id+" not found")
@@ -116,7 +145,7 @@ func (f *fakeAmplify) getJob(w http.ResponseWriter, app, branch, id string) {
 	switch {
 	case job.polls == 2:
 		status, step = "RUNNING", "RUNNING"
-	case job.polls >= 3 && hasIndex(job.uploaded):
+	case job.polls >= 3 && hasIndex(job.Uploaded):
 		status, step = "SUCCEED", "SUCCEED"
 	case job.polls >= 3:
 		status, step, reason = "FAILED", "FAILED", "index.html was not found at the root of the uploaded zip"
