@@ -62,6 +62,14 @@ func funcs(v any) template.FuncMap {
 			}
 			return "[" + strings.Join(items, ", ") + "]"
 		},
+		// tagsWith adds one tag to the deployment's.
+		"tagsWith": func(key, value string) string {
+			items := make([]string, 0, len(pairs)+1)
+			for _, p := range append(pairs[:len(pairs):len(pairs)], [2]string{key, value}) {
+				items = append(items, fmt.Sprintf("{Key: %s, Value: %s}", quote(p[0]), quote(p[1])))
+			}
+			return "[" + strings.Join(items, ", ") + "]"
+		},
 		// tagmap is the map form (Cognito, SSM).
 		"tagmap": func() string {
 			items := make([]string, len(pairs))
