@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/codebuild"
 	cbtypes "github.com/aws/aws-sdk-go-v2/service/codebuild/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -72,30 +71,10 @@ func setupBootstrap(t *testing.T, c Clients) {
 	}
 }
 
-// writeBuildLog plays CodeBuild's part: it writes the build's log lines
-// to the stream CodeBuild names after the build.
+// writeBuildLog plays CodeBuild's part: it writes the build's log lines.
 func writeBuildLog(t *testing.T, logs *cloudwatchlogs.Client, buildID string, lines ...string) {
 	t.Helper()
-	ctx := context.Background()
-	group := "/aws/codebuild/" + testProject
-	_, stream, _ := strings.Cut(buildID, ":")
-	if _, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(group)}); err != nil {
-		var exists *logtypes.ResourceAlreadyExistsException
-		if !errors.As(err, &exists) {
-			t.Fatal(err)
-		}
-	}
-	if _, err := logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)}); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UnixMilli()
-	events := make([]logtypes.InputLogEvent, len(lines))
-	for i, l := range lines {
-		events[i] = logtypes.InputLogEvent{Message: aws.String(l), Timestamp: aws.Int64(now + int64(i))}
-	}
-	if _, err := logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream), LogEvents: events}); err != nil {
-		t.Fatal(err)
-	}
+	buildtest.WriteLog(t, logs, testProject, buildID, lines...)
 }
 
 type lines struct {

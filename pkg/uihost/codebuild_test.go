@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/codebuild"
 	cbtypes "github.com/aws/aws-sdk-go-v2/service/codebuild/types"
 
@@ -48,26 +47,8 @@ func motoCodeBuild(t *testing.T) (build.Clients, *buildtest.Proxy) {
 
 // writeLog plays CodeBuild writing the build's log stream.
 func writeLog(t *testing.T, logs *cloudwatchlogs.Client, buildID string, lines ...string) {
-	ctx := context.Background()
-	group := "/aws/codebuild/" + uiProject
-	_, stream, _ := strings.Cut(buildID, ":")
-	if _, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(group)}); err != nil {
-		var exists *logtypes.ResourceAlreadyExistsException
-		if !errors.As(err, &exists) {
-			t.Fatal(err)
-		}
-	}
-	if _, err := logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)}); err != nil {
-		t.Fatal(err)
-	}
-	events := make([]logtypes.InputLogEvent, len(lines))
-	for i, l := range lines {
-		events[i] = logtypes.InputLogEvent{Message: aws.String(l), Timestamp: aws.Int64(time.Now().UnixMilli() + int64(i))}
-	}
-	if _, err := logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(group),
-		LogStreamName: aws.String(stream), LogEvents: events}); err != nil {
-		t.Fatal(err)
-	}
+	t.Helper()
+	buildtest.WriteLog(t, logs, uiProject, buildID, lines...)
 }
 
 func TestCodeBuildUIStartsTheUIBuildAgainstMoto(t *testing.T) {

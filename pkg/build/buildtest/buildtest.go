@@ -6,7 +6,9 @@ package buildtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +17,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 )
 
 // Call is one recorded request to a JSON-protocol service.
@@ -91,4 +98,37 @@ func (p *Proxy) afterResponse(resp *http.Response) error {
 		p.OnStartBuild(out.Build.ID)
 	}
 	return nil
+}
+
+// LogsAPI is the part of the CloudWatch Logs client WriteLog uses.
+type LogsAPI interface {
+	CreateLogGroup(ctx context.Context, in *cloudwatchlogs.CreateLogGroupInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error)
+	CreateLogStream(ctx context.Context, in *cloudwatchlogs.CreateLogStreamInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogStreamOutput, error)
+	PutLogEvents(ctx context.Context, in *cloudwatchlogs.PutLogEventsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutLogEventsOutput, error)
+}
+
+// WriteLog plays CodeBuild writing a build's log: the lines go to the
+// stream CodeBuild names after the build, in /aws/codebuild/<project>.
+func WriteLog(t testing.TB, logs LogsAPI, project, buildID string, lines ...string) {
+	t.Helper()
+	ctx := context.Background()
+	group := "/aws/codebuild/" + project
+	_, stream, _ := strings.Cut(buildID, ":")
+	if _, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(group)}); err != nil {
+		var exists *logtypes.ResourceAlreadyExistsException
+		if !errors.As(err, &exists) {
+			t.Fatal(err)
+		}
+	}
+	if _, err := logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixMilli()
+	events := make([]logtypes.InputLogEvent, len(lines))
+	for i, l := range lines {
+		events[i] = logtypes.InputLogEvent{Message: aws.String(l), Timestamp: aws.Int64(now + int64(i))}
+	}
+	if _, err := logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream), LogEvents: events}); err != nil {
+		t.Fatal(err)
+	}
 }
