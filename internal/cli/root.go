@@ -100,7 +100,9 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newCompletionCommand(),
 		newWhoamiCommand(g),
 		newConfigCommand(g),
+		newInitCommand(g),
 	)
+	root.RunE = runBare(g)
 	return root
 }
 

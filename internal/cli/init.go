@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/mlflowctl/mlflowctl/pkg/awslookup"
+	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/tui/wizard"
+)
+
+type initOpts struct {
+	noAsk
+	g          *globalOpts
+	accessible bool
+	base       config.Config
+}
+
+func newInitCommand(g *globalOpts) *cobra.Command {
+	o := &initOpts{g: g}
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Answer a few questions and get mlflowctl.yaml (interactive wizard)",
+		Long: `init asks for the AWS profile and region, a deployment name, the MLflow
+version, a size, the Studio domain, the AI gateway, MFA and the first admin,
+shows a summary with what will be created, and writes mlflowctl.yaml (or
+--config). It never replaces an existing file without asking. Esc goes back a
+step; Ctrl-C leaves without writing anything.
+
+Without a terminal use --accessible (plain prompts, one answer per line, an
+empty line takes the default; also ACCESSIBLE=1), or write the default file
+with ` + "`mlflowctl config init`" + `.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return run(o) },
+	}
+	cmd.Flags().BoolVar(&o.accessible, "accessible", os.Getenv("ACCESSIBLE") != "", "plain line prompts for screen readers and pipes (also ACCESSIBLE=1)")
+	return cmd
+}
+
+// runBare is what `mlflowctl` alone does: the wizard on a terminal, else help.
+func runBare(g *globalOpts) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		if !g.interactive() {
+			return cmd.Help()
+		}
+		return run(&initOpts{g: g})
+	}
+}
+
+// interactive is true when a person can answer: stdin and stderr are terminals.
+func (g *globalOpts) interactive() bool {
+	return isTerminal(g.stdin) && isTerminal(g.stderr)
+}
+
+func isTerminal(v any) bool {
+	f, ok := v.(interface{ Fd() uintptr })
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func (o *initOpts) Validate() error {
+	if !o.accessible && !o.g.interactive() {
+		return usageErrorf("mlflowctl init needs a terminal: run `mlflowctl config init` to write the default file, " +
+			"or `mlflowctl init --accessible` to answer plain prompts (they read a pipe too)")
+	}
+	cfg, err := o.g.loadConfig()
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		return fmt.Errorf("%w\nThe wizard starts from %s: fix it, or move it away to start from the defaults", err, o.g.configPath)
+	}
+	o.base = cfg
+	return nil
+}
+
+func (o *initOpts) Execute() error {
+	res, err := wizard.Run(o.g.ctx, o.wizardOptions())
+	if errors.Is(err, wizard.ErrAborted) {
+		return &interruptedError{msg: err.Error()}
+	}
+	if err != nil {
+		return err
+	}
+	if o.g.jsonOutput() {
+		return writeJSON(o.g.stdout, map[string]any{
+			"path": o.g.configPath, "written": res.Written, "deployed": res.Deployed, "adminAdded": res.AdminAdded,
+		})
+	}
+	return nil
+}
+
+func (o *initOpts) wizardOptions() wizard.Options {
+	var out io.Writer = o.g.stderr
+	return wizard.Options{
+		Base:   o.base,
+		Path:   o.g.configPath,
+		Lookup: awslookup.Source{Files: awslookup.DefaultFiles(), EndpointURL: o.g.endpointURL, Version: o.g.build.Version},
+
+		EnvProfile: os.Getenv("AWS_PROFILE"),
+		EnvRegion:  envOr("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION")),
+		In:         o.g.stdin,
+		Out:        out,
+		Accessible: o.accessible,
+		NoColor:    o.g.noColor,
+	}
+}
+
+// interruptedError is the user leaving on purpose: exit code 130.
+type interruptedError struct{ msg string }
+
+func (e *interruptedError) Error() string { return e.msg }
+
+// ExitCode is the shell's code for an interrupted program.
+func (e *interruptedError) ExitCode() int { return 130 }

@@ -1,0 +1,69 @@
+package wizard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
+	"github.com/charmbracelet/colorprofile"
+)
+
+// followUps offers to deploy the written file and then to add the first
+// admin, each only when the function for it is wired in.
+func followUps(ctx context.Context, o Options, res Result) (Result, error) {
+	if o.RunUp == nil {
+		return res, nil
+	}
+	cfg := res.Config
+	up, err := confirm(ctx, o, "Run `mlflowctl up` now?",
+		fmt.Sprintf("Deploys %s into %s; it takes 20-30 minutes and costs money from now on.", cfg.Name, cfg.Region), false)
+	if err != nil || !up {
+		_, _ = fmt.Fprintln(o.Out, "Deploy later with `mlflowctl up`.")
+		return res, err
+	}
+	if err := o.RunUp(ctx, cfg); err != nil {
+		return res, fmt.Errorf("up: %w", err)
+	}
+	res.Deployed = true
+	email := res.Answers.AdminEmail
+	if email == "" || o.AddAdmin == nil {
+		return res, nil
+	}
+	add, err := confirm(ctx, o, "Add "+email+" as the first admin now?",
+		"Creates the Cognito user in the admins group; the invitation e-mail carries a temporary password.", true)
+	if err != nil || !add {
+		_, _ = fmt.Fprintf(o.Out, "Add the admin later with `mlflowctl users add %s --group admins`.\n", email)
+		return res, err
+	}
+	if err := o.AddAdmin(ctx, cfg, email); err != nil {
+		return res, fmt.Errorf("add admin %s: %w", email, err)
+	}
+	res.AdminAdded = true
+	return res, nil
+}
+
+func confirm(ctx context.Context, o Options, title, desc string, def bool) (bool, error) {
+	v := def
+	f := huh.NewForm(huh.NewGroup(huh.NewConfirm().Title(title).Description(desc).Value(&v))).
+		WithTheme(formTheme(o.NoColor)).WithAccessible(o.Accessible).WithInput(o.In).WithOutput(o.Out).
+		WithProgramOptions(inputOutput(o)...)
+	if err := f.RunWithContext(ctx); err != nil {
+		if errors.Is(err, huh.ErrUserAborted) {
+			return false, ErrAborted
+		}
+		return false, err
+	}
+	return v, nil
+}
+
+// inputOutput are the program options every tea program of the wizard
+// shares: its terminal and, with --no-color, no colour.
+func inputOutput(o Options) []tea.ProgramOption {
+	opts := []tea.ProgramOption{tea.WithInput(o.In), tea.WithOutput(o.Out)}
+	if o.NoColor {
+		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
+	}
+	return opts
+}
