@@ -175,6 +175,9 @@ func (m *model) render() string {
 		b.WriteString(st.note.Render(m.loadingText()) + "\n")
 	case m.form != nil:
 		b.WriteString(m.form.View() + "\n")
+		if live := m.s.liveLine(m.step); live != "" {
+			b.WriteString("  " + live + "\n")
+		}
 	default:
 		b.WriteString(st.note.Render("Writing "+m.s.o.Path+"…") + "\n")
 	}

@@ -134,7 +134,7 @@ func (s *state) form(st step) *huh.Form {
 		field = s.regionField()
 	case stepName:
 		field = huh.NewInput().Title(s.inputTitle("Deployment name", s.ans.Name)).Value(&s.ans.Name).
-			DescriptionFunc(s.nameStatus, &s.ans.Name).Validate(s.check(config.ValidateName)).CharLimit(20)
+			Validate(s.check(config.ValidateName)).CharLimit(20)
 	case stepVersion:
 		field = s.versionField()
 	case stepSize:
@@ -171,7 +171,7 @@ func (s *state) profileField() huh.Field {
 	if len(s.profiles) == 0 {
 		return huh.NewInput().Title(s.inputTitle("AWS profile", s.ans.Profile)).Value(&s.ans.Profile).
 			Description("Empty: the SDK's default chain (AWS_PROFILE, environment keys, SSO, instance role).").
-			Placeholder("default")
+			Placeholder("(SDK default chain)")
 	}
 	opts := []huh.Option[string]{huh.NewOption("(SDK default chain: environment, AWS_PROFILE, instance role)", "")}
 	for _, p := range s.profiles {
@@ -204,6 +204,18 @@ func (s *state) regionField() huh.Field {
 		Options(opts...).Value(&s.ans.Region).Height(10)
 }
 
+// liveLine is shown under a screen's form and follows the answer as it
+// changes: the name's validity, the hovered size's purpose.
+func (s *state) liveLine(st step) string {
+	switch st {
+	case stepName:
+		return s.nameStatus()
+	case stepSize:
+		return s.st.dim.Render(presetByName(s.ans.Preset).Summary)
+	}
+	return ""
+}
+
 func (s *state) nameStatus() string {
 	if err := config.ValidateName(s.ans.Name); err != nil {
 		return s.st.warn.Render("✗ use 1-20 lowercase letters, digits and hyphens, starting with a letter")
@@ -231,8 +243,7 @@ func (s *state) sizeField() huh.Field {
 	for _, p := range Presets() {
 		opts = append(opts, huh.NewOption(fmt.Sprintf("%-10s %s", p.Name, s.presetLine(p)), p.Name))
 	}
-	return huh.NewSelect[string]().Title("Size").Options(opts...).Value(&s.ans.Preset).
-		DescriptionFunc(func() string { return s.st.dim.Render(presetByName(s.ans.Preset).Summary) }, &s.ans.Preset)
+	return huh.NewSelect[string]().Title("Size").Options(opts...).Value(&s.ans.Preset)
 }
 
 // presetLine is a preset's sizes and, with a price table, its monthly cost.

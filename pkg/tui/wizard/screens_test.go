@@ -1,0 +1,129 @@
+package wizard
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/mlflowctl/mlflowctl/pkg/config"
+)
+
+// walkTo takes every default up to screen st.
+func walkTo(s *session, st step) {
+	for cur := stepProfile; cur != st; cur = nextStep(cur, s.p.model.s.ans) {
+		s.waitFor(cur)
+		s.keys(enter)
+	}
+	s.waitFor(st)
+}
+
+// TestScreens is a golden file per screen, reached with default answers
+// and the AWS look-ups listing profiles, regions and a Studio domain.
+func TestScreens(t *testing.T) {
+	for _, st := range []step{stepProfile, stepRegion, stepName, stepVersion, stepSize, stepStudio,
+		stepGateway, stepModels, stepMFA, stepAdmin, stepSummary} {
+		t.Run(strings.ReplaceAll(stepTitles[st], " ", "_"), func(t *testing.T) {
+			s := start(t, testOptions(t, listingLookup()))
+			walkTo(s, st)
+			requireGolden(t, s.screen(st))
+		})
+	}
+}
+
+// TestScreensWithoutAWS: with no credentials every look-up fails, each
+// screen says what it could not list and takes a typed value.
+func TestScreensWithoutAWS(t *testing.T) {
+	for _, st := range []step{stepProfile, stepRegion, stepStudio} {
+		t.Run(strings.ReplaceAll(stepTitles[st], " ", "_"), func(t *testing.T) {
+			s := start(t, testOptions(t, failingLookup()))
+			walkTo(s, st)
+			out := s.screen(st)
+			if !strings.Contains(out, "Could not list") && !strings.Contains(out, "No profiles") {
+				t.Errorf("screen does not say what it could not list:\n%s", out)
+			}
+			requireGolden(t, out)
+		})
+	}
+}
+
+func TestSizeScreenShowsPresetCosts(t *testing.T) {
+	o := testOptions(t, listingLookup())
+	o.Estimate = func(c config.Config) (float64, []string) {
+		return float64(c.Server.CPU*c.Server.DesiredCount)/10 + float64(c.Network.NatGateways*32),
+			[]string{fmt.Sprintf("Fargate %d tasks", c.Server.DesiredCount)}
+	}
+	s := start(t, o)
+	walkTo(s, stepSize)
+	out := s.screen(stepSize)
+	for _, want := range []string{"dev        ~$83/month", "team       ~$237/month", "production ~$678/month"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("size screen lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSummaryShowsEstimate(t *testing.T) {
+	o := testOptions(t, listingLookup())
+	o.Estimate = func(c config.Config) (float64, []string) {
+		return 123.4, []string{"Aurora up to " + fmt.Sprint(c.Database.MaxCapacity) + " ACU"}
+	}
+	s := start(t, o)
+	walkTo(s, stepSummary)
+	out := s.screen(stepSummary)
+	for _, want := range []string{"Estimated cost: ~$123 per month", "Aurora up to 2 ACU"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestNameIsValidatedLive(t *testing.T) {
+	s := start(t, testOptions(t, listingLookup()))
+	walkTo(s, stepName)
+	s.keys(backspaces(6)...)
+	s.typeText("Bad_Name")
+	s.waitFor(stepName)
+	s.keys(enter) // refused: the screen stays
+	out := s.screen(stepName)
+	if !strings.Contains(out, "✗ use 1-20 lowercase letters") || !strings.Contains(out, `"Bad_Name" is not a valid deployment name`) {
+		t.Fatalf("no live or submit error for a bad name:\n%s", out)
+	}
+}
+
+func TestEscGoesBackAndKeepsAnswers(t *testing.T) {
+	s := start(t, testOptions(t, listingLookup()))
+	walkTo(s, stepName)
+	s.keys(backspaces(6)...)
+	s.typeText("keepme")
+	s.keys(enter)
+	s.waitFor(stepVersion)
+	s.keys(esc)
+	s.waitFor(stepName)
+	s.keys(esc)
+	s.waitFor(stepRegion)
+	s.keys(esc)
+	s.waitFor(stepProfile)
+	s.keys(esc) // nothing before the first screen
+	out := s.screen(stepProfile)
+	if !strings.Contains(out, "1/10 · AWS profile") {
+		t.Fatalf("not on the first screen:\n%s", out)
+	}
+	if got := s.p.model.s.ans.Name; got != "keepme" {
+		t.Fatalf("name after going back = %q, want keepme", got)
+	}
+}
+
+func TestCtrlCLeavesWithoutWriting(t *testing.T) {
+	o := testOptions(t, listingLookup())
+	s := start(t, o)
+	walkTo(s, stepSummary)
+	s.waitFor(stepSummary)
+	s.keys(ctrlC)
+	m := s.finish()
+	if _, err := m.result(); err != ErrAborted {
+		t.Fatalf("result error = %v, want ErrAborted", err)
+	}
+	if fileExists(o.Path) {
+		t.Fatal("Ctrl-C wrote the file")
+	}
+}
