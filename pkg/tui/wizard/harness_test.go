@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -216,3 +217,9 @@ func noMLflowctlEnv(t *testing.T) {
 		}
 	}
 }
+
+func right() tea.Msg { return tea.KeyPressMsg{Code: tea.KeyRight} }
+
+func ansiStrip(s string) string { return ansi.Strip(s) }
+
+func newBufReader(s string) *bufio.Reader { return bufio.NewReader(strings.NewReader(s)) }

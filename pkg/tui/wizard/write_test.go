@@ -1,0 +1,109 @@
+package wizard
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/mlflowctl/mlflowctl/pkg/config"
+)
+
+// Every preset on every version, with every Studio and gateway choice,
+// writes a file that validates and loads back to the same values.
+func TestWriteFileRoundTrips(t *testing.T) {
+	noMLflowctlEnv(t)
+	dir := t.TempDir()
+	for _, p := range Presets() {
+		for _, v := range config.SupportedMLflowVersions {
+			for _, domain := range []string{domainNew, domainNone, "d-abcdef123456"} {
+				a := initialAnswers(config.Defaults(), "", "eu-west-1")
+				a.Preset, a.MLflowVersion, a.Domain, a.Gateway = p.Name, v, domain, domain != domainNone
+				a.Models = []string{Models[2].ID, Models[6].ID}
+				want := a.Config(config.Defaults())
+				path := filepath.Join(dir, p.Name+v+domain+".yaml")
+				if err := WriteFile(path, want, false); err != nil {
+					t.Fatalf("%s %s %s: %v", p.Name, v, domain, err)
+				}
+				got, err := config.LoadValid(config.LoadOptions{Path: path, Required: true})
+				if err != nil {
+					t.Fatalf("%s %s %s: %v", p.Name, v, domain, err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s %s %s: loaded\n%+v\nwant\n%+v", p.Name, v, domain, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestWriteFileNeverOverwritesUnasked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mlflowctl.yaml")
+	if err := os.WriteFile(path, []byte("mine\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteFile(path, config.Defaults(), false)
+	if !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("err = %v, want fs.ErrExist", err)
+	}
+	if data, _ := os.ReadFile(path); string(data) != "mine\n" {
+		t.Fatalf("file changed to %q", data)
+	}
+	if err := WriteFile(path, config.Defaults(), true); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(path); !strings.HasPrefix(string(data), "# mlflowctl configuration") {
+		t.Fatalf("not replaced: %q", data)
+	}
+}
+
+func TestWriteFileRefusesInvalidConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mlflowctl.yaml")
+	c := config.Defaults()
+	c.Name = "Bad"
+	var verr *config.ValidationError
+	if err := WriteFile(path, c, false); !errors.As(err, &verr) {
+		t.Fatalf("err = %v, want a validation error", err)
+	}
+	if fileExists(path) {
+		t.Fatal("an invalid config was written")
+	}
+}
+
+func TestLineReaderHandsOutOneLinePerRead(t *testing.T) {
+	l := &lineReader{r: newBufReader("a\nbb\nccc")}
+	buf := make([]byte, 64)
+	var got []string
+	for {
+		n, err := l.Read(buf)
+		if n > 0 {
+			got = append(got, string(buf[:n]))
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	if want := []string{"a\n", "bb\n", "ccc"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("reads %q, want %q", got, want)
+	}
+}
+
+func TestInitialAnswersFromAnExistingFile(t *testing.T) {
+	base := presetByName("production").Apply(config.Defaults())
+	base.Studio.DomainID = "d-abcdef123456"
+	base.Gateway.Endpoints = append(base.Gateway.Endpoints, config.Endpoint{Name: "mine", Type: "llm/v1/chat", Model: "custom.model-v1"})
+	a := initialAnswers(base, "envprof", "")
+	if a.Preset != "production" || a.Domain != "d-abcdef123456" || a.Profile != "envprof" {
+		t.Fatalf("answers %+v", a)
+	}
+	if got := initialAnswers(base, "", "").Config(base); !reflect.DeepEqual(got, base) {
+		t.Fatalf("unchanged answers changed the config:\n%+v\n%+v", got, base)
+	}
+	if choices := modelChoices(base.Gateway.Endpoints); choices[len(choices)-1].ID != "custom.model-v1" {
+		t.Fatal("a model of the existing file is not offered")
+	}
+}
