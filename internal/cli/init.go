@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -95,7 +94,6 @@ func (o *initOpts) Execute() error {
 }
 
 func (o *initOpts) wizardOptions() wizard.Options {
-	var out io.Writer = o.g.stderr
 	return wizard.Options{
 		Base:   o.base,
 		Path:   o.g.configPath,
@@ -104,7 +102,7 @@ func (o *initOpts) wizardOptions() wizard.Options {
 		EnvProfile: os.Getenv("AWS_PROFILE"),
 		EnvRegion:  envOr("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION")),
 		In:         o.g.stdin,
-		Out:        out,
+		Out:        o.g.stderr,
 		Accessible: o.accessible,
 		NoColor:    o.g.noColor,
 	}

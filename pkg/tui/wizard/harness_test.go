@@ -95,7 +95,8 @@ type probeState struct {
 func (p probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	_, cmd := p.model.Update(msg)
 	p.mu.Lock()
-	*p.state = probeState{step: p.model.step, ready: p.model.form != nil && !p.model.loading, done: p.model.done || p.model.aborted}
+	m := p.model
+	*p.state = probeState{step: m.step, ready: m.form != nil && !m.loading, done: m.done || m.aborted}
 	p.mu.Unlock()
 	return p, cmd
 }

@@ -200,6 +200,9 @@ func (m *model) loadingText() string {
 }
 
 func (m *model) keysHelp() string {
+	if m.loading {
+		return "ctrl+c quit without writing"
+	}
 	help := "enter next · esc back · ctrl+c quit without writing"
 	switch {
 	case m.step == stepRegion && m.s.regionsErr == nil:

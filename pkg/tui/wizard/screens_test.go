@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,7 +11,7 @@ import (
 
 // walkTo takes every default up to screen st.
 func walkTo(s *session, st step) {
-	for cur := stepProfile; cur != st; cur = nextStep(cur, s.p.model.s.ans) {
+	for cur := stepProfile; cur != st; cur = nextStep(cur, s.p.s.ans) {
 		s.waitFor(cur)
 		s.keys(enter)
 	}
@@ -108,7 +109,7 @@ func TestEscGoesBackAndKeepsAnswers(t *testing.T) {
 	if !strings.Contains(out, "1/10 · AWS profile") {
 		t.Fatalf("not on the first screen:\n%s", out)
 	}
-	if got := s.p.model.s.ans.Name; got != "keepme" {
+	if got := s.p.s.ans.Name; got != "keepme" {
 		t.Fatalf("name after going back = %q, want keepme", got)
 	}
 }
@@ -120,7 +121,7 @@ func TestCtrlCLeavesWithoutWriting(t *testing.T) {
 	s.waitFor(stepSummary)
 	s.keys(ctrlC)
 	m := s.finish()
-	if _, err := m.result(); err != ErrAborted {
+	if _, err := m.result(); !errors.Is(err, ErrAborted) {
 		t.Fatalf("result error = %v, want ErrAborted", err)
 	}
 	if fileExists(o.Path) {

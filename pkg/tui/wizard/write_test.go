@@ -83,7 +83,7 @@ func TestLineReaderHandsOutOneLinePerRead(t *testing.T) {
 		if n > 0 {
 			got = append(got, string(buf[:n]))
 		}
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 	}
