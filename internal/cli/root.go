@@ -101,6 +101,7 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newWhoamiCommand(g),
 		newConfigCommand(g),
 		newInitCommand(g),
+		newUsersCommand(g),
 	)
 	root.RunE = runBare(g)
 	return root

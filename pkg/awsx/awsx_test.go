@@ -1,0 +1,87 @@
+package awsx
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+func isolate(t *testing.T) {
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL",
+		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+// stsStub answers GetCallerIdentity like STS's query protocol and records
+// the user agent it was called with.
+func stsStub(t *testing.T) (*httptest.Server, func() string) {
+	var mu sync.Mutex
+	var agent string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		agent = r.Header.Get("User-Agent")
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = w.Write([]byte(`<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+<GetCallerIdentityResult><Arn>arn:aws:iam::111122223333:user/dev</Arn><UserId>AIDEXAMPLE</UserId><Account>111122223333</Account></GetCallerIdentityResult>
+<ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() string { mu.Lock(); defer mu.Unlock(); return agent }
+}
+
+func TestLoadUsesEndpointRegionAndUserAgent(t *testing.T) {
+	isolate(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	srv, agent := stsStub(t)
+	cfg, err := Load(context.Background(), Options{Region: "eu-central-1", EndpointURL: srv.URL, Version: "1.4.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := CallerIdentity(context.Background(), sts.NewFromConfig(cfg), cfg.Region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.Account != "111122223333" || id.Region != "eu-central-1" {
+		t.Fatalf("identity %+v", id)
+	}
+	if !strings.Contains(agent(), "mlflowctl/1.4.0") {
+		t.Fatalf("user agent %q lacks mlflowctl/1.4.0", agent())
+	}
+}
+
+func TestLoadSetupErrors(t *testing.T) {
+	cases := []struct {
+		name   string
+		opts   Options
+		setup  func(t *testing.T)
+		expect string
+	}{
+		{"no region", Options{}, func(*testing.T) {}, "no AWS region"},
+		{"no credentials", Options{Region: "us-east-1"}, func(*testing.T) {}, "no AWS credentials"},
+		{"unknown profile", Options{Profile: "nope", Region: "us-east-1"}, func(*testing.T) {}, "--profile"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			isolate(t)
+			tc.setup(t)
+			_, err := Load(context.Background(), tc.opts)
+			var setup *SetupError
+			if !errors.As(err, &setup) || setup.ExitCode() != 2 || !strings.Contains(err.Error(), tc.expect) {
+				t.Fatalf("want a SetupError about %q, got %v", tc.expect, err)
+			}
+		})
+	}
+}
