@@ -1,14 +1,19 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/mlflowctl/mlflowctl/pkg/awslookup"
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
+	"github.com/mlflowctl/mlflowctl/pkg/cognito"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/tui/wizard"
 )
@@ -105,7 +110,41 @@ func (o *initOpts) wizardOptions() wizard.Options {
 		Out:        o.g.stderr,
 		Accessible: o.accessible,
 		NoColor:    o.g.noColor,
+		AddAdmin:   o.addAdmin,
 	}
+}
+
+// addAdmin creates the first admin after a deployment, as
+// `mlflowctl users add EMAIL --group admins --invite` would: Cognito
+// e-mails the invitation with a temporary password.
+func (o *initOpts) addAdmin(ctx context.Context, cfg config.Config, email string) error {
+	awsCfg, err := awsx.Load(ctx, o.g.awsOptions(cfg))
+	if err != nil {
+		return err
+	}
+	id, err := cognito.FindUserPoolID(ctx, cloudformation.NewFromConfig(awsCfg), cfg.Name)
+	if err != nil {
+		return err
+	}
+	client := cip.NewFromConfig(awsCfg)
+	pool, err := cognito.LoadPool(ctx, client, id)
+	if err != nil {
+		return err
+	}
+	groups, err := pool.CheckGroups([]string{wizard.AdminGroup(cfg)})
+	if err != nil {
+		return err
+	}
+	b := &usersBase{g: o.g, cfg: cfg, dir: cognito.NewDirectory(client, pool)}
+	user, found, err := b.dir.Lookup(ctx, email)
+	if err != nil {
+		return err
+	}
+	change, err := ensureUser(b, email, groups, user, found, cognito.Credentials{Invite: true})
+	if err != nil {
+		return err
+	}
+	return change.write(o.g.stderr)
 }
 
 // interruptedError is the user leaving on purpose: exit code 130.

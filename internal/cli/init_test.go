@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/mlflowctl/mlflowctl/internal/mototest"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 )
 
@@ -103,5 +107,30 @@ func TestInitInterruptedExits130(t *testing.T) {
 	}
 	if _, statErr := os.Stat("mlflowctl.yaml"); statErr == nil {
 		t.Fatal("an interrupted init wrote a file")
+	}
+}
+
+// The wizard's follow-up after `up`: the first admin, invited into the
+// admins group of the pool the api stack names.
+func TestInitAddsTheFirstAdmin(t *testing.T) {
+	e := newUsersEnv(t)
+	e.apiStack(t, "mlflow", true)
+	var errOut bytes.Buffer
+	o := &initOpts{g: &globalOpts{ctx: context.Background(), stderr: &errOut, endpointURL: e.url}}
+	cfg := config.Defaults()
+	cfg.Region = mototest.Region
+	for range 2 { // the second run changes nothing
+		if err := o.addAdmin(context.Background(), cfg, "ada@example.com"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := e.cip.AdminListGroupsForUser(context.Background(), &cip.AdminListGroupsForUserInput{
+		UserPoolId: &e.pool, Username: aws.String("ada@example.com"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Groups) != 1 || aws.ToString(out.Groups[0].GroupName) != "admins" || e.userCount(t) != 1 {
+		t.Fatalf("groups %v, users %d\n%s", out.Groups, e.userCount(t), errOut.String())
 	}
 }

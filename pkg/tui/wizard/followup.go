@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 	"github.com/charmbracelet/colorprofile"
+
+	"github.com/mlflowctl/mlflowctl/pkg/config"
 )
 
 // followUps offers to deploy the written file and then to add the first
@@ -34,7 +37,7 @@ func followUps(ctx context.Context, o Options, res Result) (Result, error) {
 	add, err := confirm(ctx, o, "Add "+email+" as the first admin now?",
 		"Creates the Cognito user in the admins group; the invitation e-mail carries a temporary password.", true)
 	if err != nil || !add {
-		_, _ = fmt.Fprintf(o.Out, "Add the admin later with `mlflowctl users add %s --group admins`.\n", email)
+		_, _ = fmt.Fprintf(o.Out, "Add the admin later with `%s`.\n", AddAdminCommand(cfg, email))
 		return res, err
 	}
 	if err := o.AddAdmin(ctx, cfg, email); err != nil {
@@ -66,4 +69,19 @@ func inputOutput(o Options) []tea.ProgramOption {
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
 	}
 	return opts
+}
+
+// AdminGroup is the first group with the admin class ("admins" by default).
+func AdminGroup(cfg config.Config) string {
+	for _, g := range cfg.Groups {
+		if slices.Contains(g.Classes, "admin") {
+			return g.Name
+		}
+	}
+	return "admins"
+}
+
+// AddAdminCommand is the command that invites the first admin.
+func AddAdminCommand(cfg config.Config, email string) string {
+	return fmt.Sprintf("mlflowctl users add %s --group %s --invite", email, AdminGroup(cfg))
 }

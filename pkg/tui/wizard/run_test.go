@@ -70,7 +70,7 @@ func TestFullRun(t *testing.T) {
 		t.Errorf("domains listed for %q, want prod@us-east-2", got)
 	}
 	if done := ansiStrip(m.render()); !strings.Contains(done, "✓ Wrote mlflowctl.yaml") ||
-		!strings.Contains(done, "mlflowctl users add ada@example.com --group admins") {
+		!strings.Contains(done, "mlflowctl users add ada@example.com --group admins --invite") {
 		t.Errorf("last screen:\n%s", done)
 	}
 }

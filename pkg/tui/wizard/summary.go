@@ -139,7 +139,7 @@ func (s *state) doneText(res Result) string {
 		b.WriteString("\nNext: run `mlflowctl up`. It builds the images in CodeBuild and deploys, in order:\n")
 		b.WriteString(stackLines(Creates(res.Config), s.textWidth()) + "\n")
 		if s.ans.AdminEmail != "" {
-			fmt.Fprintf(&b, "Then add the first admin: mlflowctl users add %s --group admins\n", s.ans.AdminEmail)
+			fmt.Fprintf(&b, "Then invite the first admin: %s\n", AddAdminCommand(res.Config, s.ans.AdminEmail))
 		}
 	}
 	return b.String()
