@@ -37,7 +37,7 @@ shows a summary with what will be created, and writes mlflowctl.yaml (or
 step; Ctrl-C leaves without writing anything.
 
 Without a terminal use --accessible (plain prompts, one answer per line, an
-empty line takes the default; also ACCESSIBLE=1), or write the default file
+empty line takes the default, 0 ends a multiple choice; also ACCESSIBLE=1), or write the default file
 with ` + "`mlflowctl config init`" + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return run(o) },

@@ -22,7 +22,7 @@ func runAccessible(ctx context.Context, o Options) (Result, error) {
 			return Result{}, ErrAborted
 		}
 		if s.needsLookup(st) {
-			s.apply(s.lookup(ctx, st))
+			s.apply(s.lookup(st)(ctx))
 		}
 		if note := s.lookupNote(st); note != "" {
 			_, _ = fmt.Fprintln(w, note)

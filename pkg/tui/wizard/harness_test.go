@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -90,13 +91,16 @@ type probeState struct {
 	step  step
 	ready bool
 	done  bool
+	ans   Answers
 }
 
 func (p probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	_, cmd := p.model.Update(msg)
 	p.mu.Lock()
 	m := p.model
-	*p.state = probeState{step: m.step, ready: m.form != nil && !m.loading, done: m.done || m.aborted}
+	ans := m.s.ans
+	ans.Models = slices.Clone(ans.Models)
+	*p.state = probeState{step: m.step, ready: m.form != nil && !m.loading, done: m.done || m.aborted, ans: ans}
 	p.mu.Unlock()
 	return p, cmd
 }

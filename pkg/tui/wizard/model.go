@@ -42,9 +42,8 @@ func (m *model) enter(st step) tea.Cmd {
 	m.form = nil
 	if m.s.needsLookup(st) {
 		m.loading = true
-		s := m.s
-		ctx := m.ctx
-		return func() tea.Msg { return lookupMsg(s.lookup(ctx, st)) }
+		read, ctx := m.s.lookup(st), m.ctx
+		return func() tea.Msg { return lookupMsg(read(ctx)) }
 	}
 	m.loading = false
 	if st == stepDone {

@@ -28,6 +28,10 @@ type state struct {
 	domainsErr  error
 	domainsKey  string
 
+	// regionDefault is the region last offered from the profile; while
+	// the answer still equals it, the region follows the profile.
+	regionDefault string
+
 	// accessible forms read an empty line as "take the default".
 	accessible bool
 	// width is the terminal's width, for wrapping.
@@ -70,22 +74,27 @@ func (s *state) lookupKey(st step) string {
 	return "profile=" + s.ans.Profile + " region=" + s.ans.Region
 }
 
-// lookup reads the list step st needs. It runs in a tea.Cmd in the TUI.
-func (s *state) lookup(ctx context.Context, st step) lookupResult {
-	r := lookupResult{step: st}
-	if s.o.Lookup == nil {
-		r.err = errors.New("no AWS look-up configured")
+// lookup returns the read of the list step st needs. It reads the
+// answers now, so the returned function can run in a tea.Cmd while the
+// program goes on.
+func (s *state) lookup(st step) func(context.Context) lookupResult {
+	lk, key, profile := s.o.Lookup, s.lookupKey(st), s.ans.Profile
+	region := s.ans.Region
+	if st == stepRegion {
+		region = s.profileRegion()
+	}
+	return func(ctx context.Context) lookupResult {
+		r := lookupResult{step: st, key: key}
+		switch {
+		case lk == nil:
+			r.err = errors.New("no AWS look-up configured")
+		case st == stepRegion:
+			r.regions, r.err = lk.Regions(ctx, profile, region)
+		default:
+			r.domains, r.err = lk.Domains(ctx, profile, region)
+		}
 		return r
 	}
-	switch st {
-	case stepRegion:
-		r.key = s.lookupKey(st)
-		r.regions, r.err = s.o.Lookup.Regions(ctx, s.ans.Profile, s.profileRegion())
-	case stepStudio:
-		r.key = s.lookupKey(st)
-		r.domains, r.err = s.o.Lookup.Domains(ctx, s.ans.Profile, s.ans.Region)
-	}
-	return r
 }
 
 type lookupResult struct {
@@ -103,8 +112,10 @@ func (s *state) apply(r lookupResult) {
 		if r.err == nil && len(r.regions) == 0 {
 			s.regionsErr = errors.New("the account lists no regions")
 		}
-		if s.ans.Region == "" {
-			s.ans.Region = firstNonEmpty(s.profileRegion(), "us-east-1")
+		def := firstNonEmpty(s.profileRegion(), s.o.EnvRegion, "us-east-1")
+		if s.ans.Region == "" || s.ans.Region == s.regionDefault {
+			s.ans.Region = def
+			s.regionDefault = def
 		}
 	case stepStudio:
 		s.domainsKey, s.domains, s.domainsErr = r.key, r.domains, r.err

@@ -3,6 +3,7 @@ package wizard
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -11,7 +12,7 @@ import (
 
 // walkTo takes every default up to screen st.
 func walkTo(s *session, st step) {
-	for cur := stepProfile; cur != st; cur = nextStep(cur, s.p.s.ans) {
+	for cur := stepProfile; cur != st; cur = nextStep(cur, s.p.current().ans) {
 		s.waitFor(cur)
 		s.keys(enter)
 	}
@@ -109,7 +110,7 @@ func TestEscGoesBackAndKeepsAnswers(t *testing.T) {
 	if !strings.Contains(out, "1/10 · AWS profile") {
 		t.Fatalf("not on the first screen:\n%s", out)
 	}
-	if got := s.p.s.ans.Name; got != "keepme" {
+	if got := s.p.current().ans.Name; got != "keepme" {
 		t.Fatalf("name after going back = %q, want keepme", got)
 	}
 }
@@ -127,4 +128,57 @@ func TestCtrlCLeavesWithoutWriting(t *testing.T) {
 	if fileExists(o.Path) {
 		t.Fatal("Ctrl-C wrote the file")
 	}
+}
+
+func TestRegionFollowsTheProfileUntilChanged(t *testing.T) {
+	s := start(t, testOptions(t, listingLookup()))
+	s.waitFor(stepProfile)
+	s.keys(down, enter) // prod: us-east-2
+	s.waitFor(stepRegion)
+	s.keys(esc)
+	s.waitFor(stepProfile)
+	s.keys(up, enter) // default: eu-west-1
+	s.waitFor(stepRegion)
+	if got := s.p.current().ans.Region; got != "eu-west-1" {
+		t.Fatalf("region after switching to the default profile = %s, want eu-west-1", got)
+	}
+	s.keys(up, enter) // the user picks eu-central-1
+	s.waitFor(stepName)
+	s.keys(esc)
+	s.waitFor(stepRegion)
+	s.keys(esc)
+	s.waitFor(stepProfile)
+	s.keys(down, enter) // prod again: the chosen region stays
+	out := s.screen(stepRegion)
+	if got := s.p.s.ans.Region; got != "eu-central-1" {
+		t.Fatalf("a chosen region changed with the profile to %s:\n%s", got, out)
+	}
+}
+
+// TestScreenExistingFile and TestScreenDone are the two screens after
+// the summary.
+func TestScreenExistingFile(t *testing.T) {
+	o := testOptions(t, listingLookup())
+	if err := os.WriteFile(o.Path, []byte("name: old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, o)
+	walkTo(s, stepSummary)
+	s.keys(enter)
+	requireGolden(t, s.screen(stepOverwrite))
+}
+
+func TestScreenDone(t *testing.T) {
+	o := testOptions(t, listingLookup())
+	s := start(t, o)
+	walkTo(s, stepAdmin)
+	s.typeText("ada@example.com")
+	s.keys(enter)
+	s.waitFor(stepSummary)
+	s.keys(enter)
+	m := s.finish()
+	if !m.done {
+		t.Fatal("the wizard did not reach its last screen")
+	}
+	requireGolden(t, ansiStrip(m.render()))
 }

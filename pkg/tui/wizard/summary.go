@@ -136,7 +136,7 @@ func (s *state) doneText(res Result) string {
 		b.WriteString(s.st.ok.Render("✓ Wrote "+s.o.Path) + "\n")
 	}
 	if s.o.RunUp == nil {
-		b.WriteString("\nNext: run `mlflowctl up`. It builds the images in CodeBuild and deploys, in order:\n")
+		b.WriteString("\nNext: run `mlflowctl up`. It builds the images and deploys, in order:\n")
 		b.WriteString(stackLines(Creates(res.Config), s.textWidth()) + "\n")
 		if s.ans.AdminEmail != "" {
 			fmt.Fprintf(&b, "Then invite the first admin: %s\n", AddAdminCommand(res.Config, s.ans.AdminEmail))
