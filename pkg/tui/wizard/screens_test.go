@@ -182,3 +182,30 @@ func TestScreenDone(t *testing.T) {
 	}
 	requireGolden(t, ansiStrip(m.render()))
 }
+
+// TestScreenInColour keeps the escape sequences of one screen, so a
+// change of palette shows in review; without colour there are none.
+func TestScreenInColour(t *testing.T) {
+	o := testOptions(t, listingLookup())
+	o.NoColor = false
+	s := start(t, o)
+	walkTo(s, stepVersion)
+	s.waitFor(stepVersion)
+	if err := s.tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	view := s.finish().render()
+	if ansiStrip(view) == view {
+		t.Fatal("no colour on a colour screen")
+	}
+	requireGolden(t, view)
+
+	plain := start(t, testOptions(t, listingLookup()))
+	walkTo(plain, stepVersion)
+	if err := plain.tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	if v := plain.finish().render(); strings.Contains(v, "\x1b[3") || strings.Contains(v, "\x1b[9") {
+		t.Fatalf("colour codes with NoColor:\n%q", v)
+	}
+}

@@ -5,21 +5,15 @@ import (
 	"charm.land/lipgloss/v2"
 )
 
-// styles are the wizard's colours, in the progress display's palette.
+// styles are the wizard's colours: the progress display's (pkg/tui) basic
+// ANSI palette, so the terminal's theme decides the actual colours.
 type styles struct {
 	title, step, note, warn, ok, label, value, dim, box lipgloss.Style
 }
 
-var (
-	accent = lipgloss.Color("#7D56F4")
-	green  = lipgloss.Color("#3FB950")
-	amber  = lipgloss.Color("#D29922")
-	grey   = lipgloss.Color("#8B949E")
-)
-
 func newStyles(noColor bool) styles {
+	plain := lipgloss.NewStyle()
 	if noColor {
-		plain := lipgloss.NewStyle()
 		return styles{
 			title: plain, step: plain, note: plain, warn: plain, ok: plain,
 			label: plain.Width(16), value: plain, dim: plain,
@@ -27,21 +21,22 @@ func newStyles(noColor bool) styles {
 		}
 	}
 	return styles{
-		title: lipgloss.NewStyle().Bold(true).Foreground(accent),
-		step:  lipgloss.NewStyle().Foreground(grey),
-		note:  lipgloss.NewStyle().Foreground(grey).Italic(true),
-		warn:  lipgloss.NewStyle().Foreground(amber),
-		ok:    lipgloss.NewStyle().Foreground(green),
-		label: lipgloss.NewStyle().Foreground(grey).Width(16),
-		value: lipgloss.NewStyle().Bold(true),
-		dim:   lipgloss.NewStyle().Foreground(grey),
-		box:   lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(accent).Padding(0, 1),
+		title: plain.Bold(true),
+		step:  plain.Faint(true),
+		note:  plain.Faint(true).Italic(true),
+		warn:  plain.Foreground(lipgloss.Color("3")),
+		ok:    plain.Foreground(lipgloss.Color("2")),
+		label: plain.Faint(true).Width(16),
+		value: plain.Bold(true),
+		dim:   plain.Faint(true),
+		box:   plain.Border(lipgloss.RoundedBorder()).Padding(0, 1),
 	}
 }
 
+// formTheme is huh's ANSI (base16) theme, matching the palette above.
 func formTheme(noColor bool) huh.Theme {
 	if noColor {
 		return huh.ThemeFunc(huh.ThemeBase)
 	}
-	return huh.ThemeFunc(huh.ThemeCharm)
+	return huh.ThemeFunc(huh.ThemeBase16)
 }
