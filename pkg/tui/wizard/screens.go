@@ -10,6 +10,7 @@ import (
 	"charm.land/huh/v2"
 
 	"github.com/mlflowctl/mlflowctl/pkg/awslookup"
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 )
 
@@ -185,10 +186,14 @@ func (s *state) profileField() huh.Field {
 			Placeholder("(SDK default chain)")
 	}
 	opts := []huh.Option[string]{huh.NewOption("(SDK default chain: environment, AWS_PROFILE, instance role)", "")}
+	width := 0
+	for _, p := range s.profiles {
+		width = max(width, len(p.Name))
+	}
 	for _, p := range s.profiles {
 		label := p.Name
 		if p.Region != "" {
-			label += "  " + s.st.dim.Render(p.Region)
+			label = fmt.Sprintf("%-*s  %s", width, p.Name, s.st.dim.Render(p.Region))
 		}
 		opts = append(opts, huh.NewOption(label, p.Name))
 	}
@@ -358,8 +363,13 @@ func (s *state) lookupNote(st step) string {
 	return s.st.warn.Width(s.textWidth()).Render(fmt.Sprintf("Could not list %s (%s): type the value.", what, shortErr(err)))
 }
 
-// shortErr keeps an AWS error to its first line and a sane length.
+// shortErr keeps an AWS error to its first line and a sane length; a
+// setup problem (no credentials, unknown profile) is named alone.
 func shortErr(err error) string {
+	var setup *awsx.SetupError
+	if errors.As(err, &setup) {
+		return setup.Problem
+	}
 	msg, _, _ := strings.Cut(err.Error(), "\n")
 	if len(msg) > 90 {
 		msg = msg[:87] + "..."

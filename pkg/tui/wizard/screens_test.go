@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 )
 
@@ -207,5 +208,13 @@ func TestScreenInColour(t *testing.T) {
 	}
 	if v := plain.finish().render(); strings.Contains(v, "\x1b[3") || strings.Contains(v, "\x1b[9") {
 		t.Fatalf("colour codes with NoColor:\n%q", v)
+	}
+}
+
+func TestLookupNoteNamesTheSetupProblem(t *testing.T) {
+	s := newState(Options{Lookup: failingLookup(), NoColor: true})
+	s.regionsErr = &awsx.SetupError{Problem: "no AWS credentials found", Fix: "run aws configure", Err: errors.New("long\nchain")}
+	if got := strings.TrimSpace(s.lookupNote(stepRegion)); got != "Could not list the account's regions (no AWS credentials found): type the value." {
+		t.Fatalf("note %q", got)
 	}
 }
