@@ -84,7 +84,7 @@ func (o *initOpts) Validate() error {
 
 func (o *initOpts) Execute() error {
 	res, err := wizard.Run(o.g.ctx, o.wizardOptions())
-	if errors.Is(err, wizard.ErrAborted) {
+	if errors.Is(err, wizard.ErrAborted) || errors.Is(err, wizard.ErrLeftAfterWrite) {
 		return &interruptedError{msg: err.Error()}
 	}
 	if err != nil {

@@ -26,6 +26,9 @@ func followUps(ctx context.Context, o Options, res Result) (Result, error) {
 		_, _ = fmt.Fprintln(o.Out, "Deploy later with `mlflowctl up`.")
 		return res, err
 	}
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("%w %s", ErrLeftAfterWrite, o.Path)
+	}
 	if err := o.RunUp(ctx, cfg); err != nil {
 		return res, fmt.Errorf("up: %w", err)
 	}
@@ -53,8 +56,8 @@ func confirm(ctx context.Context, o Options, title, desc string, def bool) (bool
 		WithTheme(formTheme(o.NoColor)).WithAccessible(o.Accessible).WithInput(o.In).WithOutput(o.Out).
 		WithProgramOptions(inputOutput(o)...)
 	if err := f.RunWithContext(ctx); err != nil {
-		if errors.Is(err, huh.ErrUserAborted) {
-			return false, ErrAborted
+		if errors.Is(err, huh.ErrUserAborted) || errors.Is(err, context.Canceled) {
+			return false, fmt.Errorf("%w %s", ErrLeftAfterWrite, o.Path)
 		}
 		return false, err
 	}

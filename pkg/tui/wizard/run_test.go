@@ -226,3 +226,15 @@ func endpointNames(c config.Config) string {
 	}
 	return strings.Join(n, ",")
 }
+
+// Ctrl-C at the offer to deploy leaves the written file and says so.
+func TestLeavingAtTheDeployOffer(t *testing.T) {
+	o := testOptions(t, listingLookup())
+	o.RunUp = func(context.Context, config.Config) error { return errors.New("must not run") }
+	var out bytes.Buffer
+	o.In, o.Out = strings.NewReader("\x03"), &out // the byte a terminal sends for Ctrl-C
+	res, err := followUps(context.Background(), o, Result{Written: true, Config: config.Defaults()})
+	if !errors.Is(err, ErrLeftAfterWrite) || !strings.Contains(err.Error(), "mlflowctl.yaml") || res.Deployed {
+		t.Fatalf("err=%v res=%+v", err, res)
+	}
+}

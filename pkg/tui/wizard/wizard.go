@@ -66,8 +66,13 @@ type Result struct {
 	AdminAdded bool
 }
 
-// ErrAborted is returned when the user leaves with Ctrl-C; nothing is written.
+// ErrAborted is returned when the user leaves with Ctrl-C before the file
+// is written; nothing is written.
 var ErrAborted = errors.New("left the wizard; nothing was written")
+
+// ErrLeftAfterWrite is returned when the user leaves with Ctrl-C at the
+// offer to deploy or to add the admin: the file is written, nothing more.
+var ErrLeftAfterWrite = errors.New("left the wizard after writing the configuration")
 
 // Run asks the questions, writes the file and runs the follow-ups.
 func Run(ctx context.Context, o Options) (Result, error) {
