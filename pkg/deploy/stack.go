@@ -1,6 +1,3 @@
-// Package deploy is the CloudFormation engine: a deployment is a graph of
-// stacks; the engine creates, updates and deletes them in dependency order,
-// concurrently where it can, and publishes progress events.
 package deploy
 
 import "context"

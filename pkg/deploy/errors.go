@@ -1,0 +1,142 @@
+package deploy
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ErrStackNotFound: the stack does not exist (or is already deleted).
+type ErrStackNotFound struct{ Name string }
+
+func (e *ErrStackNotFound) Error() string {
+	return fmt.Sprintf("stack %s does not exist", e.Name)
+}
+
+// ErrStackInProgress: the stack is busy with another operation and the
+// engine was told not to wait for it.
+type ErrStackInProgress struct{ Name, Status string }
+
+func (e *ErrStackInProgress) Error() string {
+	return fmt.Sprintf("stack %s is busy (%s): wait for it to finish, or run again without --no-wait to wait here", e.Name, e.Status)
+}
+
+// ErrChangeSetEmpty: CloudFormation found nothing to change. The engine
+// treats it as success; Plan and callers of lower-level steps see it.
+type ErrChangeSetEmpty struct{ Name, Reason string }
+
+func (e *ErrChangeSetEmpty) Error() string {
+	return fmt.Sprintf("stack %s: no changes", e.Name)
+}
+
+// ErrStackState: the stack is in a state the engine cannot deploy over.
+type ErrStackState struct{ Name, Status, Next string }
+
+func (e *ErrStackState) Error() string {
+	return fmt.Sprintf("stack %s is %s: %s", e.Name, e.Status, e.Next)
+}
+
+// ErrStackFailed: an operation ended in a failure or rollback status. The
+// root cause is the first failed resource that was not cancelled because
+// of another one.
+type ErrStackFailed struct {
+	Stack     string // stack ID in the deployment
+	Name      string // CloudFormation stack name
+	Status    string // final stack status
+	LogicalID string // root-cause resource ("" when none was reported)
+	Type      string
+	Reason    string
+	Next      string // what to do next
+}
+
+func (e *ErrStackFailed) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "stack %s failed (%s)", e.Name, e.Status)
+	if e.LogicalID != "" {
+		fmt.Fprintf(&b, ": %s (%s)", e.LogicalID, e.Type)
+	}
+	if e.Reason != "" {
+		fmt.Fprintf(&b, ": %s", e.Reason)
+	}
+	if e.Next != "" {
+		fmt.Fprintf(&b, "\nnext: %s", e.Next)
+	}
+	return b.String()
+}
+
+// FailedResource is one resource CloudFormation could not delete.
+type FailedResource struct {
+	LogicalID string `json:"logicalId"`
+	Type      string `json:"type"`
+	Reason    string `json:"reason"`
+}
+
+// ErrDeleteFailed: the stack ended DELETE_FAILED; Resources says which
+// resources stayed and why.
+type ErrDeleteFailed struct {
+	Name      string
+	Resources []FailedResource
+}
+
+func (e *ErrDeleteFailed) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "stack %s could not be deleted (DELETE_FAILED)", e.Name)
+	for _, r := range e.Resources {
+		fmt.Fprintf(&b, "\n  %s (%s): %s", r.LogicalID, r.Type, r.Reason)
+	}
+	b.WriteString("\nnext: remove what blocks those resources, then run the command again; it continues where it stopped")
+	return b.String()
+}
+
+// ErrNotOwned: a stack with the deployment's name exists but was not made
+// by this deployment (its mlflowctl:deployment tag differs or is missing).
+type ErrNotOwned struct{ Name, Deployment string }
+
+func (e *ErrNotOwned) Error() string {
+	return fmt.Sprintf("stack %s exists but is not tagged %s=%s: mlflowctl leaves it alone; pick another --name", e.Name, TagDeployment, e.Deployment)
+}
+
+// ExitCode marks a stack that belongs to someone else as a usage problem.
+func (e *ErrNotOwned) ExitCode() int { return 2 }
+
+// ErrInvalidDeployment: the stack graph itself is wrong (unknown
+// dependency, cycle, duplicate ID, import from a non-dependency).
+type ErrInvalidDeployment struct{ Problem string }
+
+func (e *ErrInvalidDeployment) Error() string { return "invalid deployment: " + e.Problem }
+
+// ExitCode marks a broken graph as a usage problem.
+func (e *ErrInvalidDeployment) ExitCode() int { return 2 }
+
+// ErrTemplateTooLarge: a template is over the inline limit and there is
+// no assets bucket (or uploader) to put it in.
+type ErrTemplateTooLarge struct {
+	Name string
+	Size int
+}
+
+func (e *ErrTemplateTooLarge) Error() string {
+	return fmt.Sprintf("template of stack %s is %d bytes, over CloudFormation's %d-byte inline limit, and no assets bucket is available to upload it to", e.Name, e.Size, InlineTemplateLimit)
+}
+
+// ErrInterrupted: the user interrupted the run. Done says what the engine
+// did about it; Running lists stacks still changing in AWS after a detach.
+type ErrInterrupted struct {
+	Done    []string
+	Running []string
+}
+
+func (e *ErrInterrupted) Error() string {
+	var b strings.Builder
+	b.WriteString("interrupted")
+	for _, d := range e.Done {
+		b.WriteString("\n  " + d)
+	}
+	if len(e.Running) > 0 {
+		b.WriteString("\nstill running in AWS (not waited for): " + strings.Join(e.Running, ", "))
+		b.WriteString("\nnext: watch them with `mlflowctl status`, then run the command again")
+	}
+	return b.String()
+}
+
+// ExitCode is 130, the shell's code for a run stopped by Ctrl-C.
+func (e *ErrInterrupted) ExitCode() int { return 130 }
