@@ -218,3 +218,17 @@ func TestLookupNoteNamesTheSetupProblem(t *testing.T) {
 		t.Fatalf("note %q", got)
 	}
 }
+
+// Esc while filtering the region list ends the filter, not the screen:
+// the Enter after it picks a region.
+func TestEscEndsTheRegionFilterFirst(t *testing.T) {
+	s := start(t, testOptions(t, listingLookup()))
+	walkTo(s, stepRegion)
+	s.typeText("/")
+	s.typeText("central")
+	s.keys(esc, enter)
+	out := s.screen(stepName)
+	if got := s.p.s.ans.Region; got != "eu-central-1" {
+		t.Fatalf("region %q after filtering; screen:\n%s", got, out)
+	}
+}
