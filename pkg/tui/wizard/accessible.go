@@ -31,7 +31,10 @@ func runAccessible(ctx context.Context, o Options) (Result, error) {
 			return Result{}, err
 		}
 	}
-	return s.finishAccessible(in, w)
+	if ctx.Err() != nil {
+		return Result{}, ErrAborted
+	}
+	return s.finishAccessible(ctx, in, w)
 }
 
 func (s *state) ask(st step, in io.Reader, w io.Writer) error {
@@ -39,18 +42,29 @@ func (s *state) ask(st step, in io.Reader, w io.Writer) error {
 	return f.Run()
 }
 
-func (s *state) finishAccessible(in io.Reader, w io.Writer) (Result, error) {
+// finishAccessible shows the summary and writes the file. A Ctrl-C while
+// a prompt waits ends that prompt with its default, so the context is
+// checked after each answer before anything is written.
+func (s *state) finishAccessible(ctx context.Context, in io.Reader, w io.Writer) (Result, error) {
 	res := Result{Config: s.ans.Config(s.o.Base), Answers: s.ans}
 	_, _ = fmt.Fprintln(w, "Summary\n"+s.summary())
 	_, _ = fmt.Fprintln(w)
-	if err := s.ask(stepSummary, in, w); err != nil || !s.write {
+	err := s.ask(stepSummary, in, w)
+	if err == nil && ctx.Err() != nil {
+		err = ErrAborted
+	}
+	if err != nil || !s.write {
 		_, _ = fmt.Fprintln(w, "Nothing was written.")
-		return res, err
+		return Result{}, err
 	}
 	replace := false
 	if fileExists(s.o.Path) {
-		if err := s.ask(stepOverwrite, in, w); err != nil {
-			return res, err
+		err := s.ask(stepOverwrite, in, w)
+		if err == nil && ctx.Err() != nil {
+			err = ErrAborted
+		}
+		if err != nil {
+			return Result{}, err
 		}
 		if !s.overwrite {
 			res.KeptExisting = true
@@ -72,15 +86,27 @@ func (s *state) finishAccessible(in io.Reader, w io.Writer) (Result, error) {
 
 // lineReader hands out at most one line per Read. huh's accessible prompts
 // wrap the reader in a new bufio.Scanner for every question; without this
-// the first scanner would swallow every answer piped in.
+// the first scanner would swallow every answer piped in. When ctx ends
+// (Ctrl-C) a waiting Read returns io.EOF, so the prompt gives up.
 type lineReader struct {
+	ctx     context.Context
 	r       *bufio.Reader
 	pending []byte
+	lines   chan readLine
+}
+
+type readLine struct {
+	line []byte
+	err  error
+}
+
+func newLineReader(ctx context.Context, r io.Reader) *lineReader {
+	return &lineReader{ctx: ctx, r: bufio.NewReader(r)}
 }
 
 func (l *lineReader) Read(p []byte) (int, error) {
 	if len(l.pending) == 0 {
-		line, err := l.r.ReadBytes('\n')
+		line, err := l.next()
 		if len(line) == 0 && err != nil {
 			return 0, err
 		}
@@ -89,4 +115,24 @@ func (l *lineReader) Read(p []byte) (int, error) {
 	n := copy(p, l.pending)
 	l.pending = l.pending[n:]
 	return n, nil
+}
+
+// next reads one line in a goroutine, so a cancelled context need not
+// wait for the user to press Enter; an unfinished read is picked up by
+// the following call.
+func (l *lineReader) next() ([]byte, error) {
+	if l.lines == nil {
+		l.lines = make(chan readLine, 1)
+		go func() {
+			line, err := l.r.ReadBytes('\n')
+			l.lines <- readLine{line, err}
+		}()
+	}
+	select {
+	case got := <-l.lines:
+		l.lines = nil
+		return got.line, got.err
+	case <-l.ctx.Done():
+		return nil, io.EOF
+	}
 }

@@ -1,7 +1,6 @@
 package wizard
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -226,5 +225,3 @@ func noMLflowctlEnv(t *testing.T) {
 func right() tea.Msg { return tea.KeyPressMsg{Code: tea.KeyRight} }
 
 func ansiStrip(s string) string { return ansi.Strip(s) }
-
-func newBufReader(s string) *bufio.Reader { return bufio.NewReader(strings.NewReader(s)) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"reflect"
 	"strings"
@@ -237,4 +238,40 @@ func TestLeavingAtTheDeployOffer(t *testing.T) {
 	if !errors.Is(err, ErrLeftAfterWrite) || !strings.Contains(err.Error(), "mlflowctl.yaml") || res.Deployed {
 		t.Fatalf("err=%v res=%+v", err, res)
 	}
+}
+
+// Ctrl-C at the summary's plain prompt writes nothing, though the
+// prompt's default is Write.
+func TestAccessibleCtrlCAtSummaryWritesNothing(t *testing.T) {
+	o := testOptions(t, listingLookup())
+	o.Accessible = true
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out bytes.Buffer
+	o.In = &cancelWhenDrained{r: strings.NewReader(strings.Repeat("\n", 7) + "0\n\n\n"), ctx: ctx, cancel: cancel}
+	o.Out = &out
+	_, err := Run(ctx, o)
+	if !errors.Is(err, ErrAborted) || fileExists(o.Path) {
+		t.Fatalf("err=%v, file written=%v\n%s", err, fileExists(o.Path), out.String())
+	}
+	if !strings.Contains(out.String(), "Write mlflowctl.yaml?") {
+		t.Fatalf("never reached the summary:\n%s", out.String())
+	}
+}
+
+// cancelWhenDrained plays scripted answers, then acts as Ctrl-C: it
+// cancels the context and blocks like a terminal nobody types into.
+type cancelWhenDrained struct {
+	r      *strings.Reader
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (c *cancelWhenDrained) Read(p []byte) (int, error) {
+	if c.r.Len() > 0 {
+		return c.r.Read(p)
+	}
+	c.cancel()
+	<-c.ctx.Done()
+	return 0, io.EOF
 }

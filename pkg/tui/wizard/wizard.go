@@ -5,7 +5,6 @@
 package wizard
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -81,7 +80,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		err error
 	)
 	if o.Accessible {
-		o.In = &lineReader{r: bufio.NewReader(o.In)}
+		o.In = newLineReader(ctx, o.In)
 		res, err = runAccessible(ctx, o)
 	} else {
 		res, err = runTUI(ctx, o)

@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -75,7 +76,7 @@ func TestWriteFileRefusesInvalidConfig(t *testing.T) {
 }
 
 func TestLineReaderHandsOutOneLinePerRead(t *testing.T) {
-	l := &lineReader{r: newBufReader("a\nbb\nccc")}
+	l := newLineReader(context.Background(), strings.NewReader("a\nbb\nccc"))
 	buf := make([]byte, 64)
 	var got []string
 	for {
@@ -105,5 +106,22 @@ func TestInitialAnswersFromAnExistingFile(t *testing.T) {
 	}
 	if choices := modelChoices(base.Gateway.Endpoints); choices[len(choices)-1].ID != "custom.model-v1" {
 		t.Fatal("a model of the existing file is not offered")
+	}
+}
+
+// Ctrl-C while a plain prompt waits ends the wait without a line.
+func TestLineReaderStopsWhenCancelled(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer func() { _ = pw.Close() }()
+	ctx, cancel := context.WithCancel(context.Background())
+	l := newLineReader(ctx, pr)
+	done := make(chan error, 1)
+	go func() {
+		_, err := l.Read(make([]byte, 8))
+		done <- err
+	}()
+	cancel()
+	if err := <-done; !errors.Is(err, io.EOF) {
+		t.Fatalf("Read after cancel = %v, want io.EOF", err)
 	}
 }
