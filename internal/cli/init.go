@@ -36,9 +36,9 @@ shows a summary with what will be created, and writes mlflowctl.yaml (or
 --config). It never replaces an existing file without asking. Esc goes back a
 step; Ctrl-C leaves without writing anything.
 
-Without a terminal use --accessible (plain prompts, one answer per line, an
-empty line takes the default, 0 ends a multiple choice; also ACCESSIBLE=1), or write the default file
-with ` + "`mlflowctl config init`" + `.`,
+Without a terminal use --accessible (or ACCESSIBLE=1): plain prompts, one
+answer per line, where an empty line takes the default and 0 ends a
+multiple choice. Or write the default file with ` + "`mlflowctl config init`" + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return run(o) },
 	}
