@@ -23,8 +23,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := cli.Execute(ctx, cli.BuildInfo{Version: version, Commit: commit, Date: date}, os.Args[1:],
 		cli.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
-	stop()
+	// The exit code reads ctx to tell an interrupt from a failure, so it is
+	// decided before stop() cancels ctx.
 	code := exitCode(ctx, err)
+	stop()
 	if err != nil && !silent(err) {
 		fmt.Fprintln(os.Stderr, "Error:", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,6 +36,7 @@ func runBinary(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "AWS_CONFIG_FILE=" + os.DevNull,
+		"AWS_ACCESS_KEY_ID=" + os.Getenv("AWS_ACCESS_KEY_ID"), "AWS_SECRET_ACCESS_KEY=" + os.Getenv("AWS_SECRET_ACCESS_KEY"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull, "AWS_EC2_METADATA_DISABLED=true"}
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -58,6 +61,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"no-such-command"}, 2, "unknown command"},
 		{[]string{"whoami", "--endpoint-url", "http://127.0.0.1:1"}, 2, "--region"},
 		{[]string{"config", "validate", "--config", "missing.yaml"}, 2, "config init"},
+		{[]string{"whoami", "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:1"}, 2, "no AWS credentials"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -66,6 +70,23 @@ func TestExitCodes(t *testing.T) {
 				t.Fatalf("exit %d (want %d), output:\n%s%s", code, tc.code, out, errOut)
 			}
 		})
+	}
+}
+
+// A plain failure (AWS refusing the call: not bad input, not an
+// interrupt) exits 1.
+func TestFailureExitsOne(t *testing.T) {
+	sts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not allowed</Message></Error><RequestId>1</RequestId></ErrorResponse>`))
+	}))
+	defer sts.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	out, errOut, code := runBinary(t, "whoami", "--region", "us-east-1", "--endpoint-url", sts.URL)
+	if code != 1 || !strings.Contains(errOut, "AccessDenied") {
+		t.Fatalf("exit %d (want 1):\n%s%s", code, out, errOut)
 	}
 }
 

@@ -101,7 +101,10 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newWhoamiCommand(g),
 		newConfigCommand(g),
 		newInitCommand(g),
+		newDownCommand(g),
 		newUsersCommand(g),
+		newAuthzCommand(g),
+		newPushContainerCommand(g),
 	)
 	root.RunE = runBare(g)
 	return root

@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/spf13/cobra"
+
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
+	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/sagemaker"
+	"github.com/mlflowctl/mlflowctl/pkg/teardown"
+	"github.com/mlflowctl/mlflowctl/pkg/tui"
+)
+
+type downOpts struct {
+	g             *globalOpts
+	keepData      bool
+	poll          time.Duration
+	studioTimeout time.Duration
+
+	name    string
+	td      *teardown.Teardown
+	plan    teardown.Plan
+	decided bool
+}
+
+// newTeardown builds the teardown from the AWS configuration; tests
+// replace it to run `down` over fakes.
+var newTeardown = func(_ context.Context, cfg aws.Config, name string, o teardown.Options) *teardown.Teardown {
+	return teardown.New(cfg, name, o)
+}
+
+func newDownCommand(g *globalOpts) *cobra.Command {
+	o := &downOpts{g: g}
+	cmd := &cobra.Command{
+		Use:   "down",
+		Short: "Delete the deployment: Studio apps first, then every stack, bucket and image",
+		Long: `down deletes everything of the deployment named by --name (or the config file),
+found from the tags on its stacks, so no configuration is needed:
+
+  1. the Studio apps of its user profiles and of the spaces they own (every
+     type, all at once, waiting until each is Deleted), then the spaces and
+     the profiles; in a domain mlflowctl did not create nothing else is touched
+  2. the stacks in reverse dependency order, each after its buckets (every
+     object version and delete marker) and ECR repositories are emptied
+  3. a created domain's home EFS file system and NFS security groups
+  4. the final database snapshot and the deployment's log groups
+
+It first shows what it will delete and asks (on a terminal) unless --yes.
+With --keep-data the artifact bucket and the database (its final snapshot)
+stay and are listed at the end. A leftover scan then looks for anything still
+tagged mlflowctl:deployment=<name>: exit 0 when nothing is left, 1 with the
+list otherwise. After any failure, run down again: it continues.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return run(o) },
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.keepData, "keep-data", false, "keep the artifact bucket and the database (final snapshot)")
+	f.DurationVar(&o.studioTimeout, "studio-timeout", sagemaker.DefaultTimeout, "how long to wait for Studio apps, spaces and profiles to delete")
+	f.DurationVar(&o.poll, "poll-interval", sagemaker.DefaultPoll, "time between status checks")
+	_ = f.MarkHidden("poll-interval")
+	return cmd
+}
+
+func (o *downOpts) Validate() error {
+	if o.studioTimeout <= 0 {
+		return usageErrorf("--studio-timeout %s: give a positive duration such as 30m", o.studioTimeout)
+	}
+	if o.poll <= 0 {
+		return usageErrorf("--poll-interval %s: give a positive duration such as 10s", o.poll)
+	}
+	// down needs only the name and the AWS settings: all state is in AWS,
+	// so a config file that no longer validates must not block it.
+	cfg, err := o.g.loadConfig()
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if err := config.ValidateName(cfg.Name); err != nil {
+		return usageErrorf("name: %v", err)
+	}
+	o.name = cfg.Name
+	awsCfg, err := awsx.Load(o.g.ctx, o.g.awsOptions(cfg))
+	if err != nil {
+		return err
+	}
+	// Plain lines even on a terminal: Studio, bucket and sweep progress
+	// interleave with the engine's stack events, which a live view would
+	// overwrite.
+	stderr := &lockedWriter{w: o.g.stderr}
+	stacks := tui.NewPlain(stderr)
+	o.td = newTeardown(o.g.ctx, awsCfg, o.name, teardown.Options{
+		KeepData: o.keepData, Poll: o.poll, StudioTimeout: o.studioTimeout,
+		Log: progressLog(stderr), Events: stacks.Handle, Version: o.g.build.Version,
+	})
+	return nil
+}
+
+// lockedWriter serialises writes from the engine's renderer and the
+// teardown's progress lines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// progressLog writes a progress line with the timestamp the engine's
+// plain renderer uses.
+func progressLog(w io.Writer) func(string) {
+	return func(line string) {
+		_, _ = fmt.Fprintf(w, "%s %s\n", time.Now().UTC().Format(time.RFC3339), line)
+	}
+}
+
+// Ask shows the plan and asks for confirmation; without a terminal it
+// needs --yes. Finding the plan only reads.
+func (o *downOpts) Ask() error {
+	plan, err := o.td.Plan(o.g.ctx)
+	if err != nil {
+		return err
+	}
+	o.plan = plan
+	if err := teardown.WritePlan(o.planWriter(), plan); err != nil {
+		return err
+	}
+	if plan.Empty() || o.g.yes {
+		o.decided = true
+		return nil
+	}
+	t, ok := terminalFor(o.g)
+	if !ok {
+		return usageErrorf("deleting deployment %q needs confirmation: pass --yes (no terminal to ask on)", o.name)
+	}
+	o.decided, err = confirm(o.g.ctx, t, fmt.Sprintf("Delete deployment %q as listed above?", o.name))
+	return err
+}
+
+// planWriter: the plan is the command's data in text mode; with -o json
+// the only thing on stdout is the final JSON document.
+func (o *downOpts) planWriter() io.Writer {
+	if o.g.jsonOutput() {
+		return o.g.stderr
+	}
+	return o.g.stdout
+}
+
+type downReport struct {
+	Plan    teardown.Plan    `json:"plan"`
+	Deleted bool             `json:"deleted"`
+	Result  *teardown.Result `json:"result,omitempty"`
+	Error   string           `json:"error,omitempty"`
+}
+
+func (o *downOpts) Execute() error {
+	if !o.decided {
+		_, _ = fmt.Fprintln(o.g.stderr, "Nothing deleted.")
+		return o.writeJSON(downReport{Plan: o.plan})
+	}
+	if o.plan.Empty() {
+		return o.writeJSON(downReport{Plan: o.plan, Deleted: true})
+	}
+	res, err := o.td.Run(o.g.ctx, o.plan)
+	var left *teardown.LeftoversError
+	if err != nil && !errors.As(err, &left) {
+		// The run stopped before its leftover scan; the error says where.
+		if jerr := o.writeJSON(downReport{Plan: o.plan, Error: err.Error()}); jerr != nil {
+			return jerr
+		}
+		return err
+	}
+	if o.g.jsonOutput() {
+		report := downReport{Plan: o.plan, Deleted: err == nil, Result: &res}
+		if err != nil {
+			report.Error = err.Error()
+		}
+		if jerr := writeJSON(o.g.stdout, report); jerr != nil {
+			return jerr
+		}
+		return err
+	}
+	if werr := teardown.WriteKept(o.g.stdout, res.Kept); werr != nil {
+		return werr
+	}
+	if err != nil {
+		return err // lists what is left
+	}
+	_, werr := fmt.Fprintf(o.g.stdout, "Deployment %q is deleted; the leftover scan found nothing%s.\n", o.name, keptSuffix(res.Kept))
+	return werr
+}
+
+func keptSuffix(kept []teardown.Kept) string {
+	if len(kept) == 0 {
+		return ""
+	}
+	return " but what is kept"
+}
+
+func (o *downOpts) writeJSON(r downReport) error {
+	if !o.g.jsonOutput() {
+		return nil
+	}
+	return writeJSON(o.g.stdout, r)
+}

@@ -1,0 +1,355 @@
+package teardown_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/efs"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"github.com/mlflowctl/mlflowctl/internal/mototest"
+	"github.com/mlflowctl/mlflowctl/pkg/deploy"
+	"github.com/mlflowctl/mlflowctl/pkg/sagemaker"
+	"github.com/mlflowctl/mlflowctl/pkg/teardown"
+	"github.com/mlflowctl/mlflowctl/pkg/teardown/teardowntest"
+)
+
+// These tests run a whole `down`: S3, ECR, RDS, EC2, EFS, CloudWatch Logs
+// and the tagging API in moto_server; the Studio API in sagemakerfake
+// (moto lacks profiles, spaces and apps); CloudFormation in the in-memory
+// teardowntest.CFN, whose stacks own those resources and fail to delete
+// the way AWS does.
+
+type progress struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (p *progress) log(line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lines = append(p.lines, line)
+}
+
+func (p *progress) index(substr string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.IndexFunc(p.lines, func(l string) bool { return strings.Contains(l, substr) })
+}
+
+func (p *progress) String() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.lines, "\n")
+}
+
+func plan(t *testing.T, td *teardown.Teardown) teardown.Plan {
+	t.Helper()
+	p, err := td.Plan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDownDeletesStudioFirstThenEverything(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{ArtifactObjects: 40})
+	var pr progress
+	td := w.Teardown(teardown.Options{Log: pr.log})
+	p := plan(t, td)
+	var out bytes.Buffer
+	if err := teardown.WritePlan(&out, p); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("plan:\n%s", out.String())
+	if len(p.Stacks) != 5 || len(p.Buckets) != 3 || len(p.Repositories) != 3 || p.Studio == nil ||
+		len(p.Studio.Profiles) != 3 || len(p.Studio.Apps) != 7 || len(p.Studio.Spaces) != 1 {
+		t.Fatalf("plan: %d stacks, %d buckets, %d repositories, studio %+v", len(p.Stacks), len(p.Buckets), len(p.Repositories), p.Studio)
+	}
+	for _, b := range p.Buckets {
+		if b.Name == w.ArtifactBucket && b.Objects != 40+8 {
+			t.Fatalf("artifact bucket counted %d objects; want 40 versions + 8 delete markers", b.Objects)
+		}
+	}
+	for _, r := range p.Repositories {
+		if r.Images != 2 {
+			t.Fatalf("repository %s counted %d images, want 2", r.Name, r.Images)
+		}
+	}
+	res, err := td.Run(context.Background(), p)
+	t.Logf("progress:\n%s", pr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Leftovers) != 0 || len(res.Kept) != 0 {
+		t.Fatalf("result %+v", res)
+	}
+	if first, appsDone := pr.index("stack demo-"), pr.index("all 7 app(s) deleted"); appsDone < 0 || first < appsDone {
+		t.Fatal("a stack was deleted before every Studio app was")
+	}
+	assertGone(t, w)
+	again := plan(t, w.Teardown(teardown.Options{}))
+	if !again.Empty() {
+		t.Fatalf("a second plan is not empty: %+v", again)
+	}
+}
+
+// assertGone checks AWS directly, not through teardown.
+func assertGone(t *testing.T, w *teardowntest.World) {
+	t.Helper()
+	ctx := context.Background()
+	if names := w.CFN.Names(); len(names) != 0 {
+		t.Fatalf("stacks left: %v", names)
+	}
+	if w.SM.HasDomain(w.DomainID) {
+		t.Fatal("the Studio domain is still there")
+	}
+	buckets, _ := w.S3.ListBuckets(ctx, &s3.ListBucketsInput{})
+	if len(buckets.Buckets) != 0 {
+		t.Fatalf("%d buckets left", len(buckets.Buckets))
+	}
+	fss, _ := w.EFS.DescribeFileSystems(ctx, &efs.DescribeFileSystemsInput{})
+	if len(fss.FileSystems) != 0 {
+		t.Fatal("the domain's home EFS is still there")
+	}
+	// Manual ones only: AWS removes automated backups with the cluster by
+	// default; moto keeps them.
+	snaps, _ := w.RDS.DescribeDBClusterSnapshots(ctx, &rds.DescribeDBClusterSnapshotsInput{SnapshotType: aws.String("manual")})
+	if len(snaps.DBClusterSnapshots) != 0 {
+		t.Fatalf("DB snapshot %s left", *snaps.DBClusterSnapshots[0].DBClusterSnapshotIdentifier)
+	}
+	groups, _ := w.Logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
+	if len(groups.LogGroups) != 0 {
+		t.Fatalf("log group %s left", *groups.LogGroups[0].LogGroupName)
+	}
+	sgs, _ := w.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("group-name"), Values: []string{"security-group-for-*"}}}})
+	if len(sgs.SecurityGroups) != 0 {
+		t.Fatal("the domain's NFS security groups are still there")
+	}
+}
+
+func TestStackDeleteFailsOnceThenReRunCompletes(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
+	w.CFN.FailOnce("demo-api", "RestApi", "Internal failure while deleting the REST API")
+	var pr progress
+	_, err := w.Teardown(teardown.Options{Log: pr.log}).Run(context.Background(), plan(t, w.Teardown(teardown.Options{})))
+	var df *deploy.ErrDeleteFailed
+	if !errors.As(err, &df) || df.Name != "demo-api" || !strings.Contains(err.Error(), "RestApi (AWS::ApiGateway::RestApi)") ||
+		!strings.Contains(err.Error(), "Internal failure") || !strings.Contains(err.Error(), "run the command again") {
+		t.Fatalf("want the engine's delete failure naming demo-api's RestApi and what to do, got %v", err)
+	}
+	if got := w.CFN.Names(); !slices.Equal(got, []string{"demo-bootstrap", "demo-server", "demo-api"}) {
+		t.Fatalf("after the failure the stacks are %v; want the failed one and those it depends on", got)
+	}
+	second := plan(t, w.Teardown(teardown.Options{}))
+	if (second.Studio != nil && !second.Studio.Empty()) || len(second.Stacks) != 3 {
+		t.Fatalf("second plan: %+v", second)
+	}
+	if _, err := w.Teardown(teardown.Options{Log: pr.log}).Run(context.Background(), second); err != nil {
+		t.Fatalf("re-run: %v", err)
+	}
+	if w.CFN.Deletes["demo-api"] != 2 || w.CFN.Deletes["demo-studio"] != 1 {
+		t.Fatalf("DeleteStack calls %v: the re-run should retry demo-api only", w.CFN.Deletes)
+	}
+	assertGone(t, w)
+}
+
+func TestProtectedStackIsUnprotectedThenDeleted(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
+	w.CFN.Protect("demo-server")
+	td := w.Teardown(teardown.Options{})
+	p := plan(t, td)
+	if _, err := td.Run(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	assertGone(t, w)
+}
+
+func TestKeepDataKeepsArtifactsAndTheFinalSnapshot(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{ArtifactObjects: 10})
+	var pr progress
+	td := w.Teardown(teardown.Options{KeepData: true, Log: pr.log})
+	p := plan(t, td)
+	res, err := td.Run(context.Background(), p)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, pr.String())
+	}
+	want := []teardown.Kept{{Kind: "bucket", Name: w.ArtifactBucket}, {Kind: "db-snapshot", Name: w.DBCluster + "-final-snapshot"}}
+	if !slices.Equal(res.Kept, want) {
+		t.Fatalf("kept %+v, want %+v", res.Kept, want)
+	}
+	if len(res.Leftovers) != 0 {
+		t.Fatalf("leftovers besides what is kept: %+v", res.Leftovers)
+	}
+	n, exists, err := teardown.CountObjects(context.Background(), w.S3, w.ArtifactBucket)
+	if err != nil || !exists || n != 12 {
+		t.Fatalf("artifact bucket after --keep-data: %d objects, exists %v, %v", n, exists, err)
+	}
+	if names := w.CFN.Names(); len(names) != 0 {
+		t.Fatalf("stacks left: %v", names)
+	}
+	var out bytes.Buffer
+	_ = teardown.WriteKept(&out, res.Kept)
+	if !strings.Contains(out.String(), w.ArtifactBucket) || !strings.Contains(out.String(), w.DBCluster+"-final-snapshot") {
+		t.Fatalf("the result does not list what was kept by name:\n%s", out.String())
+	}
+	// A later `down` without --keep-data removes what was kept.
+	later := w.Teardown(teardown.Options{Log: pr.log})
+	if _, err := later.Run(context.Background(), plan(t, later)); err != nil {
+		t.Fatal(err)
+	}
+	assertGone(t, w)
+}
+
+func TestExistingDomainKeepsOtherProfiles(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{ExistingDomain: true, OtherProfiles: []string{"data-scientist"}})
+	td := w.Teardown(teardown.Options{})
+	p := plan(t, td)
+	if p.Studio.OtherProfiles != 1 || slices.Contains(p.Studio.Profiles, "data-scientist") {
+		t.Fatalf("plan reaches other profiles: %+v", p.Studio)
+	}
+	if _, err := td.Run(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if !w.SM.HasDomain(w.DomainID) {
+		t.Fatal("the existing domain was deleted")
+	}
+	if got := w.SM.Profiles(w.DomainID); !slices.Equal(got, []string{"data-scientist"}) {
+		t.Fatalf("profiles left %v, want data-scientist only", got)
+	}
+	if s := w.SM.AppStatus(w.DomainID, "instance-mlflow-basepython-data-scientist"); s != "InService" {
+		t.Fatalf("another user's app is %s", s)
+	}
+}
+
+func TestStuckAppStopsBeforeAnyStack(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
+	w.SM.Stick(w.DomainID, "instance-mlflow-basepython-mlflow-reader")
+	td := w.Teardown(teardown.Options{})
+	_, err := td.Run(context.Background(), plan(t, td))
+	var stuck *sagemaker.StuckError
+	if !errors.As(err, &stuck) || !strings.Contains(err.Error(), "instance-mlflow-basepython-mlflow-reader") {
+		t.Fatalf("want the stuck app named, got %v", err)
+	}
+	if len(w.CFN.Deletes) != 0 {
+		t.Fatalf("stacks were deleted while an app was stuck: %v", w.CFN.Deletes)
+	}
+	// Once the app is unstuck, running down again finishes the job.
+	w.SM.Release(w.DomainID, "instance-mlflow-basepython-mlflow-reader")
+	again := w.Teardown(teardown.Options{})
+	p := plan(t, again)
+	if p.Studio == nil || len(p.Studio.Profiles) != 3 || len(p.Studio.Apps) != 0 || len(p.Stacks) != 5 {
+		t.Fatalf("second plan should hold the profiles and every stack, no app: %+v", p.Studio)
+	}
+	if _, err := again.Run(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	assertGone(t, w)
+}
+
+func TestDownOnNothing(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
+	td := w.Teardown(teardown.Options{})
+	td.Name = "absent"
+	p := plan(t, td)
+	if !p.Empty() {
+		t.Fatalf("deployment absent has a plan: %+v", p)
+	}
+	var out bytes.Buffer
+	_ = teardown.WritePlan(&out, p)
+	if !strings.Contains(out.String(), "Nothing to delete") {
+		t.Fatalf("plan text: %s", out.String())
+	}
+}
+
+func TestLeftoverScanFailsOnTaggedLeftovers(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
+	c := newClients(srv.URL)
+	topic, err := c.sns.CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String("demo-alarms"),
+		Tags: []snstypes.Tag{{Key: aws.String(teardown.TagDeployment), Value: aws.String("demo")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	td := w.Teardown(teardown.Options{})
+	res, err := td.Run(context.Background(), plan(t, td))
+	var le *teardown.LeftoversError
+	if !errors.As(err, &le) || len(res.Leftovers) != 1 || res.Leftovers[0].Name != *topic.TopicArn {
+		t.Fatalf("want exactly the tagged topic reported, got %+v, %v", res.Leftovers, err)
+	}
+	p := plan(t, w.Teardown(teardown.Options{}))
+	if p.Empty() || len(p.Leftovers) != 1 {
+		t.Fatalf("a re-run's plan should show the leftover: %+v", p)
+	}
+}
+
+func TestRetainedOnPurposeIsKeptNotLeftOver(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
+	c := newClients(srv.URL)
+	shared, err := c.sns.CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String("shared-by-every-deployment"),
+		Tags: []snstypes.Tag{{Key: aws.String(teardown.TagDeployment), Value: aws.String("demo")},
+			{Key: aws.String(teardown.TagRetained), Value: aws.String("shared")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	td := w.Teardown(teardown.Options{})
+	res, err := td.Run(context.Background(), plan(t, td))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Kept) != 1 || res.Kept[0].Name != *shared.TopicArn || len(res.Leftovers) != 0 {
+		t.Fatalf("result %+v: want the retained resource listed as kept", res)
+	}
+}
+
+// Log groups and snapshots of deployment demo-dev share demo's name as a
+// prefix; tearing down demo must not touch them.
+func TestAnotherDeploymentsLeftoversStay(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
+	ctx := context.Background()
+	others := []string{"/mlflowctl/demo-dev/server", "/aws/lambda/demo-dev-api-AuthorizerFunction-Z9", "/aws/lambda/demo-api-AuthorizerFunction-X1Y2-other"}
+	for _, g := range others {
+		if _, err := w.Logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(g)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	td := w.Teardown(teardown.Options{})
+	if _, err := td.Run(ctx, plan(t, td)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := w.Logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, g := range out.LogGroups {
+		left = append(left, *g.LogGroupName)
+	}
+	slices.Sort(left)
+	slices.Sort(others)
+	if !slices.Equal(left, others) {
+		t.Fatalf("log groups after down: %v; want exactly the other deployment's %v", left, others)
+	}
+}
