@@ -103,6 +103,8 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newInitCommand(g),
 		newDownCommand(g),
 		newUsersCommand(g),
+		newUpCommand(g),
+		newStatusCommand(g),
 		newAuthzCommand(g),
 		newPushContainerCommand(g),
 	)

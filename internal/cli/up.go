@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/cost"
+	"github.com/mlflowctl/mlflowctl/pkg/stacks"
+)
+
+// defaultOutDir is where a dry run writes the rendered stacks.
+const defaultOutDir = "mlflowctl.out"
+
+type upOpts struct {
+	noAsk
+	g      *globalOpts
+	dryRun bool
+	outDir string
+	force  bool
+
+	cfg   config.Config
+	flags interface{ Changed(string) bool }
+	// stackOptions supplies the steps other packages own (permission
+	// matrix, authorizer package, image builds, UI deploy).
+	stackOptions func(config.Config) stacks.Options
+	// directCalls uses CreateStack/UpdateStack instead of change sets;
+	// moto loses outputs on change sets, so it is on with --endpoint-url.
+	directCalls bool
+}
+
+func newUpCommand(g *globalOpts) *cobra.Command {
+	o := &upOpts{g: g, stackOptions: func(c config.Config) stacks.Options { return defaultStackOptions(c) }}
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Deploy or update every stack of the deployment (--dry-run renders them offline)",
+		Long: `up renders the deployment's CloudFormation stacks from mlflowctl.yaml, shows
+the plan, asks for confirmation (unless --yes) and deploys them in dependency
+order: bootstrap, server, api, then studio and ui.
+
+With --dry-run it needs no AWS account or credentials: it writes every
+template and parameter file to --out and prints the stacks, their resources
+and parameters, and an estimate of the monthly cost while idle.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return run(o) },
+	}
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "render the stacks and the cost estimate offline; change nothing")
+	cmd.Flags().StringVar(&o.outDir, "out", defaultOutDir, "directory for the dry run's templates and parameter files")
+	cmd.Flags().BoolVar(&o.force, "force", false, "look for changes through a change set even when a stack's inputs are unchanged")
+	o.flags = cmd.Flags()
+	return cmd
+}
+
+// defaultStackOptions is where the steps of other packages are wired in
+// (tests replace it with stand-ins).
+var defaultStackOptions = func(config.Config) stacks.Options { return stacks.Options{} }
+
+func (o *upOpts) Validate() error {
+	if o.flags.Changed("out") && !o.dryRun {
+		return usageErrorf("--out is for --dry-run: add --dry-run, or drop --out")
+	}
+	if strings.TrimSpace(o.outDir) == "" {
+		return usageErrorf("--out is empty: name a directory, such as %s", defaultOutDir)
+	}
+	cfg, err := o.g.validConfig()
+	o.cfg = cfg
+	o.directCalls = o.g.endpointURL != ""
+	return err
+}
+
+func (o *upOpts) Execute() error {
+	if o.dryRun {
+		return o.executeDryRun()
+	}
+	return o.executeDeploy()
+}
+
+// dryRunReport is what a dry run prints with -o json.
+type dryRunReport struct {
+	Deployment string                `json:"deployment"`
+	Account    string                `json:"account"`
+	Region     string                `json:"region"`
+	DryRun     bool                  `json:"dryRun"`
+	OutDir     string                `json:"outDir"`
+	Stacks     []stacks.StackSummary `json:"stacks"`
+	Cost       cost.Estimate         `json:"idleCost"`
+}
+
+func (o *upOpts) executeDryRun() error {
+	d, err := stacks.Render(o.cfg, o.stackOptions(o.cfg))
+	if err != nil {
+		return err
+	}
+	sums, err := stacks.Summarize(d, stacks.Placeholders(o.cfg))
+	if err != nil {
+		return err
+	}
+	if err := stacks.WriteFiles(o.outDir, d, sums); err != nil {
+		return err
+	}
+	rep := dryRunReport{
+		Deployment: d.Name, Account: orPlaceholder(o.cfg.AccountID, "<account>"),
+		Region: orPlaceholder(o.cfg.Region, "<region>"), DryRun: true, OutDir: o.outDir,
+		Stacks: sums, Cost: cost.Idle(o.cfg),
+	}
+	if _, err := fmt.Fprintf(o.g.stderr, "Rendered %d stacks to %s/ (dry run: nothing was sent to AWS)\n", len(sums), o.outDir); err != nil {
+		return err
+	}
+	if o.g.jsonOutput() {
+		return writeJSON(o.g.stdout, rep)
+	}
+	return printDryRun(o.g.stdout, rep)
+}
+
+func orPlaceholder(v, placeholder string) string {
+	if v == "" {
+		return placeholder
+	}
+	return v
+}
+
+func printDryRun(w io.Writer, r dryRunReport) error {
+	p := &printer{w: w}
+	p.f("Deployment %q  account %s  region %s  (dry run)\n\n", r.Deployment, r.Account, r.Region)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	t := &printer{w: tw}
+	t.f("STACK\tRESOURCES\tDEPENDS ON\tTEMPLATE\tFILE\n")
+	for _, s := range r.Stacks {
+		size := fmt.Sprintf("%.1f KB", float64(s.TemplateBytes)/1024)
+		if s.ViaS3 {
+			size += " (via S3)"
+		}
+		t.f("%s\t%d\t%s\t%s\t%s\n", s.Name, s.Resources, orPlaceholder(strings.Join(s.DependsOn, ", "), "-"), size, s.TemplateFile)
+	}
+	if t.err != nil {
+		return t.err
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range r.Stacks {
+		p.f("\n%s\n  resources: %s\n", s.Name, byType(s.ByType))
+		if len(s.Parameters) > 0 {
+			p.f("  parameters:\n")
+		}
+		for _, v := range s.Parameters {
+			p.f("    %s = %s  [%s]\n", v.Key, v.Value, v.Source)
+		}
+	}
+	if p.err != nil {
+		return p.err
+	}
+	if err := printCost(w, r.Cost); err != nil {
+		return err
+	}
+	p.f("\nNext: check the templates in %s/, then run `mlflowctl up` with AWS credentials to deploy.\n", r.OutDir)
+	return p.err
+}
+
+func byType(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s×%d", strings.TrimPrefix(k, "AWS::"), m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func printCost(w io.Writer, e cost.Estimate) error {
+	p := &printer{w: w}
+	p.f("\nEstimated monthly cost while idle (%s prices, %s):\n", e.PriceRegion, e.Currency)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	t := &printer{w: tw}
+	for _, l := range e.Lines {
+		t.f("  %s\t%s\t%9s\n", l.Item, l.Quantity, fmt.Sprintf("$%.2f", l.Monthly))
+	}
+	t.f("  Total\t\t%9s\n", fmt.Sprintf("$%.2f", e.Total))
+	if t.err != nil {
+		return t.err
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	p.f("Assumptions:\n")
+	for _, a := range e.Assumptions {
+		p.f("  - %s\n", a)
+	}
+	return p.err
+}

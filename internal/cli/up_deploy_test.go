@@ -1,0 +1,207 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/deploy"
+	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
+	"github.com/mlflowctl/mlflowctl/pkg/stacks"
+)
+
+// putRecorder stands in for S3 PutObject and records the keys.
+type putRecorder struct {
+	mu   sync.Mutex
+	keys []string
+}
+
+func (p *putRecorder) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.keys = append(p.keys, *in.Bucket+"/"+*in.Key)
+	return &s3.PutObjectOutput{}, nil
+}
+
+// resolvingFake is the in-memory CloudFormation with one addition: the
+// fake resolves only literal outputs and Refs to parameters, so outputs
+// that name resources (a bucket's Ref) come back empty; this gives them a
+// value, as CloudFormation would (a physical id).
+type resolvingFake struct{ *cfnfake.Fake }
+
+func (f resolvingFake) DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, opts ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error) {
+	out, err := f.Fake.DescribeStacks(ctx, in, opts...)
+	if err != nil {
+		return out, err
+	}
+	for i := range out.Stacks {
+		for j, o := range out.Stacks[i].Outputs {
+			if aws.ToString(o.OutputValue) == "" {
+				out.Stacks[i].Outputs[j].OutputValue = aws.String("physical-" + strings.ToLower(aws.ToString(o.OutputKey)))
+			}
+		}
+	}
+	return out, nil
+}
+
+// withFakeAWS points up and status at the in-memory CloudFormation and
+// replaces the steps of other packages with stand-ins.
+func withFakeAWS(t *testing.T, fake *cfnfake.Fake, puts *putRecorder) {
+	t.Helper()
+	awsClientsHook = func() awsClients { return awsClients{cfn: resolvingFake{fake}, s3: puts, region: "us-east-1"} }
+	oldOpts := defaultStackOptions
+	defaultStackOptions = func(config.Config) stacks.Options {
+		return stacks.Options{
+			AuthorizerPackage: func(config.Config) ([]byte, string, error) { return []byte("zip"), "authorizer/0123abcd.zip", nil },
+			BuildImages: func(context.Context, deploy.Outputs) (map[string]string, error) {
+				return map[string]string{stacks.ParamServerImage: "repo/mlflow-server:abc", stacks.ParamGatewayImage: "repo/mlflow-gateway:abc"}, nil
+			},
+		}
+	}
+	interrupts = func(ctx context.Context, _ io.Writer) (context.Context, <-chan struct{}, func()) {
+		return ctx, nil, func() {}
+	}
+	t.Cleanup(func() { awsClientsHook = nil; defaultStackOptions = oldOpts; interrupts = deploy.Interrupts })
+}
+
+// runIn runs mlflowctl with stdin in the current directory.
+func runIn(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := Execute(context.Background(), BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(stdin), Out: &out, Err: &errOut})
+	return out.String(), errOut.String(), err
+}
+
+func TestUpDeploysEveryStackThenIsANoOp(t *testing.T) {
+	noAWSEnv(t)
+	t.Chdir(t.TempDir())
+	synctest.Test(t, func(t *testing.T) {
+		fake, puts := cfnfake.New(), &putRecorder{}
+		withFakeAWS(t, fake, puts)
+		out, errOut, err := runIn(t, "", "up", "--yes", "--region", "us-east-1")
+		if err != nil {
+			t.Fatalf("up: %v\n%s", err, errOut)
+		}
+		for _, id := range stacks.IDs {
+			if st := fake.Status("mlflow-" + id); st != "CREATE_COMPLETE" {
+				t.Errorf("stack %s is %s", id, st)
+			}
+		}
+		for _, want := range []string{"Plan:", "create mlflow-server"} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, errOut)
+			}
+		}
+		for _, want := range []string{"MLflow UI:", "Tracking URI:", "Cognito login:", "Next:", "mlflowctl users add", "MLFLOW_TRACKING_AWS_SIGV4=true"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, out)
+			}
+		}
+		if len(puts.keys) != 1 || !strings.HasSuffix(puts.keys[0], "/authorizer/0123abcd.zip") {
+			t.Errorf("authorizer uploads %v", puts.keys)
+		}
+		before := len(fake.Mutations())
+		_, errOut, err = runIn(t, "", "up", "--yes", "--region", "us-east-1")
+		if err != nil {
+			t.Fatalf("second up: %v\n%s", err, errOut)
+		}
+		// The plan may look through change sets (deleted unexecuted); the
+		// deploy itself must change nothing.
+		for _, m := range fake.Mutations()[before:] {
+			if !strings.HasPrefix(m, "CreateChangeSet") && !strings.HasPrefix(m, "DeleteChangeSet") {
+				t.Errorf("an unchanged deployment did %s", m)
+			}
+		}
+		for _, id := range stacks.IDs {
+			if !strings.Contains(errOut, "mlflow-"+id+": no-changes") {
+				t.Errorf("second deploy: %s not reported unchanged:\n%s", id, errOut)
+			}
+		}
+		// --force looks through a change set even at bootstrap, whose
+		// inputs did not change; it still executes nothing.
+		before = len(fake.Mutations())
+		if _, errOut, err = runIn(t, "", "up", "--yes", "--force", "--region", "us-east-1"); err != nil {
+			t.Fatalf("forced up: %v\n%s", err, errOut)
+		}
+		forced := strings.Join(fake.Mutations()[before:], "\n")
+		if strings.Count(forced, "CreateChangeSet mlflow-bootstrap") < 2 || strings.Contains(forced, "Execute") {
+			t.Errorf("forced deploy should plan and check bootstrap by change set, executing nothing:\n%s", forced)
+		}
+	})
+}
+
+func TestUpAsksBeforeDeploying(t *testing.T) {
+	noAWSEnv(t)
+	t.Chdir(t.TempDir())
+	synctest.Test(t, func(t *testing.T) {
+		fake := cfnfake.New()
+		withFakeAWS(t, fake, &putRecorder{})
+		_, errOut, err := runIn(t, "n\n", "up", "--region", "us-east-1")
+		if err != nil || !strings.Contains(errOut, "[y/N]") || !strings.Contains(errOut, "Nothing changed") {
+			t.Fatalf("answer no: %v\n%s", err, errOut)
+		}
+		if n := len(fake.Mutations()); n != 0 {
+			t.Fatalf("declined, yet %d changes: %v", n, fake.Mutations())
+		}
+		_, _, err = runIn(t, "", "up", "--region", "us-east-1")
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), "--yes") {
+			t.Fatalf("no answer: want exit 2 naming --yes, got %d %v", exitCode(err), err)
+		}
+		_, errOut, err = runIn(t, "y\n", "up", "--region", "us-east-1", "-o", "json")
+		if err != nil {
+			t.Fatalf("answer yes: %v\n%s", err, errOut)
+		}
+		if fake.Status("mlflow-ui") != "CREATE_COMPLETE" {
+			t.Fatal("answered yes, not deployed")
+		}
+	})
+}
+
+func TestUpJSONEndsWithTheResult(t *testing.T) {
+	noAWSEnv(t)
+	t.Chdir(t.TempDir())
+	synctest.Test(t, func(t *testing.T) {
+		withFakeAWS(t, cfnfake.New(), &putRecorder{})
+		out, errOut, err := runIn(t, "", "up", "--yes", "--region", "us-east-1", "-o", "json")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, errOut)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		// Progress events are JSON lines; the result is the last object.
+		start := strings.LastIndex(out, "\n{\n")
+		var res upResult
+		if start < 0 || json.Unmarshal([]byte(out[start:]), &res) != nil {
+			t.Fatalf("no result object at the end of:\n%s", strings.Join(lines[max(0, len(lines)-20):], "\n"))
+		}
+		if res.Deployment != "mlflow" || len(res.Plan) != len(stacks.IDs) || res.Endpoints.UI == "" || len(res.Next) == 0 {
+			t.Fatalf("result %+v", res)
+		}
+	})
+}
+
+func TestUpFailureNamesTheStack(t *testing.T) {
+	noAWSEnv(t)
+	t.Chdir(t.TempDir())
+	synctest.Test(t, func(t *testing.T) {
+		fake := cfnfake.New()
+		fake.Script("mlflow-server", cfnfake.Outcome{FailID: "DbCluster", Reason: "The engine version is not available"})
+		withFakeAWS(t, fake, &putRecorder{})
+		_, _, err := runIn(t, "", "up", "--yes", "--region", "us-east-1")
+		if err == nil || !strings.Contains(err.Error(), "mlflow-server") || !strings.Contains(err.Error(), "DbCluster") {
+			t.Fatalf("want the failed stack and resource named, got %v", err)
+		}
+		if fake.Status("mlflow-api") != "" {
+			t.Fatalf("api deployed after server failed: %s", fake.Status("mlflow-api"))
+		}
+	})
+}

@@ -1,0 +1,261 @@
+package stacks
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/deploy"
+)
+
+// Parameters of the api stack.
+const (
+	ParamNlbArn            = "NlbArn"
+	ParamNlbDNSName        = "NlbDnsName"
+	ParamAssetsBucket      = "AssetsBucket"
+	ParamAuthorizerCodeKey = "AuthorizerCodeKey"
+	ParamDeployBucket      = "DeployBucket"
+)
+
+// Outputs of the api stack beyond those in outputs.go.
+const (
+	OutUserPoolArn          = "UserPoolArn"
+	OutAmplifyDefaultDomain = "AmplifyDefaultDomain"
+	OutAuthorizerFunction   = "AuthorizerFunctionName"
+)
+
+// Authorizer environment variable names (templates/authorizer/README.md).
+const (
+	EnvUserPoolID  = "USER_POOL_ID"
+	EnvAppClientID = "APP_CLIENT_ID"
+	EnvTokenUse    = "TOKEN_USE"
+)
+
+type apiResource struct{ LogicalID, Parent, PathPart, Path string }
+
+type apiMethod struct {
+	LogicalID, Resource, Path, Auth string
+	Port                            int
+	TargetPath                      string
+	Proxy                           bool
+}
+
+// Target names the backend for the progress label.
+func (m apiMethod) Target() string { return fmt.Sprintf("port %d", m.Port) }
+
+type cognitoGroup struct {
+	LogicalID, Name string
+	Classes         []string
+	Precedence      int
+}
+
+type rewrite struct{ Source, Target string }
+
+type ssmParam struct{ LogicalID, Name, Description, Value string }
+
+type apiData struct {
+	common
+	Resources        []apiResource
+	Methods          []apiMethod
+	DeploymentID     string
+	AccessLogFormat  string
+	AuthorizerEnv    []envVar
+	MFAConfiguration string
+	DomainPrefix     string
+	Groups           []cognitoGroup
+	Rewrites         []rewrite
+	CustomHeaders    string
+	SSM              []ssmParam
+	RestAPIURL       string
+	UIURL            string
+}
+
+const (
+	restAPIURL = `!Sub "https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/prod/"`
+	uiURL      = `!Sub "https://main.${AmplifyApp.DefaultDomain}"`
+)
+
+func newAPIData(cfg config.Config) apiData {
+	d := apiData{
+		common:           common{Config: cfg, Stack: API},
+		DeploymentID:     "Deployment",
+		AccessLogFormat:  accessLogFormat,
+		MFAConfiguration: map[string]string{"off": "OFF", "optional": "OPTIONAL", "on": "ON"}[cfg.Cognito.MFA],
+		DomainPrefix:     domainPrefix(cfg.Name),
+		RestAPIURL:       restAPIURL,
+		UIURL:            uiURL,
+		CustomHeaders:    customHeaders,
+		AuthorizerEnv: []envVar{
+			{EnvUserPoolID, "!Ref UserPool"},
+			{EnvAppClientID, "!Ref UserPoolClient"},
+			{EnvTokenUse, quote(cfg.Authorizer.TokenUse)},
+		},
+	}
+	if d.MFAConfiguration == "" {
+		d.MFAConfiguration = "OFF"
+	}
+	d.Resources, d.Methods = routes(cfg)
+	for _, g := range cfg.Groups {
+		d.Groups = append(d.Groups, cognitoGroup{LogicalID: "Group" + logicalName(g.Name), Name: g.Name, Classes: g.Classes, Precedence: g.Precedence})
+	}
+	api := `https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/prod/`
+	d.Rewrites = []rewrite{{"/static-files/<*>", quote("/<*>")}}
+	for _, p := range []string{"/ajax-api/<*>", "/get-artifact", "/model-versions/get-artifact", "/graphql"} {
+		d.Rewrites = append(d.Rewrites, rewrite{p, "!Sub " + quote(api+strings.TrimPrefix(p, "/"))})
+	}
+	d.SSM = []ssmParam{
+		{"SsmRestApiID", cfg.Name + "-restApiId", "MLflow REST API id", "!Ref RestApi"},
+		{"SsmRestApiURL", cfg.Name + "-restApiUrl", "MLflow tracking URI for SigV4 clients", restAPIURL},
+		{"SsmUIURL", cfg.Name + "-uiUrl", "MLflow UI", uiURL},
+		{"SsmDeployBucket", cfg.Name + "-deploy-bucket", "Bucket for SageMaker model deployments", "!Ref DeployBucket"},
+	}
+	return d
+}
+
+// routes is the seed's resource tree: UI paths through the authorizer,
+// SDK paths (and the AI gateway's) with AWS_IAM.
+func routes(cfg config.Config) ([]apiResource, []apiMethod) {
+	root := "!GetAtt RestApi.RootResourceId"
+	res := []apiResource{
+		{"ProxyResource", root, "{proxy+}", "/{proxy+}"},
+		{"ApiResource", root, "api", "/api"},
+		{"ApiProxyResource", "!Ref ApiResource", "{proxy+}", "/api/{proxy+}"},
+		{"VersionResource", root, "version", "/version"},
+	}
+	ms := []apiMethod{
+		{"RootMethod", root, "/", "CUSTOM", serverListenerPort, "/", false},
+		{"ProxyMethod", "!Ref ProxyResource", "/{proxy+}", "CUSTOM", serverListenerPort, "/{proxy}", true},
+		{"ApiProxyMethod", "!Ref ApiProxyResource", "/api/{proxy+}", "AWS_IAM", serverListenerPort, "/api/{proxy}", true},
+		// The SDK reads the server version (and may check health) with
+		// SigV4; these root paths are its, not the UI's.
+		{"VersionMethod", "!Ref VersionResource", "/version", "AWS_IAM", serverListenerPort, "/version", false},
+		{"HealthMethod", "!Ref HealthResource", "/health", "AWS_IAM", serverListenerPort, "/health", false},
+	}
+	res = append(res, apiResource{"HealthResource", root, "health", "/health"})
+	if config.Major(cfg.MLflowVersion) >= 3 {
+		// OTLP trace ingest from SDKs and OpenTelemetry exporters.
+		res = append(res,
+			apiResource{"V1Resource", root, "v1", "/v1"},
+			apiResource{"V1TracesResource", "!Ref V1Resource", "traces", "/v1/traces"})
+		ms = append(ms, apiMethod{"V1TracesMethod", "!Ref V1TracesResource", "/v1/traces", "AWS_IAM", serverListenerPort, "/v1/traces", false})
+	}
+	switch {
+	case cfg.UsesSeparateGateway():
+		res = append(res,
+			apiResource{"Api20Resource", "!Ref ApiResource", "2.0", "/api/2.0"},
+			apiResource{"EndpointsApiResource", "!Ref Api20Resource", "endpoints", "/api/2.0/endpoints"},
+			apiResource{"EndpointsApiProxyResource", "!Ref EndpointsApiResource", "{proxy+}", "/api/2.0/endpoints/{proxy+}"},
+			apiResource{"EndpointsResource", root, "endpoints", "/endpoints"},
+			apiResource{"EndpointsProxyResource", "!Ref EndpointsResource", "{proxy+}", "/endpoints/{proxy+}"})
+		ms = append(ms,
+			apiMethod{"EndpointsApiMethod", "!Ref EndpointsApiResource", "/api/2.0/endpoints", "AWS_IAM", gatewayListenerPort, "/api/2.0/endpoints/", false},
+			apiMethod{"EndpointsApiProxyMethod", "!Ref EndpointsApiProxyResource", "/api/2.0/endpoints/{proxy+}", "AWS_IAM", gatewayListenerPort, "/api/2.0/endpoints/{proxy}", true},
+			apiMethod{"EndpointsProxyMethod", "!Ref EndpointsProxyResource", "/endpoints/{proxy+}", "AWS_IAM", gatewayListenerPort, "/endpoints/{proxy}", true})
+	case cfg.Gateway.Enabled:
+		// From 3.9 the gateway is served by the tracking server itself.
+		res = append(res,
+			apiResource{"GatewayResource", root, "gateway", "/gateway"},
+			apiResource{"GatewayProxyResource", "!Ref GatewayResource", "{proxy+}", "/gateway/{proxy+}"})
+		ms = append(ms,
+			apiMethod{"GatewayProxyMethod", "!Ref GatewayProxyResource", "/gateway/{proxy+}", "AWS_IAM", serverListenerPort, "/gateway/{proxy}", true})
+	}
+	return res, ms
+}
+
+var nonAlnum = regexp.MustCompile(`[^A-Za-z0-9]+`)
+
+// logicalName turns a group name into a CloudFormation logical-id part.
+func logicalName(s string) string {
+	parts := nonAlnum.Split(s, -1)
+	for i, p := range parts {
+		if p != "" {
+			parts[i] = strings.ToUpper(p[:1]) + p[1:]
+		}
+	}
+	out := strings.Join(parts, "")
+	if out == "" {
+		return "X"
+	}
+	return out
+}
+
+// domainPrefix is the Cognito domain's prefix before the account id; the
+// prefix may not contain aws, amazon or cognito.
+func domainPrefix(name string) string {
+	for _, w := range []string{"aws", "amazon", "cognito"} {
+		if strings.Contains(name, w) {
+			return "mlflowctl-" + hash8([]byte(name))
+		}
+	}
+	return name + "-mlflow"
+}
+
+const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","caller":"$context.identity.caller","user":"$context.identity.user","principal":"$context.authorizer.principalId","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","resourcePath":"$context.resourcePath","path":"$context.path","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength","latency":"$context.responseLatency","integrationStatus":"$context.integration.status","authorizerError":"$context.authorizer.error"}`
+
+const customHeaders = `customHeaders:
+  - pattern: '**/*'
+    headers:
+      - key: Strict-Transport-Security
+        value: max-age=31536000; includeSubDomains
+      - key: X-Content-Type-Options
+        value: nosniff
+      - key: Referrer-Policy
+        value: same-origin
+      - key: Content-Security-Policy
+        value: "frame-ancestors 'self' https://*.sagemaker.aws"
+`
+
+func apiStack(cfg config.Config, opts Options) (deploy.Stack, error) {
+	d := newAPIData(cfg)
+	// Render once to hash the API, then again with the hash in the
+	// deployment's logical id, so a changed API gets a new deployment.
+	first, err := renderTemplate(API, d)
+	if err != nil {
+		return deploy.Stack{}, err
+	}
+	d.DeploymentID = "Deployment" + hash8(first)
+	tpl, err := renderTemplate(API, d)
+	if err != nil {
+		return deploy.Stack{}, err
+	}
+	st := deploy.Stack{
+		ID:       API,
+		Template: tpl,
+		Params:   map[string]string{},
+		Imports: []deploy.Import{
+			{Param: ParamNlbArn, FromStack: Server, Output: OutNlbArn},
+			{Param: ParamNlbDNSName, FromStack: Server, Output: OutNlbDNSName},
+			{Param: ParamDeployBucket, FromStack: Server, Output: OutDeployBucket},
+			{Param: ParamAssetsBucket, FromStack: Bootstrap, Output: OutAssetsBucket},
+		},
+		DependsOn:    []string{Bootstrap, Server},
+		Capabilities: []string{"CAPABILITY_IAM"},
+		HoldsData:    cfg.Cognito.DeletionProtection,
+		Before:       authorizerHook(cfg, opts),
+	}
+	return st, nil
+}
+
+// authorizerHook uploads the authorizer zip to the assets bucket and
+// passes its key.
+func authorizerHook(cfg config.Config, opts Options) func(context.Context, deploy.Outputs) (map[string]string, error) {
+	return func(ctx context.Context, deps deploy.Outputs) (map[string]string, error) {
+		if opts.AuthorizerPackage == nil || opts.UploadAsset == nil {
+			return nil, fmt.Errorf("the authorizer cannot be packaged: mlflowctl was built without it")
+		}
+		zip, key, err := opts.AuthorizerPackage(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("package the authorizer: %w", err)
+		}
+		bucket := deps[Bootstrap][OutAssetsBucket]
+		if bucket == "" {
+			return nil, fmt.Errorf("the bootstrap stack has no %s output: run mlflowctl up again", OutAssetsBucket)
+		}
+		if err := opts.UploadAsset(ctx, bucket, key, zip); err != nil {
+			return nil, fmt.Errorf("upload the authorizer to s3://%s/%s: %w", bucket, key, err)
+		}
+		return map[string]string{ParamAuthorizerCodeKey: key}, nil
+	}
+}

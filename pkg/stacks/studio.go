@@ -1,0 +1,211 @@
+package stacks
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/deploy"
+)
+
+// Parameters of the studio stack.
+const (
+	ParamRestAPIID      = "RestApiId"
+	ParamArtifactBucket = "ArtifactBucket"
+	ParamVpcID          = "VpcId"
+	ParamSubnetIDs      = "SubnetIds"
+)
+
+// IAM counts a managed policy's JSON without whitespace and allows 6,144
+// characters. policyBudget leaves room for the statement around the
+// resources; arnPrefixLen is the longest resolved stage ARN prefix
+// ("arn:aws-us-gov:execute-api:ap-southeast-2:123456789012:abcdefghij/prod/").
+const (
+	policyBudget = 6144 - 200
+	arnPrefixLen = 72
+)
+
+// maxRolePolicies is IAM's default quota of managed policies per role,
+// less the one AmazonSageMakerFullAccess takes.
+const maxRolePolicies = 9
+
+type studioRole struct {
+	LogicalID, Group, Profile string
+	Classes                   []string
+	WritesS3                  bool
+	Chunks                    [][]string
+}
+
+type studioData struct {
+	common
+	CreateDomain bool
+	DomainRef    string
+	DefaultRole  string
+	Roles        []studioRole
+	SSMNames     []string
+	ProfileNames string
+}
+
+func newStudioData(cfg config.Config, roleResources func([]string) ([]string, error)) (studioData, error) {
+	d := studioData{
+		common:       common{Config: cfg, Stack: Studio},
+		CreateDomain: cfg.Studio.DomainID == "",
+		DomainRef:    "!GetAtt Domain.DomainId",
+	}
+	if !d.CreateDomain {
+		d.DomainRef = quote(cfg.Studio.DomainID)
+	}
+	for _, p := range newAPIData(cfg).SSM {
+		d.SSMNames = append(d.SSMNames, p.Name)
+	}
+	var profiles []string
+	for _, g := range cfg.Groups {
+		res, err := roleResources(g.Classes)
+		if err != nil {
+			return d, fmt.Errorf("execute-api rights of group %q: %w", g.Name, err)
+		}
+		chunks := chunkBySize(res)
+		if len(chunks) > maxRolePolicies {
+			return d, fmt.Errorf("group %q needs %d execute-api resources, more than %d managed policies hold: give the group fewer classes", g.Name, len(res), maxRolePolicies)
+		}
+		r := studioRole{
+			LogicalID: "Role" + logicalName(g.Name),
+			Group:     g.Name,
+			Profile:   profileName(cfg.Name, g.Name),
+			Classes:   g.Classes,
+			WritesS3:  writesS3(g.Classes),
+			Chunks:    chunks,
+		}
+		d.Roles = append(d.Roles, r)
+		profiles = append(profiles, r.Profile)
+	}
+	d.ProfileNames = strings.Join(profiles, ",")
+	d.DefaultRole = leastRole(d.Roles)
+	return d, nil
+}
+
+// writesS3: only groups that may change MLflow data write artifacts;
+// readers (and gateway-only groups) read them.
+func writesS3(classes []string) bool {
+	for _, c := range classes {
+		if c == "write" || c == "registry" || c == "admin" {
+			return true
+		}
+	}
+	return false
+}
+
+// leastRole is the role with the fewest classes: the domain's default,
+// for users who open Studio without a profile of their own.
+func leastRole(roles []studioRole) string {
+	best := roles[0]
+	for _, r := range roles[1:] {
+		if len(r.Classes) < len(best.Classes) {
+			best = r
+		}
+	}
+	return best.LogicalID
+}
+
+// profileName follows the seed: group "admins" → profile "mlflow-admin".
+func profileName(deployment, group string) string {
+	p := strings.ToLower(nonAlnum.ReplaceAllString(group, "-"))
+	p = strings.Trim(strings.TrimSuffix(p, "s"), "-")
+	name := deployment + "-" + p
+	if len(name) > 63 {
+		name = name[:63]
+	}
+	return strings.TrimRight(name, "-")
+}
+
+// chunkBySize splits resources into groups that each fit one managed
+// policy once their ARN prefix is added.
+func chunkBySize(items []string) [][]string {
+	items = slices.Clone(items)
+	slices.Sort(items)
+	items = slices.Compact(items)
+	var out [][]string
+	var cur []string
+	size := 0
+	for _, it := range items {
+		n := arnPrefixLen + len(it) + 3 // quotes and comma
+		if len(cur) > 0 && size+n > policyBudget {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, it)
+		size += n
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+func studioStack(cfg config.Config, opts Options) (deploy.Stack, error) {
+	rr := opts.RoleResources
+	if rr == nil {
+		rr = SeedRoleResources
+	}
+	d, err := newStudioData(cfg, rr)
+	if err != nil {
+		return deploy.Stack{}, err
+	}
+	tpl, err := renderTemplate(Studio, d)
+	if err != nil {
+		return deploy.Stack{}, err
+	}
+	imports := []deploy.Import{
+		{Param: ParamRestAPIID, FromStack: API, Output: OutRestAPIID},
+		{Param: ParamArtifactBucket, FromStack: Server, Output: OutArtifactBucket},
+		{Param: ParamDeployBucket, FromStack: Server, Output: OutDeployBucket},
+	}
+	if d.CreateDomain {
+		imports = append(imports,
+			deploy.Import{Param: ParamVpcID, FromStack: Server, Output: OutVpcID},
+			deploy.Import{Param: ParamSubnetIDs, FromStack: Server, Output: OutPrivateSubnetIDs})
+	}
+	return deploy.Stack{
+		ID:           Studio,
+		Template:     tpl,
+		Params:       map[string]string{},
+		Imports:      imports,
+		DependsOn:    []string{Server, API},
+		Capabilities: []string{"CAPABILITY_IAM"},
+		Tags:         map[string]string{"mlflowctl:domain-created": strconv.FormatBool(d.CreateDomain)},
+	}, nil
+}
+
+// SeedRoleResources are the seed's execution-role rights (research
+// seed-inventory §4) by class, for when no permission matrix is wired in:
+// read gets GET and the search POSTs, registry the model registry POSTs,
+// write and admin everything.
+func SeedRoleResources(classes []string) ([]string, error) {
+	set := map[string]bool{}
+	for _, c := range classes {
+		switch c {
+		case "read":
+			set["GET/*"] = true
+			set["POST/api/2.0/mlflow/runs/search"] = true
+			set["POST/api/2.0/mlflow/experiments/search"] = true
+		case "registry":
+			set["POST/api/2.0/mlflow/model-versions/*"] = true
+			set["POST/api/2.0/mlflow/registered-models/*"] = true
+		case "gateway":
+			set["POST/endpoints/*"] = true
+			set["POST/gateway/*"] = true
+		case "write", "admin":
+			set["*/*"] = true
+		default:
+			return nil, fmt.Errorf("unknown permission class %q", c)
+		}
+	}
+	out := make([]string, 0, len(set))
+	for r := range set {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out, nil
+}
