@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -15,6 +16,8 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/cognito"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/cost"
+	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 	"github.com/mlflowctl/mlflowctl/pkg/tui/wizard"
 )
 
@@ -23,6 +26,8 @@ type initOpts struct {
 	g          *globalOpts
 	accessible bool
 	base       config.Config
+	// in is what the wizard reads; up's confirmation reads it too.
+	in io.Reader
 }
 
 func newInitCommand(g *globalOpts) *cobra.Command {
@@ -99,6 +104,10 @@ func (o *initOpts) Execute() error {
 }
 
 func (o *initOpts) wizardOptions() wizard.Options {
+	o.in = o.g.stdin
+	if o.accessible {
+		o.in = wizard.LineReader(o.g.ctx, o.in)
+	}
 	return wizard.Options{
 		Base:   o.base,
 		Path:   o.g.configPath,
@@ -106,12 +115,40 @@ func (o *initOpts) wizardOptions() wizard.Options {
 
 		EnvProfile: os.Getenv("AWS_PROFILE"),
 		EnvRegion:  envOr("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION")),
-		In:         o.g.stdin,
+		In:         o.in,
 		Out:        o.g.stderr,
 		Accessible: o.accessible,
 		NoColor:    o.g.noColor,
+		Estimate:   idleCost,
+		RunUp:      o.runUp,
 		AddAdmin:   o.addAdmin,
 	}
+}
+
+// idleCost is the estimate `up --dry-run` prints: the monthly cost while
+// idle, from the same price table.
+func idleCost(c config.Config) (float64, []string) {
+	e := cost.Idle(c)
+	lines := make([]string, 0, len(e.Lines)+1)
+	for _, l := range e.Lines {
+		lines = append(lines, fmt.Sprintf("%9s  %-38s %s", fmt.Sprintf("$%.2f", l.Monthly), l.Item, l.Quantity))
+	}
+	if e.PriceRegion != e.Region {
+		lines = append(lines, fmt.Sprintf("(%s is not in the price table: %s prices)", e.Region, e.PriceRegion))
+	}
+	return e.Total, lines
+}
+
+// runUp deploys the written configuration as `mlflowctl up` does: plan,
+// confirmation, progress display. The confirmation reads the wizard's input.
+func (o *initOpts) runUp(_ context.Context, cfg config.Config) error {
+	g := *o.g
+	g.stdin = o.in
+	up := &upOpts{
+		g: &g, cfg: cfg, directCalls: g.endpointURL != "",
+		stackOptions: func(c config.Config) stacks.Options { return defaultStackOptions(c) },
+	}
+	return up.executeDeploy()
 }
 
 // addAdmin creates the first admin after a deployment, as

@@ -3,15 +3,19 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/mlflowctl/mlflowctl/internal/mototest"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
+	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
 // runWithInput runs mlflowctl in a scratch directory with stdin from text.
@@ -133,4 +137,52 @@ func TestInitAddsTheFirstAdmin(t *testing.T) {
 	if len(out.Groups) != 1 || aws.ToString(out.Groups[0].GroupName) != "admins" || e.userCount(t) != 1 {
 		t.Fatalf("groups %v, users %d\n%s", out.Groups, e.userCount(t), errOut.String())
 	}
+}
+
+// The size screen and the summary price the configuration with the same
+// table as `up --dry-run`.
+func TestInitShowsTheIdleCost(t *testing.T) {
+	noAWSEnv(t)
+	in := strings.Repeat("\n", 7) + "0\n" + "\n\n" + "\n"
+	_, errOut, err := runWithInput(t, context.Background(), in, "init", "--accessible")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	team := config.Defaults()
+	team.Region = "us-east-1"
+	total, _ := idleCost(team)
+	for _, want := range []string{
+		fmt.Sprintf("2. team       ~$%.0f/month", total),
+		fmt.Sprintf("Estimated cost while idle: ~$%.0f per month", total),
+		"NAT gateways", "Network load balancer",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("output lacks %q:\n%s", want, errOut)
+		}
+	}
+}
+
+// Saying yes to `up` deploys the written file in the same program, with
+// up's own plan and confirmation read from the same pipe.
+func TestInitRunsUp(t *testing.T) {
+	noAWSEnv(t)
+	t.Chdir(t.TempDir())
+	synctest.Test(t, func(t *testing.T) {
+		fake := cfnfake.New()
+		withFakeAWS(t, fake, &putRecorder{})
+		// Defaults (0 ends the model list), no admin, write, run up, confirm the plan.
+		in := strings.Repeat("\n", 7) + "0\n" + "\n\n" + "\n" + "y\n" + "y\n"
+		out, errOut, err := runIn(t, in, "init", "--accessible", "-o", "json")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, errOut)
+		}
+		if !strings.Contains(out, `"deployed": true`) || !strings.Contains(errOut, "Plan:") {
+			t.Fatalf("stdout %s\nstderr %s", out, errOut)
+		}
+		for _, id := range stacks.IDs {
+			if st := fake.Status("mlflow-" + id); st != "CREATE_COMPLETE" {
+				t.Errorf("stack %s is %s", id, st)
+			}
+		}
+	})
 }

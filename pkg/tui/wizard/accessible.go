@@ -104,6 +104,17 @@ func newLineReader(ctx context.Context, r io.Reader) *lineReader {
 	return &lineReader{ctx: ctx, r: bufio.NewReader(r)}
 }
 
+// LineReader wraps r for accessible mode; a caller that reads the same
+// input after the wizard (the confirmation of `up`) passes the wrapped
+// reader both ways, so no answer is lost in a buffer. Wrapping twice
+// returns the reader as it is.
+func LineReader(ctx context.Context, r io.Reader) io.Reader {
+	if l, ok := r.(*lineReader); ok {
+		return l
+	}
+	return newLineReader(ctx, r)
+}
+
 func (l *lineReader) Read(p []byte) (int, error) {
 	if len(l.pending) == 0 {
 		line, err := l.next()

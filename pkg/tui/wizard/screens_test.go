@@ -73,7 +73,7 @@ func TestSummaryShowsEstimate(t *testing.T) {
 	s := start(t, o)
 	walkTo(s, stepSummary)
 	out := s.screen(stepSummary)
-	for _, want := range []string{"Estimated cost: ~$123 per month", "Aurora up to 2 ACU"} {
+	for _, want := range []string{"Estimated cost while idle: ~$123 per month", "Aurora up to 2 ACU"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}

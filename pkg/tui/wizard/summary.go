@@ -35,7 +35,7 @@ func (s *state) costText(cfg config.Config) string {
 		return s.st.note.Render("Monthly cost: no price table in this build; sizes are shown above.") + "\n"
 	}
 	usd, lines := s.o.Estimate(cfg)
-	out := s.st.title.Render(fmt.Sprintf("Estimated cost: ~$%.0f per month", usd)) + "\n"
+	out := s.st.title.Render(fmt.Sprintf("Estimated cost while idle: ~$%.0f per month", usd)) + "\n"
 	for _, l := range lines {
 		out += "  " + s.st.dim.Render(l) + "\n"
 	}

@@ -32,7 +32,8 @@ type Options struct {
 	// when Base names no profile or region.
 	EnvProfile, EnvRegion string
 
-	// Estimate prices a configuration per month; nil shows sizes only.
+	// Estimate prices a configuration per month while idle; nil shows
+	// sizes only.
 	Estimate func(config.Config) (monthlyUSD float64, lines []string)
 	// RunUp deploys the written configuration; nil tells the user to run
 	// `mlflowctl up` instead.
@@ -80,7 +81,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		err error
 	)
 	if o.Accessible {
-		o.In = newLineReader(ctx, o.In)
+		o.NoColor = true
+		o.In = LineReader(ctx, o.In)
 		res, err = runAccessible(ctx, o)
 	} else {
 		res, err = runTUI(ctx, o)
