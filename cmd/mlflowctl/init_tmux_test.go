@@ -52,14 +52,16 @@ func TestInitWizardInTmux(t *testing.T) {
 	}
 	summary := tm.waitFor("Write mlflowctl.yaml?")
 	t.Logf("summary screen:\n%s", summary)
-	for _, want := range []string{"Region          us-east-1", "mlflow-server", "mlflow-ui"} {
+	for _, want := range []string{"Region          us-east-1", "Estimated cost while idle: ~$", "mlflow-server", "mlflow-ui"} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary lacks %q", want)
 		}
 	}
 	tm.run("send-keys", "-t", "smoke", "Enter")
+	tm.waitFor("✓ Wrote mlflowctl.yaml", "Run `mlflowctl up` now?")
+	tm.run("send-keys", "-t", "smoke", "Enter") // the default: not now
 	final := tm.waitFor("EXIT=")
-	if !strings.Contains(final, "EXIT=0") || !strings.Contains(final, "✓ Wrote mlflowctl.yaml") {
+	if !strings.Contains(final, "EXIT=0") || !strings.Contains(final, "Deploy later with `mlflowctl up`.") {
 		t.Fatalf("wizard did not finish cleanly:\n%s", final)
 	}
 	got, err := config.LoadValid(config.LoadOptions{Path: filepath.Join(work, "mlflowctl.yaml"), Required: true})

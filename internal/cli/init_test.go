@@ -152,7 +152,7 @@ func TestInitShowsTheIdleCost(t *testing.T) {
 	team.Region = "us-east-1"
 	total, _ := idleCost(team)
 	for _, want := range []string{
-		fmt.Sprintf("2. team       ~$%.0f/month", total),
+		fmt.Sprintf("2. team       %-13s server", fmt.Sprintf("~$%.0f/month", total)),
 		fmt.Sprintf("Estimated cost while idle: ~$%.0f per month", total),
 		"NAT gateways", "Network load balancer",
 	} {

@@ -270,7 +270,7 @@ func (s *state) presetLine(p Preset) string {
 	line := p.Sizes(cfg.UsesSeparateGateway())
 	if s.o.Estimate != nil {
 		usd, _ := s.o.Estimate(cfg)
-		line = fmt.Sprintf("~$%.0f/month  %s", usd, line)
+		line = fmt.Sprintf("%-13s %s", fmt.Sprintf("~$%.0f/month", usd), line)
 	}
 	return line
 }

@@ -58,7 +58,7 @@ func TestSizeScreenShowsPresetCosts(t *testing.T) {
 	s := start(t, o)
 	walkTo(s, stepSize)
 	out := s.screen(stepSize)
-	for _, want := range []string{"dev        ~$83/month", "team       ~$237/month", "production ~$678/month"} {
+	for _, want := range []string{"dev        ~$83/month    server", "team       ~$237/month   server", "production ~$678/month   server"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("size screen lacks %q:\n%s", want, out)
 		}
