@@ -1,17 +1,23 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
+	"github.com/mlflowctl/mlflowctl/pkg/authz"
+	"github.com/mlflowctl/mlflowctl/pkg/build"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/cost"
+	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
+	"github.com/mlflowctl/mlflowctl/pkg/uihost"
 )
 
 // defaultOutDir is where a dry run writes the rendered stacks.
@@ -23,6 +29,8 @@ type upOpts struct {
 	dryRun bool
 	outDir string
 	force  bool
+	// rebuildUI ignores the cached UI build.
+	rebuildUI bool
 
 	cfg   config.Config
 	flags interface{ Changed(string) bool }
@@ -51,14 +59,36 @@ and parameters, and an estimate of the monthly cost while idle.`,
 	}
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "render the stacks and the cost estimate offline; change nothing")
 	cmd.Flags().StringVar(&o.outDir, "out", defaultOutDir, "directory for the dry run's templates and parameter files")
+	cmd.Flags().BoolVar(&o.rebuildUI, "rebuild-ui", false, "build the MLflow UI again even when the cache has this version and patch series")
 	cmd.Flags().BoolVar(&o.force, "force", false, "look for changes through a change set even when a stack's inputs are unchanged")
 	o.flags = cmd.Flags()
 	return cmd
 }
 
-// defaultStackOptions is where the steps of other packages are wired in
-// (tests replace it with stand-ins).
-var defaultStackOptions = func(config.Config) stacks.Options { return stacks.Options{} }
+// defaultStackOptions wires in the offline steps of other packages: the
+// permission matrix and the authorizer's package (tests replace it with
+// stand-ins). The steps that need AWS are added by wireAWSSteps.
+var defaultStackOptions = func(config.Config) stacks.Options {
+	return stacks.Options{RoleResources: authz.IAMResources, AuthorizerPackage: authz.PackageAuthorizer}
+}
+
+// wireAWSSteps adds the hooks that build images and host the UI; their
+// progress shows under the stack they run for.
+func wireAWSSteps(opts *stacks.Options, cfg config.Config, awsCfg aws.Config, eng *deploy.Engine, rebuildUI bool) {
+	opts.BuildImages = build.ServerImagesHook(cfg, build.Env{
+		Clients: build.NewClients(awsCfg), Region: awsCfg.Region,
+		Progress: func(l string) { eng.Note(stacks.Server, l) },
+	})
+	if !cfg.UI.Enabled {
+		return
+	}
+	opts.DeployUI = func(ctx context.Context, outs deploy.Outputs) error {
+		_, err := uihost.Run(ctx, awsCfg, cfg, outs, uihost.RunOptions{
+			Rebuild: rebuildUI, Progress: func(l string) { eng.Note(stacks.UI, l) },
+		})
+		return err
+	}
+}
 
 func (o *upOpts) Validate() error {
 	if o.flags.Changed("out") && !o.dryRun {

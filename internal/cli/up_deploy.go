@@ -25,6 +25,9 @@ type awsClients struct {
 	s3       deploy.PutObjectAPI
 	region   string
 	endpoint string
+	// aws is the configuration the image and UI steps build their own
+	// clients from; nil in tests, which stand those steps in.
+	aws *aws.Config
 }
 
 // interrupts turns Ctrl-C into cancel, then detach (tests replace it:
@@ -52,6 +55,7 @@ func newAWSClients(g *globalOpts, cfg aws.Config) awsClients {
 		s3:       s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = g.endpointURL != "" }),
 		region:   cfg.Region,
 		endpoint: g.endpointURL,
+		aws:      &cfg,
 	}
 }
 
@@ -69,14 +73,6 @@ func (o *upOpts) executeDeploy() error {
 	if err != nil {
 		return err
 	}
-	opts := o.stackOptions(o.cfg)
-	if opts.UploadAsset == nil {
-		opts.UploadAsset = s3Putter(c)
-	}
-	d, err := stacks.Render(o.cfg, opts)
-	if err != nil {
-		return err
-	}
 	ctx, detach, stop := interrupts(o.g.ctx, o.g.stderr)
 	defer stop()
 	eng := deploy.New(c.cfn, deploy.Options{
@@ -89,6 +85,17 @@ func (o *upOpts) executeDeploy() error {
 		AssetsFrom:  deploy.OutputRef{Stack: stacks.Bootstrap, Output: stacks.OutAssetsBucket},
 		DirectCalls: o.directCalls,
 	})
+	opts := o.stackOptions(o.cfg)
+	if opts.UploadAsset == nil {
+		opts.UploadAsset = s3Putter(c)
+	}
+	if c.aws != nil {
+		wireAWSSteps(&opts, o.cfg, *c.aws, eng, o.rebuildUI)
+	}
+	d, err := stacks.Render(o.cfg, opts)
+	if err != nil {
+		return err
+	}
 	plan, err := eng.Plan(ctx, d)
 	if err != nil {
 		return err

@@ -42,7 +42,8 @@ func TestUpDryRunJSONWithAccountAndRegion(t *testing.T) {
 	noAWSEnv(t)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "mlflowctl.yaml")
-	if err := os.WriteFile(cfgPath, []byte("name: team2\naccountId: \"210987654321\"\nmlflowVersion: 2.12.2\nstudio:\n  enabled: false\n"), 0o644); err != nil {
+	if err := os.WriteFile(cfgPath, []byte("name: team2\naccountId: \"210987654321\"\nmlflowVersion: 2.12.2\nstudio:\n  enabled: false\n"+
+		"gateway:\n  endpoints:\n    - {name: completions, type: llm/v1/completions, model: anthropic.claude-v2:1}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	outDir := filepath.Join(dir, "rendered")

@@ -56,6 +56,8 @@ type CodeBuild struct {
 	Project   string
 	// Poll is the interval between status and log reads (default 5 s).
 	Poll time.Duration
+	// TailLines is how many log lines a failed build reports (default 20).
+	TailLines int
 }
 
 // Name is "codebuild".
@@ -133,7 +135,10 @@ func plain(name, value string) cbtypes.EnvironmentVariable {
 // and returns the pushed digest, or a *BuildError naming the failed phase.
 func (c *CodeBuild) Wait(ctx context.Context, id string, progress Progress) (string, error) {
 	progress = quiet(progress)
-	tail := &logTail{api: c.Logs, progress: progress}
+	tail := &logTail{api: c.Logs, progress: progress, keep: c.TailLines}
+	if tail.keep <= 0 {
+		tail.keep = lastLines
+	}
 	poll := c.Poll
 	if poll <= 0 {
 		poll = 5 * time.Second
@@ -199,6 +204,7 @@ type logTail struct {
 	group, stream string
 	token         *string
 	last          []string
+	keep          int
 	digest        string
 }
 
@@ -255,8 +261,8 @@ func (t *logTail) line(msg string) {
 			t.digest = d
 		}
 		t.last = append(t.last, l)
-		if len(t.last) > lastLines {
-			t.last = t.last[len(t.last)-lastLines:]
+		if len(t.last) > t.keep {
+			t.last = t.last[len(t.last)-t.keep:]
 		}
 		t.progress(l)
 	}

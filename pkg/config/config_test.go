@@ -91,7 +91,8 @@ func TestValidationRules(t *testing.T) {
 		{"server.desiredCount", func(c *Config) { c.Server.DesiredCount = 0 }},
 		{"server.maxCount", func(c *Config) { c.Server.MaxCount = 1 }},
 		{"server.architecture", func(c *Config) { c.Server.Architecture = "amd64" }},
-		{"gateway.cpu", func(c *Config) { c.MLflowVersion = "2.12.2"; c.Gateway.CPU = 100 }},
+		{"gateway.cpu", func(c *Config) { mlflow2(c); c.Gateway.CPU = 100 }},
+		{"gateway.endpoints[0].type", func(c *Config) { mlflow2(c); c.Gateway.Endpoints[0].Type = "llm/v1/chat" }},
 		{"gateway.bedrockRegion", func(c *Config) { c.Gateway.BedrockRegion = "nowhere" }},
 		{"gateway.endpoints[0].name", func(c *Config) { c.Gateway.Endpoints[0].Name = "bad name" }},
 		{"gateway.endpoints[1].name", func(c *Config) { c.Gateway.Endpoints[1].Name = c.Gateway.Endpoints[0].Name }},
@@ -126,6 +127,20 @@ func TestValidationRules(t *testing.T) {
 				t.Errorf("message does not say how to fix it: %q", ps[0].Message)
 			}
 		})
+	}
+}
+
+// mlflow2 switches to MLflow 2.12.2 with a gateway endpoint its Bedrock provider serves.
+func mlflow2(c *Config) {
+	c.MLflowVersion = "2.12.2"
+	c.Gateway.Endpoints = []Endpoint{{Name: "completions", Type: "llm/v1/completions", Model: "anthropic.claude-v2:1"}}
+}
+
+func TestMLflow2WithCompletionsIsValid(t *testing.T) {
+	c := Defaults()
+	mlflow2(&c)
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
 	}
 }
 

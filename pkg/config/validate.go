@@ -210,6 +210,9 @@ func (c Config) validateGateway(k *checker) {
 		seen[e.Name] = true
 		if !slices.Contains(endpointType, e.Type) {
 			k.add(f+".type", "%q is not an endpoint type: use one of %s", e.Type, strings.Join(endpointType, ", "))
+		} else if Major(c.MLflowVersion) == 2 && e.Type != "llm/v1/completions" {
+			k.add(f+".type", "MLflow %s's Bedrock provider serves only llm/v1/completions, not %q: change the type, remove the endpoint, or set gateway.enabled: false",
+				c.MLflowVersion, e.Type)
 		}
 		if strings.TrimSpace(e.Model) == "" {
 			k.add(f+".model", "is empty: name a Bedrock model id, such as amazon.titan-embed-text-v2:0")

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 )
@@ -123,3 +124,16 @@ func (e *Engine) confirm(ctx context.Context, q string) (bool, error) {
 	defer e.askMu.Unlock()
 	return e.opts.Confirm(ctx, q)
 }
+
+// Note publishes a progress line for a stack whose Before or After hook is
+// working (an image build's log, the UI upload), so a long hook is never an
+// opaque wait. Renderers show it as the stack's current step.
+func (e *Engine) Note(stackID, line string) {
+	if r := []rune(strings.TrimSpace(line)); len(r) > noteWidth {
+		line = string(r[:noteWidth-1]) + "…"
+	}
+	e.publish(Event{Kind: KindStack, Stack: stackID, Phase: PhasePreparing, Reason: strings.TrimSpace(line)})
+}
+
+// noteWidth keeps a hook's progress line to one row of the live view.
+const noteWidth = 72

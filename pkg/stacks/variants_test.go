@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 )
@@ -26,6 +27,8 @@ func variants() []variant {
 
 	v2 := def
 	v2.MLflowVersion = "2.12.2"
+	// MLflow 2.12.2's Bedrock provider serves completions only.
+	v2.Gateway.Endpoints = []config.Endpoint{{Name: "completions", Type: "llm/v1/completions", Model: "anthropic.claude-v2:1"}}
 	v2.Server.Image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflow/mlflow-server:2.12.2"
 
 	existingDomain := def
@@ -86,8 +89,10 @@ func standInRoleResources(classes []string) ([]string, error) {
 	return out, nil
 }
 
+// testOptions renders with the real permission matrix, so cfn-lint,
+// checkov, the size limits and the goldens see the policies up deploys.
 func testOptions() Options {
-	return Options{RoleResources: standInRoleResources}
+	return Options{RoleResources: authz.IAMResources}
 }
 
 func render(t *testing.T, cfg config.Config) deploy.Deployment {

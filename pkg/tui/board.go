@@ -82,7 +82,9 @@ func (b *Board) block(id string) *Block {
 
 func (b *Board) applyPhase(ev deploy.Event) {
 	bl := b.block(ev.Stack)
-	bl.Name = ev.StackName
+	if ev.StackName != "" { // hook notes carry only the stack ID
+		bl.Name = ev.StackName
+	}
 	if bl.Phase.Done() && ev.Phase.Done() && bl.Phase != ev.Phase && bl.Phase != deploy.PhaseComplete {
 		return // the first final word stands (failed stays failed)
 	}
@@ -191,6 +193,9 @@ func phaseWord(bl *Block, op deploy.Op) string {
 	case deploy.PhasePreparing:
 		if op == deploy.OpDelete {
 			return "preparing to delete"
+		}
+		if bl.Reason != "" {
+			return "preparing" // the hook's step goes on its own row
 		}
 		return "preparing change set"
 	case deploy.PhaseComplete:

@@ -119,7 +119,11 @@ func (p *Plain) line(ev deploy.Event) string {
 			return ""
 		}
 		first, _, _ := strings.Cut(ev.Reason, "\n") // the command prints the whole error at the end
-		return withReason(fmt.Sprintf("%s: %s", ev.StackName, ev.Phase), first)
+		name := ev.StackName
+		if name == "" { // a hook's note carries only the stack ID
+			name = p.board.block(ev.Stack).Name
+		}
+		return withReason(fmt.Sprintf("%s: %s", name, ev.Phase), first)
 	case deploy.KindResource:
 		if ev.IsStack {
 			return withReason(fmt.Sprintf("%s: stack %s", ev.StackName, statusWord(ev.Status)), ev.Reason)

@@ -208,3 +208,28 @@ func TestRenderPlan(t *testing.T) {
 		t.Errorf("a replacement is not flagged:\n%s", out)
 	}
 }
+
+// A hook's progress line (an image build) shows as the stack's current
+// step, without losing the stack's name.
+func TestHookNoteShowsAsCurrentStep(t *testing.T) {
+	events := append(threeStacks(10),
+		deploy.Event{Time: at(11), Kind: deploy.KindStack, Op: deploy.OpDeploy, Stack: "server", StackName: "ml-server", Phase: deploy.PhasePreparing},
+		deploy.Event{Time: at(12), Kind: deploy.KindStack, Stack: "server", Phase: deploy.PhasePreparing, Reason: "server image: Step 4/12 : RUN pip install mlflow"})
+	m, _ := runView(t, events, 13)
+	view := m.View().Content
+	if !strings.Contains(view, "ml-server") || !strings.Contains(view, "Step 4/12 : RUN pip install mlflow") {
+		t.Fatalf("view lacks the stack or its hook's step:\n%s", view)
+	}
+}
+
+func TestPlainHookNoteNamesTheStack(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewPlain(&buf)
+	for _, ev := range threeStacks(2) {
+		p.Handle(ev)
+	}
+	p.Handle(deploy.Event{Time: at(3), Kind: deploy.KindStack, Stack: "bootstrap", Phase: deploy.PhasePreparing, Reason: "uploading the authorizer"})
+	if !strings.Contains(buf.String(), "ml-bootstrap: preparing: uploading the authorizer") {
+		t.Fatalf("plain output:\n%s", buf.String())
+	}
+}

@@ -80,6 +80,9 @@ func renderBlock(out *strings.Builder, st styles, b *Board, bl *Block, now time.
 	if folded || bl.Phase == deploy.PhaseWaiting || bl.Phase == deploy.PhaseSkipped {
 		return
 	}
+	if bl.Phase == deploy.PhasePreparing && bl.Reason != "" && b.Op != deploy.OpDelete {
+		fmt.Fprintf(out, "  %s %s\n", st.busy.Render("›"), st.dim.Render(truncate(bl.Reason, width-4)))
+	}
 	rows := bl.Rows
 	if len(rows) > maxRows {
 		// Keep what moves or failed; count what finished well.
@@ -249,4 +252,12 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if n < 2 || len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
