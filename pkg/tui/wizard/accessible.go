@@ -30,6 +30,7 @@ func runAccessible(ctx context.Context, o Options) (Result, error) {
 		if err := s.ask(st, in, w); err != nil {
 			return Result{}, err
 		}
+		s.afterAnswer(st)
 	}
 	if ctx.Err() != nil {
 		return Result{}, ErrAborted

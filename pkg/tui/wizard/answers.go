@@ -38,8 +38,8 @@ type Model struct {
 	Label    string
 }
 
-// Models are the Bedrock models offered for the AI gateway; the first two
-// are the defaults' endpoints.
+// Models are the Bedrock models offered for the AI gateway on MLflow 3;
+// the first two are the defaults' endpoints.
 var Models = []Model{
 	{"chat", "llm/v1/chat", "anthropic.claude-3-5-haiku-20241022-v1:0", "Claude 3.5 Haiku (chat)"},
 	{"embeddings", "llm/v1/embeddings", "amazon.titan-embed-text-v2:0", "Titan Text Embeddings v2"},
@@ -48,6 +48,36 @@ var Models = []Model{
 	{"nova-pro", "llm/v1/chat", "amazon.nova-pro-v1:0", "Amazon Nova Pro (chat)"},
 	{"llama-70b", "llm/v1/chat", "meta.llama3-1-70b-instruct-v1:0", "Llama 3.1 70B Instruct (chat)"},
 	{"cohere-embed", "llm/v1/embeddings", "cohere.embed-english-v3", "Cohere Embed English v3"},
+}
+
+// Models2 are the models offered on MLflow 2.x, whose Bedrock provider
+// serves only text completions; the first is the default.
+var Models2 = []Model{
+	{"completions", "llm/v1/completions", "anthropic.claude-v2:1", "Claude 2.1 (completions)"},
+	{"claude-instant", "llm/v1/completions", "anthropic.claude-instant-v1", "Claude Instant (completions)"},
+	{"titan-text", "llm/v1/completions", "amazon.titan-text-express-v1", "Titan Text Express (completions)"},
+	{"cohere-command", "llm/v1/completions", "cohere.command-text-v14", "Cohere Command (completions)"},
+}
+
+// catalogue is the models offered for an MLflow version.
+func catalogue(version string) []Model {
+	if config.Major(version) == 2 {
+		return Models2
+	}
+	return Models
+}
+
+// servesType says whether MLflow version's gateway serves endpoint type t.
+func servesType(version, t string) bool {
+	return config.Major(version) != 2 || t == "llm/v1/completions"
+}
+
+// defaultModels are the models selected when a version is first chosen.
+func defaultModels(version string) []string {
+	if config.Major(version) == 2 {
+		return []string{Models2[0].ID}
+	}
+	return []string{Models[0].ID, Models[1].ID}
 }
 
 // initialAnswers takes every default from base, the profile and region
@@ -98,38 +128,60 @@ func (a Answers) Config(base config.Config) config.Config {
 	}
 	c.Gateway.Enabled = a.Gateway
 	if a.Gateway {
-		c.Gateway.Endpoints = endpoints(a.Models, base.Gateway.Endpoints)
+		c.Gateway.Endpoints = endpoints(a.Models, modelChoices(a.MLflowVersion, base.Gateway.Endpoints))
 	}
 	c.Cognito.MFA = a.MFA
 	return c
 }
 
-// endpoints turns chosen model ids into gateway endpoints, reusing the
-// names of endpoints the base config already had.
-func endpoints(models []string, known []config.Endpoint) []config.Endpoint {
+// endpoints turns chosen model ids into gateway endpoints, in the order
+// they were chosen; ids the version does not offer are dropped.
+func endpoints(models []string, choices []Model) []config.Endpoint {
 	out := []config.Endpoint{}
 	for _, id := range models {
-		if i := slices.IndexFunc(known, func(e config.Endpoint) bool { return e.Model == id }); i >= 0 {
-			out = append(out, known[i])
-			continue
-		}
-		if i := slices.IndexFunc(Models, func(m Model) bool { return m.ID == id }); i >= 0 {
-			out = append(out, config.Endpoint{Name: Models[i].Endpoint, Type: Models[i].Type, Model: id})
+		if i := slices.IndexFunc(choices, func(m Model) bool { return m.ID == id }); i >= 0 {
+			out = append(out, config.Endpoint{Name: choices[i].Endpoint, Type: choices[i].Type, Model: id})
 		}
 	}
 	return out
 }
 
-// modelChoices are the catalogue plus any model the base config names
-// that the catalogue lacks, so editing a file never drops an endpoint.
-func modelChoices(known []config.Endpoint) []Model {
-	out := slices.Clone(Models)
+// modelChoices are the version's catalogue after the endpoints the base
+// config already has (keeping their names) that the version serves, so
+// editing a file never drops or renames an endpoint.
+func modelChoices(version string, known []config.Endpoint) []Model {
+	var out []Model
 	for _, e := range known {
-		if !slices.ContainsFunc(out, func(m Model) bool { return m.ID == e.Model }) {
-			out = append(out, Model{Endpoint: e.Name, Type: e.Type, ID: e.Model, Label: e.Model + " (" + e.Name + ")"})
+		if servesType(version, e.Type) {
+			label := e.Name + " (" + e.Type + ")"
+			if i := slices.IndexFunc(catalogue(version), func(m Model) bool { return m.ID == e.Model }); i >= 0 {
+				label = catalogue(version)[i].Label
+			}
+			out = append(out, Model{Endpoint: e.Name, Type: e.Type, ID: e.Model, Label: label})
+		}
+	}
+	for _, m := range catalogue(version) {
+		if !slices.ContainsFunc(out, func(o Model) bool { return o.ID == m.ID }) {
+			out = append(out, m)
 		}
 	}
 	return out
+}
+
+// keepModelsFor keeps the chosen models the version offers; when none is
+// left of a non-empty choice, the version's defaults replace them.
+func keepModelsFor(version string, chosen []string, known []config.Endpoint) []string {
+	choices := modelChoices(version, known)
+	var keep []string
+	for _, id := range chosen {
+		if slices.ContainsFunc(choices, func(m Model) bool { return m.ID == id }) {
+			keep = append(keep, id)
+		}
+	}
+	if len(keep) == 0 && len(chosen) > 0 {
+		return defaultModels(version)
+	}
+	return keep
 }
 
 // validateEmail accepts an empty answer (add the admin later) or one

@@ -116,6 +116,7 @@ func (m *model) back() tea.Cmd {
 
 // advance moves on from a completed screen.
 func (m *model) advance() tea.Cmd {
+	m.s.afterAnswer(m.step)
 	switch m.step {
 	case stepSummary:
 		if !m.s.write {

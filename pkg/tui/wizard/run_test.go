@@ -38,7 +38,7 @@ func TestFullRun(t *testing.T) {
 	s.waitFor(stepGateway)
 	s.keys(enter) // on
 	s.waitFor(stepModels)
-	s.keys(down, space, down, down, space, enter) // drop embeddings, add Nova Lite
+	s.keys(down, space, down, down, space, enter) // 2.x completions: add Claude Instant and Cohere Command
 	s.waitFor(stepMFA)
 	s.keys(down, enter) // optional
 	s.waitFor(stepAdmin)
@@ -149,7 +149,7 @@ func TestAccessibleFromPipe(t *testing.T) {
 		"1",           // dev
 		"none",        // no Studio
 		"y",           // gateway
-		"2", "4", "0", // drop embeddings, add Nova Lite, done
+		"2", "4", "0", // 2.x completions: add Claude Instant and Cohere Command, done
 		"3",               // MFA on
 		"not-an-address",  // refused
 		"ops@example.org", // admin
@@ -166,7 +166,7 @@ func TestAccessibleFromPipe(t *testing.T) {
 		c.Server.CPU != 512 || c.Studio.Enabled || c.Cognito.MFA != "on" || res.Answers.AdminEmail != "ops@example.org" {
 		t.Fatalf("config from the pipe: %+v\n%s", c, out.String())
 	}
-	if got := endpointNames(c); got != "chat,nova-lite" {
+	if got := endpointNames(c); got != "completions,claude-instant,cohere-command" {
 		t.Fatalf("endpoints %s", got)
 	}
 	text := out.String()
@@ -274,4 +274,24 @@ func (c *cancelWhenDrained) Read(p []byte) (int, error) {
 	c.cancel()
 	<-c.ctx.Done()
 	return 0, io.EOF
+}
+
+// Choosing MLflow 2.x replaces the 3.x chat and embeddings defaults with
+// a completions model, the only type its Bedrock provider serves.
+func TestVersionChoiceKeepsModelsValid(t *testing.T) {
+	o := testOptions(t, listingLookup())
+	o.Accessible = true
+	var out bytes.Buffer
+	// Defaults but MLflow 2.12.2 (choice 1), then accept the models.
+	o.In, o.Out = strings.NewReader("\n\n\n1\n\n\n\n0\n\n\n\n"), &out
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if got := endpointNames(res.Config); res.Config.MLflowVersion != "2.12.2" || got != "completions" {
+		t.Fatalf("version %s endpoints %s", res.Config.MLflowVersion, got)
+	}
+	if !strings.Contains(out.String(), "Claude 2.1 (completions)") || strings.Contains(out.String(), "Claude 3.5 Haiku") {
+		t.Fatalf("model screen for 2.x:\n%s", out.String())
+	}
 }

@@ -220,6 +220,14 @@ func (s *state) regionField() huh.Field {
 		Options(opts...).Value(&s.ans.Region).Height(10)
 }
 
+// afterAnswer keeps later answers consistent with the one just given:
+// which gateway models exist depends on the MLflow version.
+func (s *state) afterAnswer(st step) {
+	if st == stepVersion {
+		s.ans.Models = keepModelsFor(s.ans.MLflowVersion, s.ans.Models, s.o.Base.Gateway.Endpoints)
+	}
+}
+
 // liveLine is shown under a screen's form and follows the answer as it
 // changes: the name's validity, the hovered size's purpose.
 func (s *state) liveLine(st step) string {
@@ -309,12 +317,12 @@ func validateDomainAnswer(v string) error {
 
 func (s *state) modelsField() huh.Field {
 	opts := []huh.Option[string]{}
-	for _, m := range modelChoices(s.o.Base.Gateway.Endpoints) {
+	for _, m := range modelChoices(s.ans.MLflowVersion, s.o.Base.Gateway.Endpoints) {
 		opts = append(opts, huh.NewOption(fmt.Sprintf("%-32s %s", m.Label, s.st.dim.Render(m.ID)), m.ID).
 			Selected(slices.Contains(s.ans.Models, m.ID)))
 	}
 	return huh.NewMultiSelect[string]().Title("Bedrock models to serve").Options(opts...).Value(&s.ans.Models).
-		Description("space toggles; each becomes a gateway endpoint. Enable them in the Bedrock console.").
+		Description(s.modelsHelp()).
 		Height(len(opts) + 3)
 }
 
@@ -340,6 +348,14 @@ func (s *state) check(fn func(string) error) func(string) error {
 		}
 		return fn(v)
 	}
+}
+
+func (s *state) modelsHelp() string {
+	help := "space toggles; each becomes a gateway endpoint. Enable them in the Bedrock console."
+	if config.Major(s.ans.MLflowVersion) == 2 {
+		help += "\nMLflow " + s.ans.MLflowVersion + "'s Bedrock provider serves text completions only."
+	}
+	return help
 }
 
 // lookupNotes say which lists could not be read, for the current step.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,8 +25,12 @@ func TestWriteFileRoundTrips(t *testing.T) {
 			for _, domain := range []string{domainNew, domainNone, "d-abcdef123456"} {
 				a := initialAnswers(config.Defaults(), "", "eu-west-1")
 				a.Preset, a.MLflowVersion, a.Domain, a.Gateway = p.Name, v, domain, domain != domainNone
-				a.Models = []string{Models[2].ID, Models[6].ID}
+				choices := catalogue(v)
+				a.Models = []string{choices[len(choices)-1].ID, choices[1].ID}
 				want := a.Config(config.Defaults())
+				if a.Gateway && len(want.Gateway.Endpoints) != 2 {
+					t.Fatalf("%s %s %s: endpoints %+v", p.Name, v, domain, want.Gateway.Endpoints)
+				}
 				path := filepath.Join(dir, p.Name+v+domain+".yaml")
 				if err := WriteFile(path, want, false); err != nil {
 					t.Fatalf("%s %s %s: %v", p.Name, v, domain, err)
@@ -104,8 +109,12 @@ func TestInitialAnswersFromAnExistingFile(t *testing.T) {
 	if got := initialAnswers(base, "", "").Config(base); !reflect.DeepEqual(got, base) {
 		t.Fatalf("unchanged answers changed the config:\n%+v\n%+v", got, base)
 	}
-	if choices := modelChoices(base.Gateway.Endpoints); choices[len(choices)-1].ID != "custom.model-v1" {
+	choices := modelChoices(base.MLflowVersion, base.Gateway.Endpoints)
+	if !slices.ContainsFunc(choices, func(m Model) bool { return m.ID == "custom.model-v1" && m.Endpoint == "mine" }) {
 		t.Fatal("a model of the existing file is not offered")
+	}
+	if slices.ContainsFunc(modelChoices("2.12.2", base.Gateway.Endpoints), func(m Model) bool { return m.ID == "custom.model-v1" }) {
+		t.Fatal("a chat endpoint is offered on MLflow 2.x")
 	}
 }
 
