@@ -100,6 +100,7 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newCompletionCommand(),
 		newWhoamiCommand(g),
 		newConfigCommand(g),
+		newInitCommand(g),
 		newDownCommand(g),
 		newUsersCommand(g),
 		newUpCommand(g),
@@ -108,6 +109,7 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newPushContainerCommand(g),
 		newUICommand(g),
 	)
+	root.RunE = runBare(g)
 	return root
 }
 

@@ -1,0 +1,394 @@
+package wizard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/huh/v2"
+
+	"github.com/mlflowctl/mlflowctl/pkg/awslookup"
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
+	"github.com/mlflowctl/mlflowctl/pkg/config"
+)
+
+// state is what every screen reads and writes, in either mode.
+type state struct {
+	o   Options
+	ans Answers
+	st  styles
+
+	profiles    []awslookup.Profile
+	profilesErr error
+	regions     []string
+	regionsErr  error
+	regionsKey  string
+	domains     []awslookup.Domain
+	domainsErr  error
+	domainsKey  string
+
+	// regionDefault is the region last offered from the profile; while
+	// the answer still equals it, the region follows the profile.
+	regionDefault string
+
+	// accessible forms read an empty line as "take the default".
+	accessible bool
+	// width is the terminal's width, for wrapping.
+	width int
+
+	// write answers the summary; overwrite the existing-file question.
+	write     bool
+	overwrite bool
+}
+
+func newState(o Options) *state {
+	s := &state{o: o, ans: initialAnswers(o.Base, o.EnvProfile, o.EnvRegion), st: newStyles(o.NoColor), write: true, width: o.Width}
+	if o.Lookup != nil {
+		s.profiles, s.profilesErr = o.Lookup.Profiles()
+	} else {
+		s.profilesErr = errors.New("no AWS look-up configured")
+	}
+	if s.ans.Profile == "" && slices.ContainsFunc(s.profiles, func(p awslookup.Profile) bool { return p.Name == "default" }) {
+		s.ans.Profile = "default"
+	}
+	return s
+}
+
+// needsLookup says whether step s waits for an AWS list not yet read.
+func (s *state) needsLookup(st step) bool {
+	switch st {
+	case stepRegion:
+		return s.regionsKey != s.lookupKey(st)
+	case stepStudio:
+		return s.domainsKey != s.lookupKey(st)
+	}
+	return false
+}
+
+// lookupKey names what a list depends on; an empty key means never read.
+func (s *state) lookupKey(st step) string {
+	if st == stepRegion {
+		return "profile=" + s.ans.Profile
+	}
+	return "profile=" + s.ans.Profile + " region=" + s.ans.Region
+}
+
+// lookup returns the read of the list step st needs. It reads the
+// answers now, so the returned function can run in a tea.Cmd while the
+// program goes on.
+func (s *state) lookup(st step) func(context.Context) lookupResult {
+	lk, key, profile := s.o.Lookup, s.lookupKey(st), s.ans.Profile
+	region := s.ans.Region
+	if st == stepRegion {
+		region = s.profileRegion()
+	}
+	return func(ctx context.Context) lookupResult {
+		r := lookupResult{step: st, key: key}
+		switch {
+		case lk == nil:
+			r.err = errors.New("no AWS look-up configured")
+		case st == stepRegion:
+			r.regions, r.err = lk.Regions(ctx, profile, region)
+		default:
+			r.domains, r.err = lk.Domains(ctx, profile, region)
+		}
+		return r
+	}
+}
+
+type lookupResult struct {
+	step    step
+	key     string
+	regions []string
+	domains []awslookup.Domain
+	err     error
+}
+
+func (s *state) apply(r lookupResult) {
+	switch r.step {
+	case stepRegion:
+		s.regionsKey, s.regions, s.regionsErr = r.key, r.regions, r.err
+		if r.err == nil && len(r.regions) == 0 {
+			s.regionsErr = errors.New("the account lists no regions")
+		}
+		def := firstNonEmpty(s.profileRegion(), s.o.EnvRegion, "us-east-1")
+		if s.ans.Region == "" || s.ans.Region == s.regionDefault {
+			s.ans.Region = def
+			s.regionDefault = def
+		}
+	case stepStudio:
+		s.domainsKey, s.domains, s.domainsErr = r.key, r.domains, r.err
+		if s.ans.Domain != domainNew && s.ans.Domain != domainNone && r.err == nil &&
+			!slices.ContainsFunc(r.domains, func(d awslookup.Domain) bool { return d.ID == s.ans.Domain }) {
+			s.ans.Domain = domainNew
+		}
+	}
+}
+
+func (s *state) profileRegion() string {
+	for _, p := range s.profiles {
+		if p.Name == s.ans.Profile {
+			return p.Region
+		}
+	}
+	return ""
+}
+
+// form builds the huh form of step st, bound to the answers.
+func (s *state) form(st step) *huh.Form {
+	var field huh.Field
+	switch st {
+	case stepProfile:
+		field = s.profileField()
+	case stepRegion:
+		field = s.regionField()
+	case stepName:
+		field = huh.NewInput().Title(s.inputTitle("Deployment name", s.ans.Name)).Value(&s.ans.Name).
+			Validate(s.check(config.ValidateName)).CharLimit(20)
+	case stepVersion:
+		field = s.versionField()
+	case stepSize:
+		field = s.sizeField()
+	case stepStudio:
+		field = s.studioField()
+	case stepGateway:
+		field = huh.NewConfirm().Title("Run the MLflow AI gateway?").Value(&s.ans.Gateway).
+			Description("Bedrock models behind MLflow's gateway endpoints, with the same\nsign-in and group rights as the tracking server.").
+			Affirmative("Yes").Negative("No")
+	case stepModels:
+		field = s.modelsField()
+	case stepMFA:
+		field = huh.NewSelect[string]().Title("Multi-factor authentication for MLflow sign-in").Value(&s.ans.MFA).
+			Options(huh.NewOption("off", "off"), huh.NewOption("optional (users may add a TOTP app)", "optional"),
+				huh.NewOption("on (every user needs a TOTP app)", "on"))
+	case stepAdmin:
+		field = huh.NewInput().Title(s.inputTitle("E-mail of the first admin", s.ans.AdminEmail)).Value(&s.ans.AdminEmail).
+			Description("Gets a Cognito invitation after `mlflowctl up`; leave empty to add admins later.").
+			Placeholder("ada@example.com").Validate(s.check(validateEmail))
+	case stepSummary:
+		field = huh.NewConfirm().Title("Write " + s.o.Path + "?").Value(&s.write).
+			Affirmative("Write").Negative("Back")
+	case stepOverwrite:
+		field = huh.NewConfirm().Title(s.o.Path + " already exists. Replace it?").Value(&s.overwrite).
+			Description("Replacing drops its comments; its values were the defaults of these questions.").
+			Affirmative("Replace").Negative("Keep it")
+	}
+	f := huh.NewForm(huh.NewGroup(field)).WithTheme(formTheme(s.o.NoColor)).WithShowHelp(false)
+	return f.WithWidth(s.textWidth())
+}
+
+func (s *state) profileField() huh.Field {
+	if len(s.profiles) == 0 {
+		return huh.NewInput().Title(s.inputTitle("AWS profile", s.ans.Profile)).Value(&s.ans.Profile).
+			Description("Empty: the SDK's default chain (AWS_PROFILE, environment keys, SSO, instance role).").
+			Placeholder("(SDK default chain)")
+	}
+	opts := []huh.Option[string]{huh.NewOption("(SDK default chain: environment, AWS_PROFILE, instance role)", "")}
+	width := 0
+	for _, p := range s.profiles {
+		width = max(width, len(p.Name))
+	}
+	for _, p := range s.profiles {
+		label := p.Name
+		if p.Region != "" {
+			label = fmt.Sprintf("%-*s  %s", width, p.Name, s.st.dim.Render(p.Region))
+		}
+		opts = append(opts, huh.NewOption(label, p.Name))
+	}
+	if s.ans.Profile != "" && !slices.ContainsFunc(s.profiles, func(p awslookup.Profile) bool { return p.Name == s.ans.Profile }) {
+		opts = append(opts, huh.NewOption(s.ans.Profile+" (from the environment)", s.ans.Profile))
+	}
+	return huh.NewSelect[string]().Title("AWS profile").Options(opts...).Value(&s.ans.Profile).Height(min(len(opts)+2, 12))
+}
+
+func (s *state) regionField() huh.Field {
+	if s.regionsErr != nil {
+		return huh.NewInput().Title(s.inputTitle("Region", s.ans.Region)).Value(&s.ans.Region).Suggestions(awslookup.StandardRegions).
+			Description("Type a region (tab completes).").Validate(s.check(config.ValidateRegion))
+	}
+	list := slices.Clone(s.regions)
+	if s.ans.Region != "" && !slices.Contains(list, s.ans.Region) {
+		list = append([]string{s.ans.Region}, list...)
+	}
+	opts := make([]huh.Option[string], 0, len(list))
+	for _, r := range list {
+		opts = append(opts, huh.NewOption(r, r))
+	}
+	return huh.NewSelect[string]().Title("Region").Description("Type / to filter.").
+		Options(opts...).Value(&s.ans.Region).Height(10)
+}
+
+// afterAnswer keeps later answers consistent with the one just given:
+// which gateway models exist depends on the MLflow version.
+func (s *state) afterAnswer(st step) {
+	if st == stepVersion {
+		s.ans.Models = keepModelsFor(s.ans.MLflowVersion, s.ans.Models, s.o.Base.Gateway.Endpoints)
+	}
+}
+
+// liveLine is shown under a screen's form and follows the answer as it
+// changes: the name's validity, the hovered size's purpose.
+func (s *state) liveLine(st step) string {
+	switch st {
+	case stepName:
+		return s.nameStatus()
+	case stepSize:
+		return s.st.dim.Render(presetByName(s.ans.Preset).Summary)
+	}
+	return ""
+}
+
+func (s *state) nameStatus() string {
+	if err := config.ValidateName(s.ans.Name); err != nil {
+		return s.st.warn.Render("✗ use 1-20 lowercase letters, digits and hyphens, starting with a letter")
+	}
+	return s.st.ok.Render(fmt.Sprintf("✓ stacks will be %s-bootstrap, %s-server, %s-api, …", s.ans.Name, s.ans.Name, s.ans.Name))
+}
+
+func (s *state) versionField() huh.Field {
+	opts := make([]huh.Option[string], 0, len(config.SupportedMLflowVersions))
+	for _, v := range config.SupportedMLflowVersions {
+		label := v
+		switch {
+		case v == config.DefaultMLflowVersion:
+			label += "  (newest; AI gateway built into the server)"
+		case config.Major(v) == 2:
+			label += "  (the AWS sample's version; AI gateway as its own service)"
+		}
+		opts = append(opts, huh.NewOption(label, v))
+	}
+	return huh.NewSelect[string]().Title("MLflow version").Options(opts...).Value(&s.ans.MLflowVersion)
+}
+
+func (s *state) sizeField() huh.Field {
+	opts := []huh.Option[string]{}
+	for _, p := range Presets() {
+		opts = append(opts, huh.NewOption(fmt.Sprintf("%-10s %s", p.Name, s.presetLine(p)), p.Name))
+	}
+	return huh.NewSelect[string]().Title("Size").Options(opts...).Value(&s.ans.Preset)
+}
+
+// presetLine is a preset's sizes and, with a price table, its monthly cost.
+func (s *state) presetLine(p Preset) string {
+	a := s.ans
+	a.Preset = p.Name
+	cfg := a.Config(s.o.Base)
+	line := p.Sizes(cfg.UsesSeparateGateway())
+	if s.o.Estimate != nil {
+		usd, _ := s.o.Estimate(cfg)
+		line = fmt.Sprintf("%-13s %s", fmt.Sprintf("~$%.0f/month", usd), line)
+	}
+	return line
+}
+
+func (s *state) studioField() huh.Field {
+	if s.domainsErr != nil {
+		return huh.NewInput().Title(s.inputTitle("SageMaker Studio domain", s.ans.Domain)).Value(&s.ans.Domain).
+			Description("new: create a domain; none: no Studio; or an existing domain id (d-…).").
+			Validate(s.check(validateDomainAnswer))
+	}
+	opts := []huh.Option[string]{huh.NewOption("Create a new Studio domain", domainNew)}
+	for _, d := range s.domains {
+		opts = append(opts, huh.NewOption(fmt.Sprintf("Use %s  %s", d.Name, s.st.dim.Render(d.ID+", "+d.Status)), d.ID))
+	}
+	opts = append(opts, huh.NewOption("No Studio (tracking server, UI and API only)", domainNone))
+	return huh.NewSelect[string]().Title("SageMaker Studio domain").Options(opts...).Value(&s.ans.Domain).
+		Description("Studio users get the mlflow-admin, -reader and -model-approver roles.")
+}
+
+func validateDomainAnswer(v string) error {
+	if v == domainNew || v == domainNone {
+		return nil
+	}
+	c := config.Defaults()
+	c.Studio.DomainID = v
+	var verr *config.ValidationError
+	if errors.As(c.Validate(), &verr) {
+		for _, p := range verr.Problems {
+			if p.Field == "studio.domainId" {
+				return fmt.Errorf("%q is not a domain id: use one like d-abcdef123456, or new, or none", v)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *state) modelsField() huh.Field {
+	opts := []huh.Option[string]{}
+	for _, m := range modelChoices(s.ans.MLflowVersion, s.o.Base.Gateway.Endpoints) {
+		opts = append(opts, huh.NewOption(fmt.Sprintf("%-32s %s", m.Label, s.st.dim.Render(m.ID)), m.ID).
+			Selected(slices.Contains(s.ans.Models, m.ID)))
+	}
+	return huh.NewMultiSelect[string]().Title("Bedrock models to serve").Options(opts...).Value(&s.ans.Models).
+		Description(s.modelsHelp()).
+		Height(len(opts) + 3)
+}
+
+// inputTitle names the default in accessible mode, where the prompt line
+// does not show the pre-filled value.
+func (s *state) inputTitle(title, def string) string {
+	if !s.accessible {
+		return title
+	}
+	if def == "" {
+		return title + " (default: empty)"
+	}
+	return title + " (default: " + def + ")"
+}
+
+// check adapts a validator to the mode: huh's accessible prompts check
+// the typed line before an empty one becomes the default, so an empty
+// line must pass there (the default itself is checked when written).
+func (s *state) check(fn func(string) error) func(string) error {
+	return func(v string) error {
+		if s.accessible && v == "" {
+			return nil
+		}
+		return fn(v)
+	}
+}
+
+func (s *state) modelsHelp() string {
+	help := "space toggles; each becomes a gateway endpoint. Enable them in the Bedrock console."
+	if config.Major(s.ans.MLflowVersion) == 2 {
+		help += "\nMLflow " + s.ans.MLflowVersion + "'s Bedrock provider serves text completions only."
+	}
+	return help
+}
+
+// lookupNotes say which lists could not be read, for the current step.
+func (s *state) lookupNote(st step) string {
+	var what string
+	var err error
+	switch st {
+	case stepProfile:
+		what, err = "AWS profiles", s.profilesErr
+		if errors.Is(err, awslookup.ErrNoProfiles) {
+			return s.st.warn.Width(s.textWidth()).Render("No profiles in your AWS config files: type a profile name, or leave it empty.")
+		}
+	case stepRegion:
+		what, err = "the account's regions", s.regionsErr
+	case stepStudio:
+		what, err = "Studio domains", s.domainsErr
+	}
+	if err == nil {
+		return ""
+	}
+	return s.st.warn.Width(s.textWidth()).Render(fmt.Sprintf("Could not list %s (%s): type the value.", what, shortErr(err)))
+}
+
+// shortErr keeps an AWS error to its first line and a sane length; a
+// setup problem (no credentials, unknown profile) is named alone.
+func shortErr(err error) string {
+	var setup *awsx.SetupError
+	if errors.As(err, &setup) {
+		return setup.Problem
+	}
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	if len(msg) > 90 {
+		msg = msg[:87] + "..."
+	}
+	return msg
+}
