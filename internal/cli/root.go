@@ -92,7 +92,7 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 	f.StringVar(&g.endpointURL, "endpoint-url", os.Getenv("MLFLOWCTL_ENDPOINT_URL"), "one base URL for every AWS client (AWS-compatible endpoints, emulators)")
 	f.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	f.BoolVarP(&g.yes, "yes", "y", false, "answer yes to every confirmation")
-	f.BoolVarP(&g.verbose, "verbose", "v", false, "log more detail to stderr")
+	f.BoolVarP(&g.verbose, "verbose", "v", false, "log more detail to stderr (AWS settings in use, retried calls, command steps)")
 	f.BoolVar(&g.noColor, "no-color", os.Getenv("NO_COLOR") != "", "no colour in the output (also NO_COLOR)")
 
 	root.AddCommand(
@@ -157,7 +157,11 @@ func (g *globalOpts) validConfig() (config.Config, error) {
 
 // awsOptions are the AWS access settings for a configuration.
 func (g *globalOpts) awsOptions(cfg config.Config) awsx.Options {
-	return awsx.Options{Profile: cfg.Profile, Region: cfg.Region, EndpointURL: g.endpointURL, Version: g.build.Version}
+	o := awsx.Options{Profile: cfg.Profile, Region: cfg.Region, EndpointURL: g.endpointURL, Version: g.build.Version}
+	if g.verbose {
+		o.Log = g.stderr
+	}
+	return o
 }
 
 func envOr(key, fallback string) string {

@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -22,6 +24,10 @@ type Options struct {
 	EndpointURL string
 	// Version goes into the user agent as mlflowctl/<version>.
 	Version string
+	// Log, when set (--verbose), receives the settings in use and every
+	// retried AWS call. Requests themselves are never logged: their
+	// headers carry session tokens.
+	Log io.Writer
 }
 
 // SetupError is a problem the user fixes in their environment (no region,
@@ -78,6 +84,11 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	}
 	if o.EndpointURL != "" {
 		cfg.BaseEndpoint = aws.String(o.EndpointURL)
+	}
+	if o.Log != nil {
+		cfg.Logger = logging.NewStandardLogger(o.Log)
+		cfg.ClientLogMode = aws.LogRetries
+		cfg.Logger.Logf(logging.Debug, "AWS settings: region %q, profile %q, endpoint %q", cfg.Region, o.Profile, o.EndpointURL)
 	}
 	if cfg.Region == "" {
 		return aws.Config{}, &SetupError{

@@ -85,3 +85,44 @@ func TestLoadSetupErrors(t *testing.T) {
 		})
 	}
 }
+
+// With Log set (--verbose) the settings and each retried call are logged,
+// and no credential ever is.
+func TestVerboseLogsSettingsAndRetries(t *testing.T) {
+	isolate(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret-value")
+	t.Setenv("AWS_SESSION_TOKEN", "session-token-value")
+	var calls int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		first := calls == 1
+		mu.Unlock()
+		if first {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = w.Write([]byte(`<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::1:user/x</Arn><Account>111122223333</Account><UserId>U</UserId></GetCallerIdentityResult></GetCallerIdentityResponse>`))
+	}))
+	t.Cleanup(srv.Close)
+	var log strings.Builder
+	cfg, err := Load(context.Background(), Options{Region: "eu-west-1", EndpointURL: srv.URL, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CallerIdentity(context.Background(), sts.NewFromConfig(cfg), cfg.Region); err != nil {
+		t.Fatal(err)
+	}
+	out := log.String()
+	if !strings.Contains(out, `region "eu-west-1"`) || !strings.Contains(strings.ToLower(out), "retry") {
+		t.Fatalf("verbose log lacks the settings or the retry:\n%s", out)
+	}
+	for _, secret := range []string{"secret-value", "session-token-value"} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("verbose log shows a credential:\n%s", out)
+		}
+	}
+}
