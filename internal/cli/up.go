@@ -31,6 +31,8 @@ type upOpts struct {
 	force  bool
 	// rebuildUI ignores the cached UI build.
 	rebuildUI bool
+	// noTUI prints plain progress lines even on a terminal.
+	noTUI bool
 
 	cfg   config.Config
 	flags interface{ Changed(string) bool }
@@ -59,6 +61,7 @@ and parameters, and an estimate of the monthly cost while idle.`,
 	}
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "render the stacks and the cost estimate offline; change nothing")
 	cmd.Flags().StringVar(&o.outDir, "out", defaultOutDir, "directory for the dry run's templates and parameter files")
+	cmd.Flags().BoolVar(&o.noTUI, "no-tui", false, "plain timestamped progress lines, even on a terminal")
 	cmd.Flags().BoolVar(&o.rebuildUI, "rebuild-ui", false, "build the MLflow UI again even when the cache has this version and patch series")
 	cmd.Flags().BoolVar(&o.force, "force", false, "look for changes through a change set even when a stack's inputs are unchanged")
 	o.flags = cmd.Flags()

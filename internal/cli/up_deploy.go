@@ -109,7 +109,7 @@ func (o *upOpts) executeDeploy() error {
 		}
 		return err
 	}
-	stopView := tui.Watch(eng, tui.Options{Stdout: o.g.stdout, Stderr: o.g.stderr, JSON: o.g.jsonOutput(), NoColor: o.g.noColor})
+	stopView := tui.Watch(eng, tui.Options{Stdout: o.g.stdout, Stderr: o.g.stderr, JSON: o.g.jsonOutput(), NoTUI: o.noTUI, NoColor: o.g.noColor})
 	outs, err := eng.Deploy(ctx, d)
 	if verr := stopView(); err == nil {
 		err = verr
