@@ -2,13 +2,9 @@ package build
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/smithy-go"
 
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
@@ -50,21 +46,12 @@ func (e *MissingStackError) ExitCode() int { return 2 }
 
 // ReadBootstrap reads the outputs of <deployment>-bootstrap.
 func ReadBootstrap(ctx context.Context, api StacksAPI, deployment string) (Bootstrap, error) {
-	name := deployment + "-" + stacks.Bootstrap
-	out, err := api.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationError" && strings.Contains(apiErr.ErrorMessage(), "does not exist") {
-		return Bootstrap{}, &MissingStackError{Stack: name}
-	}
+	st, found, err := stacks.Read(ctx, api, deployment, stacks.Bootstrap)
 	if err != nil {
-		return Bootstrap{}, fmt.Errorf("read stack %s: %w", name, err)
+		return Bootstrap{}, err
 	}
-	if len(out.Stacks) == 0 {
-		return Bootstrap{}, &MissingStackError{Stack: name}
+	if !found {
+		return Bootstrap{}, &MissingStackError{Stack: st.Name}
 	}
-	outputs := map[string]string{}
-	for _, o := range out.Stacks[0].Outputs {
-		outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
-	}
-	return BootstrapFrom(outputs), nil
+	return BootstrapFrom(st.Outputs), nil
 }

@@ -53,6 +53,14 @@ func TestBootstrapTemplateCreatesInMoto(t *testing.T) {
 	if _, err := s3c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(want)}); err != nil {
 		t.Fatalf("bucket %s not created: %v", want, err)
 	}
+	// Read finds the same outputs by name, and says when a stack is absent.
+	read, found, err := Read(ctx, cloudformation.NewFromConfig(awsCfg), cfg.Name, Bootstrap)
+	if err != nil || !found || read.Status != "CREATE_COMPLETE" || read.Outputs[OutAssetsBucket] != want {
+		t.Fatalf("Read bootstrap: %+v found=%v err=%v", read, found, err)
+	}
+	if _, found, err := Read(ctx, cloudformation.NewFromConfig(awsCfg), cfg.Name, API); found || err != nil {
+		t.Fatalf("Read of an absent stack: found=%v err=%v", found, err)
+	}
 	st, err := eng.Status(ctx, Skeleton(cfg.Name))
 	if err != nil || !st[0].Exists || st[0].Status != "CREATE_COMPLETE" || st[1].Exists {
 		t.Fatalf("status %+v, %v", st, err)
