@@ -1,0 +1,165 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/mlflowctl/mlflowctl/pkg/deploy"
+	"github.com/mlflowctl/mlflowctl/pkg/stacks"
+)
+
+// TestNLBReachesTargetsFromEveryZone: with cross-zone load balancing off,
+// each NLB node forwards only to targets in its own Availability Zone;
+// the node of a zone without a healthy target is dropped from DNS, and a
+// client that cached its address (the VPC link's PrivateLink endpoint
+// spans both zones) gets no answer. A service of one task (the 2.x
+// gateway's default) therefore fails half the requests. Either cross-zone
+// is on, or every service behind the NLB runs at least two tasks at all
+// times.
+//
+//   - https://docs.aws.amazon.com/elasticloadbalancing/latest/network/target-group-cross-zone.html
+//     ("With Network Load Balancers, cross-zone load balancing is off by default")
+//   - https://repost.aws/knowledge-center/elb-dns-cross-zone-balance-configuration
+//     ("When cross-zone load balancing is turned off, an Availability Zone
+//     must have at least one healthy target in each target group")
+func TestNLBReachesTargetsFromEveryZone(t *testing.T) {
+	forEachStack(t, stacks.Server, func(t *testing.T, _ variant, _ deploy.Stack, tpl stacks.Template) {
+		for _, id := range sortedIDs(ofType(tpl, "AWS::ElasticLoadBalancingV2::LoadBalancer")) {
+			if lbAttribute(tpl.Resources[id], "load_balancing.cross_zone.enabled") == "true" {
+				continue
+			}
+			for _, sid := range sortedIDs(ofType(tpl, "AWS::ECS::Service")) {
+				if n := minTasks(tpl, sid); n < 2 {
+					t.Errorf("NLB %s has cross-zone load balancing off while service %s may run %d task(s): turn load_balancing.cross_zone.enabled on or keep two tasks", id, sid, n)
+				}
+			}
+		}
+	})
+}
+
+func lbAttribute(r stacks.Resource, key string) string {
+	attrs, _ := r.Properties["LoadBalancerAttributes"].([]any)
+	for _, a := range attrs {
+		m, _ := a.(map[string]any)
+		if m["Key"] == key {
+			return fmt.Sprint(m["Value"])
+		}
+	}
+	return ""
+}
+
+// minTasks is the fewest tasks a service may run: its DesiredCount, or the
+// MinCapacity of the scalable target that scales it.
+func minTasks(tpl stacks.Template, serviceID string) int {
+	n := toInt(tpl.Resources[serviceID].Properties["DesiredCount"])
+	for _, r := range ofType(tpl, "AWS::ApplicationAutoScaling::ScalableTarget") {
+		if strings.Contains(fmt.Sprint(r.Properties["ResourceId"]), serviceID) {
+			n = min(n, toInt(r.Properties["MinCapacity"]))
+		}
+	}
+	return n
+}
+
+func toInt(v any) int {
+	switch x := v.(type) {
+	case int:
+		return x
+	case float64:
+		return int(x)
+	}
+	return 0
+}
+
+// TestNLBAdmitsOnlyTheVPCLink: the VPC link reaches the NLB over
+// PrivateLink, and with EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic
+// "off" the NLB's inbound rules are not evaluated for that traffic, so the
+// VPC link needs no inbound rule at all. Any inbound rule by CIDR (the
+// whole VPC, as before) lets every workload in the VPC call MLflow without
+// authentication. The security group must also not keep the default
+// allow-all egress: only the listener-to-task rules (which carry the
+// health checks too).
+//
+//   - https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html
+//     (PrivateLink traffic and the EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic setting)
+//   - https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html
+//     (without SecurityGroupEgress, a group gets an allow-all egress rule)
+func TestNLBAdmitsOnlyTheVPCLink(t *testing.T) {
+	forEachStack(t, stacks.Server, func(t *testing.T, _ variant, _ deploy.Stack, tpl stacks.Template) {
+		for _, id := range sortedIDs(ofType(tpl, "AWS::ElasticLoadBalancingV2::LoadBalancer")) {
+			lb := tpl.Resources[id]
+			if lb.Properties["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] != "off" {
+				t.Errorf("NLB %s: PrivateLink traffic from the VPC link is filtered, yet no rule can name it: set EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic off", id)
+			}
+			sgs, _ := lb.Properties["SecurityGroups"].([]any)
+			for _, sg := range sgs {
+				checkNLBGroup(t, tpl, refTarget(sg))
+			}
+		}
+	})
+}
+
+func checkNLBGroup(t *testing.T, tpl stacks.Template, sg string) {
+	t.Helper()
+	r := tpl.Resources[sg]
+	if ing, _ := r.Properties["SecurityGroupIngress"].([]any); len(ing) > 0 {
+		t.Errorf("security group %s of the NLB has %d inbound rule(s) %v: the VPC link needs none", sg, len(ing), ing)
+	}
+	for _, id := range sortedIDs(ofType(tpl, "AWS::EC2::SecurityGroupIngress")) {
+		if refTarget(tpl.Resources[id].Properties["GroupId"]) == sg {
+			t.Errorf("%s adds an inbound rule to the NLB's group %s", id, sg)
+		}
+	}
+	egress, ok := r.Properties["SecurityGroupEgress"].([]any)
+	if !ok {
+		t.Errorf("security group %s of the NLB keeps the default allow-all egress", sg)
+	}
+	for _, e := range egress {
+		m, _ := e.(map[string]any)
+		if m["CidrIp"] == "0.0.0.0/0" || m["IpProtocol"] == "-1" {
+			t.Errorf("security group %s of the NLB allows egress %v", sg, m)
+		}
+	}
+}
+
+// TestServicesWaitForTheirNetworkPath: a Fargate task in a private
+// subnet pulls its image from ECR (API over NAT, layers from S3 through
+// the gateway endpoint) and reads its secret from Secrets Manager. The
+// service names only its subnets, so CloudFormation may start it before
+// the NAT routes and the S3 endpoint exist; tasks then fail with
+// "ResourceInitializationError: unable to pull secrets or registry auth"
+// and the circuit breaker rolls back the whole stack, Aurora included.
+// Every service must depend (directly or through its references) on every
+// private default route, route-table association and the S3 endpoint.
+//
+//   - https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html
+//     ("When a DependsOn attribute is required": resources that need a
+//     route through a gateway must declare it)
+//   - https://repost.aws/knowledge-center/ecs-unable-to-pull-secrets
+func TestServicesWaitForTheirNetworkPath(t *testing.T) {
+	forEachStack(t, stacks.Server, func(t *testing.T, _ variant, _ deploy.Stack, tpl stacks.Template) {
+		var need []string
+		for _, id := range sortedIDs(ofType(tpl, "AWS::EC2::Route")) {
+			if _, nat := tpl.Resources[id].Properties["NatGatewayId"]; nat {
+				need = append(need, id)
+			}
+		}
+		for _, id := range sortedIDs(ofType(tpl, "AWS::EC2::SubnetRouteTableAssociation")) {
+			if strings.HasPrefix(id, "PrivateSubnet") {
+				need = append(need, id)
+			}
+		}
+		need = append(need, sortedIDs(ofType(tpl, "AWS::EC2::VPCEndpoint"))...)
+		if len(need) < 5 {
+			t.Fatalf("found only %v to wait for: the rule no longer matches the template", need)
+		}
+		for _, sid := range sortedIDs(ofType(tpl, "AWS::ECS::Service")) {
+			deps := dependsOnAll(tpl, sid)
+			for _, n := range need {
+				if !deps[n] {
+					t.Errorf("service %s does not wait for %s", sid, n)
+				}
+			}
+		}
+	})
+}
