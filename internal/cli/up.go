@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
+	"github.com/mlflowctl/mlflowctl/pkg/apigwlogs"
 	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/build"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
@@ -78,6 +79,10 @@ var defaultStackOptions = func(config.Config) stacks.Options {
 // wireAWSSteps adds the hooks that build images and host the UI; their
 // progress shows under the stack they run for.
 func wireAWSSteps(opts *stacks.Options, cfg config.Config, awsCfg aws.Config, eng *deploy.Engine, rebuildUI bool) {
+	opts.EnsureAPIGatewayLogging = func(ctx context.Context) error {
+		_, err := apigwlogs.New(awsCfg, func(l string) { eng.Note(stacks.API, l) }).Ensure(ctx)
+		return err
+	}
 	opts.BuildImages = build.ServerImagesHook(cfg, build.Env{
 		Clients: build.NewClients(awsCfg), Region: awsCfg.Region,
 		Progress: func(l string) { eng.Note(stacks.Server, l) },

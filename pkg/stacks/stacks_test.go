@@ -606,13 +606,3 @@ func TestRepositoriesFollowTheDeploymentName(t *testing.T) {
 		t.Error("deployment tiny: repositories tiny-*, and push rights on mlflow-pyfunc")
 	}
 }
-
-// The API Gateway CloudWatch role outlives the deployment on purpose
-// (other deployments' APIs may use it): its tag tells down's leftover scan.
-func TestSharedRoleIsMarkedRetained(t *testing.T) {
-	s, _ := stackByID(t, render(t, config.Defaults()), API)
-	role := parsed(t, s).Resources["ApiGatewayCloudWatchRole"]
-	if role.DeletionPolicy != "Retain" || !strings.Contains(fmt.Sprint(role.Properties["Tags"]), "mlflowctl:retained Value:shared") {
-		t.Fatalf("role %+v", role)
-	}
-}
