@@ -1,0 +1,74 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// reservedNamePrefixes: S3 refuses bucket names that start with these, and
+// every bucket name of a deployment starts with its name
+// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+var reservedNamePrefixes = []string{"xn--", "sthree-", "amzn-s3-demo-"}
+
+// awsNameProblem says why AWS would refuse the names built from a
+// deployment name, or "".
+func awsNameProblem(name string) string {
+	for _, p := range reservedNamePrefixes {
+		if strings.HasPrefix(name, p) {
+			return fmt.Sprintf("%q starts with %q, which S3 reserves for its own bucket names: choose a name that does not", name, p)
+		}
+	}
+	if strings.Contains(name, "--") {
+		// The Aurora cluster is "<name>-mlflow"; RDS identifiers may not
+		// hold two consecutive hyphens.
+		return fmt.Sprintf("%q contains two consecutive hyphens, which RDS refuses in the database's identifier: use single hyphens", name)
+	}
+	return ""
+}
+
+// auroraFeatureFloor is, per Aurora PostgreSQL major version, the first
+// minor version with both Serverless v2 auto-pause (minimum capacity 0)
+// and the 256-ACU maximum; 0 means every minor has them. Majors below 13
+// have no Serverless v2 support in mlflowctl's range (the seed's v1 is
+// end-of-life).
+var auroraFeatureFloor = map[int]int{13: 15, 14: 12, 15: 7, 16: 3, 17: 0}
+
+// validateAuroraVersion checks the capacity range against what the engine
+// version supports.
+func validateAuroraVersion(k *checker, d Database) {
+	major, minor, ok := auroraVersion(d.EngineVersion)
+	if !ok {
+		return // the form is reported by validateDatabase
+	}
+	floor, known := auroraFeatureFloor[major]
+	if !known && major < 13 {
+		k.add("database.engineVersion", "Aurora PostgreSQL %d has no Serverless v2 with these features: use 16.6 (the default) or another 13.15+/14.12+/15.7+/16.3+/17 version", major)
+		return
+	}
+	recent := !known || minor >= floor
+	if d.MinCapacity == 0 && !recent {
+		k.add("database.minCapacity", "0 (auto-pause) needs Aurora PostgreSQL %d.%d or newer, and engineVersion is %s: use engineVersion %d.%d or newer, or minCapacity 0.5",
+			major, floor, d.EngineVersion, major, floor)
+	}
+	if d.MaxCapacity > 128 && !recent {
+		k.add("database.maxCapacity", "%v is above 128 ACU, the limit of Aurora PostgreSQL %s: use engineVersion %d.%d or newer for up to 256, or maxCapacity 128 or less",
+			d.MaxCapacity, d.EngineVersion, major, floor)
+	}
+}
+
+// auroraVersion splits "16.6" into 16 and 6; a bare major has minor 0
+// (RDS then picks a default minor that mlflowctl cannot know).
+func auroraVersion(v string) (major, minor int, ok bool) {
+	ma, mi, _ := strings.Cut(v, ".")
+	major, err := strconv.Atoi(ma)
+	if err != nil {
+		return 0, 0, false
+	}
+	if mi != "" {
+		if minor, err = strconv.Atoi(mi); err != nil {
+			return 0, 0, false
+		}
+	}
+	return major, minor, true
+}

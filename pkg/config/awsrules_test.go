@@ -1,0 +1,111 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// problemsFor validates c and returns the problems of one field.
+func problemsFor(t *testing.T, c Config, field string) []Problem {
+	t.Helper()
+	var ve *ValidationError
+	if err := c.Validate(); !errors.As(err, &ve) {
+		return nil
+	}
+	var out []Problem
+	for _, p := range ve.Problems {
+		if p.Field == field {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// TestNamesAWSRejects: the deployment name starts every bucket name
+// ("<name>-artifacts-<account>-<region>") and the Aurora cluster
+// identifier ("<name>-mlflow"). S3 refuses bucket names starting with
+// xn--, sthree- or amzn-s3-demo-; RDS refuses identifiers with two
+// consecutive hyphens. Either fails the server stack after the bootstrap
+// stack is already built, so config validate refuses them first.
+//
+//   - https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+//   - https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.CreateInstance.html
+//     (DB cluster identifier: "Can't end with a hyphen or contain two
+//     consecutive hyphens")
+func TestNamesAWSRejects(t *testing.T) {
+	for _, name := range []string{"my--mlflow", "xn--mlflow", "sthree-lab", "amzn-s3-demo-x"} {
+		c := Defaults()
+		c.Name = name
+		ps := problemsFor(t, c, "name")
+		if len(ps) == 0 {
+			t.Errorf("name %q passes validation; AWS rejects the names built from it", name)
+			continue
+		}
+		if err := ValidateName(name); err == nil {
+			t.Errorf("--name %q passes ValidateName", name)
+		}
+		t.Logf("%s: %s", name, ps[0].Message)
+	}
+	for _, name := range []string{"mlflow", "team-a", "xn-1", "sthree"} {
+		if err := ValidateName(name); err != nil {
+			t.Errorf("name %q refused: %v", name, err)
+		}
+	}
+}
+
+// TestAuroraPauseAndCapacityFollowTheEngineVersion: a minimum capacity of
+// 0 ACUs (auto-pause) exists only on the engine versions that support it,
+// and the maximum is 256 ACUs on recent versions, 128 on older ones; RDS
+// refuses the cluster otherwise, with the server stack half built.
+//
+//   - https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ServerlessV2ScalingConfiguration.html
+//     ("For Aurora versions that support the Aurora Serverless v2
+//     auto-pause feature, the smallest value that you can use is 0. For
+//     versions that don't ... 0.5"; "The largest value that you can use is
+//     256 for recent Aurora versions, or 128 for older versions")
+//   - https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.how-it-works.html#aurora-serverless-v2.how-it-works.capacity
+//     (the version table; the floors used here, 13.15 / 14.12 / 15.7 /
+//     16.3 and every 17.x, are the ones AWS announced for both features in
+//     its November and October 2024 What's New posts; the table itself
+//     could not be retrieved here, so doctor should confirm with
+//     DescribeDBEngineVersions' ServerlessV2FeaturesSupport)
+func TestAuroraPauseAndCapacityFollowTheEngineVersion(t *testing.T) {
+	cases := []struct {
+		version  string
+		min, max float64
+		field    string // "" when valid
+	}{
+		{"16.6", 0, 2, ""},
+		{"16.3", 0, 256, ""},
+		{"17.4", 0, 256, ""},
+		{"13.15", 0, 2, ""},
+		{"16.2", 0, 2, "database.minCapacity"},
+		{"15.6", 0, 2, "database.minCapacity"},
+		{"14.11", 0, 2, "database.minCapacity"},
+		{"13.14", 0, 2, "database.minCapacity"},
+		{"16", 0, 2, "database.minCapacity"},
+		{"16.2", 0.5, 128, ""},
+		{"16.2", 0.5, 200, "database.maxCapacity"},
+		{"12.9", 0.5, 2, "database.engineVersion"},
+	}
+	for _, tc := range cases {
+		c := Defaults()
+		c.Database.EngineVersion, c.Database.MinCapacity, c.Database.MaxCapacity = tc.version, tc.min, tc.max
+		err := c.Validate()
+		if tc.field == "" {
+			if err != nil {
+				t.Errorf("%s %v-%v ACU refused: %v", tc.version, tc.min, tc.max, err)
+			}
+			continue
+		}
+		ps := problemsFor(t, c, tc.field)
+		if len(ps) == 0 {
+			t.Errorf("%s %v-%v ACU: no %s problem (err %v); RDS refuses it", tc.version, tc.min, tc.max, tc.field, err)
+			continue
+		}
+		if !strings.Contains(ps[0].Message, "use") {
+			t.Errorf("%s: message %q does not say what to use", tc.field, ps[0].Message)
+		}
+	}
+}
