@@ -72,3 +72,42 @@ func auroraVersion(v string) (major, minor int, ok bool) {
 	}
 	return major, minor, true
 }
+
+// profileGeographies maps the geography prefix of a cross-Region inference
+// profile id to the prefixes of the Regions that may call it
+// (https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html).
+// global. profiles are callable from every commercial Region.
+var profileGeographies = map[string][]string{
+	"us":     {"us-east-", "us-west-"},
+	"us-gov": {"us-gov-"},
+	"eu":     {"eu-"},
+	"apac":   {"ap-"},
+	"jp":     {"ap-northeast-1", "ap-northeast-3"},
+	"au":     {"ap-southeast-2", "ap-southeast-4"},
+	"ca":     {"ca-"},
+}
+
+// profileRegionProblem says why a model id, called from region, fails, or "".
+func profileRegionProblem(model, region string) string {
+	geo, _, ok := strings.Cut(model, ".")
+	prefixes, isProfile := profileGeographies[geo]
+	if !ok || !isProfile || region == "" {
+		return ""
+	}
+	for _, p := range prefixes {
+		if strings.HasPrefix(region, p) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("%q is a %s inference profile, which Bedrock serves only from %s Regions, not from %s: use the profile of %s's geography (or global.), or set gateway.bedrockRegion to a %s Region",
+		model, geo, geo, region, region, geo)
+}
+
+// bedrockRegion is where the gateway calls Bedrock: gateway.bedrockRegion,
+// else the deployment's Region (may be empty before it is known).
+func (c Config) bedrockRegion() string {
+	if c.Gateway.BedrockRegion != "" {
+		return c.Gateway.BedrockRegion
+	}
+	return c.Region
+}

@@ -109,3 +109,41 @@ func TestAuroraPauseAndCapacityFollowTheEngineVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestInferenceProfileFollowsTheRegion: a cross-Region inference profile
+// id starts with its geography (us., eu., apac., ...) and can only be
+// called from a source Region of that geography; from any other Region
+// Bedrock answers ValidationException "The provided model identifier is
+// invalid" on the first request through the gateway. global. profiles
+// work from every commercial Region.
+//
+//   - https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html
+//     (source and destination Regions per geography)
+func TestInferenceProfileFollowsTheRegion(t *testing.T) {
+	cases := []struct {
+		region, bedrockRegion, model string
+		ok                           bool
+	}{
+		{"us-east-1", "", "us.anthropic.claude-3-5-haiku-20241022-v1:0", true},
+		{"eu-west-1", "", "eu.anthropic.claude-3-haiku-20240307-v1:0", true},
+		{"ap-southeast-2", "", "apac.anthropic.claude-3-haiku-20240307-v1:0", true},
+		{"eu-west-1", "", "global.anthropic.claude-haiku-4-5-20251001-v1:0", true},
+		{"eu-west-1", "", "us.anthropic.claude-3-5-haiku-20241022-v1:0", false},
+		{"us-east-1", "", "eu.anthropic.claude-3-haiku-20240307-v1:0", false},
+		{"eu-west-1", "us-east-1", "us.anthropic.claude-3-5-haiku-20241022-v1:0", true},
+		{"us-east-1", "", "apac.anthropic.claude-3-haiku-20240307-v1:0", false},
+		{"eu-west-1", "", "amazon.titan-embed-text-v2:0", true},
+	}
+	for _, tc := range cases {
+		c := Defaults()
+		c.Region, c.Gateway.BedrockRegion = tc.region, tc.bedrockRegion
+		c.Gateway.Endpoints = []Endpoint{{Name: "chat", Type: "llm/v1/chat", Model: tc.model}}
+		ps := problemsFor(t, c, "gateway.endpoints[0].model")
+		if tc.ok && len(ps) > 0 {
+			t.Errorf("%s from %s/%s refused: %v", tc.model, tc.region, tc.bedrockRegion, ps)
+		}
+		if !tc.ok && len(ps) == 0 {
+			t.Errorf("%s from %s passes; Bedrock refuses a profile outside its geography", tc.model, tc.region)
+		}
+	}
+}

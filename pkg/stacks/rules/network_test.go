@@ -163,3 +163,51 @@ func TestServicesWaitForTheirNetworkPath(t *testing.T) {
 		}
 	})
 }
+
+// TestBedrockProfilesReachTheirModels: a cross-Region inference profile
+// (model ids such as us.anthropic.claude-...) routes each request to the
+// foundation model in one of the profile's destination Regions, and the
+// caller needs bedrock:InvokeModel on the profile and on the model in
+// every destination Region. A policy that allows foundation models only
+// in the deployment's Region fails such requests with AccessDenied
+// whenever Bedrock routes elsewhere. The models outside the Region are
+// allowed only through an inference profile of this account and Region
+// (condition bedrock:InferenceProfileArn), not directly.
+//
+//   - https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html
+//     (the policy: "arn:aws:bedrock:*::foundation-model/*" and the profiles)
+//   - https://docs.aws.amazon.com/bedrock/latest/userguide/cross-region-inference.html
+//   - https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrock.html
+//     (condition key bedrock:InferenceProfileArn on InvokeModel)
+func TestBedrockProfilesReachTheirModels(t *testing.T) {
+	forEachStack(t, stacks.Server, func(t *testing.T, v variant, _ deploy.Stack, tpl stacks.Template) {
+		if !v.cfg.Gateway.Enabled {
+			return
+		}
+		for _, role := range sortedIDs(ofType(tpl, "AWS::IAM::Role")) {
+			docs := permissionDocs(tpl, role)
+			if !allowsAction(docs, "bedrock:InvokeModel") {
+				continue
+			}
+			var profiles, anyRegionViaProfile bool
+			for _, d := range docs {
+				for _, st := range statements(d) {
+					res := fmt.Sprint(st["Resource"])
+					cond := fmt.Sprint(st["Condition"])
+					if strings.Contains(res, ":inference-profile/") {
+						profiles = true
+					}
+					if strings.Contains(res, ":bedrock:*::foundation-model/") && strings.Contains(cond, "bedrock:InferenceProfileArn") {
+						anyRegionViaProfile = true
+					}
+					if strings.Contains(res, ":bedrock:*::foundation-model/") && !strings.Contains(cond, "bedrock:InferenceProfileArn") {
+						t.Errorf("role %s may invoke foundation models in every Region directly, not only through a profile", role)
+					}
+				}
+			}
+			if !profiles || !anyRegionViaProfile {
+				t.Errorf("role %s: inference profiles allowed %v, their models in other Regions allowed %v: cross-Region profiles fail with AccessDenied", role, profiles, anyRegionViaProfile)
+			}
+		}
+	})
+}

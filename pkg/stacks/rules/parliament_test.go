@@ -165,22 +165,23 @@ func justification(f finding) string {
 		return "trust policy"
 	case f.Issue == "RESOURCE_MISMATCH" && strings.HasSuffix(file, "bedrock.json") && onlyOtherBedrockTypes(f.Detail):
 		// InvokeModel accepts any one of its resource types; parliament
-		// requires each. mlflowctl grants foundation models and
-		// inference profiles only, on purpose.
+		// requires each in every statement. mlflowctl grants foundation
+		// models and inference profiles only, on purpose, in two
+		// statements (TestBedrockProfilesReachTheirModels checks both).
 		return "bedrock resource types"
 	}
 	return ""
 }
 
 // onlyOtherBedrockTypes: every unmatched format is a Bedrock resource type
-// other than foundation models and inference profiles.
+// other than foundation models.
 func onlyOtherBedrockTypes(detail any) bool {
 	list, _ := detail.([]any)
 	for _, d := range list {
 		m, _ := d.(map[string]any)
 		format := fmt.Sprint(m["required_format"])
 		if !strings.HasPrefix(fmt.Sprint(m["action"]), "bedrock:InvokeModel") || !strings.HasPrefix(format, "arn:*:bedrock:") ||
-			strings.Contains(format, ":foundation-model/") || strings.HasSuffix(format, ":inference-profile/*") {
+			strings.Contains(format, ":foundation-model/") {
 			return false
 		}
 	}
