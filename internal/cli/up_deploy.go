@@ -92,6 +92,8 @@ func (o *upOpts) executeDeploy() error {
 	if c.aws != nil {
 		wireAWSSteps(&opts, o.cfg, *c.aws, eng, o.rebuildUI)
 	}
+	origin := &uiOrigin{cfn: c.cfn, deployment: o.cfg.Name}
+	opts.UIOrigin = origin.read
 	d, err := stacks.Render(o.cfg, opts)
 	if err != nil {
 		return err
@@ -111,6 +113,12 @@ func (o *upOpts) executeDeploy() error {
 	}
 	stopView := tui.Watch(eng, tui.Options{Stdout: o.g.stdout, Stderr: o.g.stderr, JSON: o.g.jsonOutput(), NoTUI: o.noTUI, NoColor: o.g.noColor})
 	outs, err := eng.Deploy(ctx, d)
+	if err == nil && stacks.UIOriginPending(o.cfg, origin.used, outs) {
+		// A first deployment: the UI's origin exists only now; the
+		// tracking server admits it after one more server update.
+		eng.Note(stacks.Server, "admitting the UI origin "+stacks.UIOrigin(outs[stacks.API])+" for browser writes: updating the tracking server")
+		outs, err = eng.Deploy(ctx, d)
+	}
 	if verr := stopView(); err == nil {
 		err = verr
 	}
@@ -129,6 +137,23 @@ func (o *upOpts) executeDeploy() error {
 		p.f("  %s\n", n)
 	}
 	return p.err
+}
+
+// uiOrigin reads the UI origin from the api stack as it is now, and
+// remembers what it gave the server stack.
+type uiOrigin struct {
+	cfn        stacks.DescribeStacksAPI
+	deployment string
+	used       string
+}
+
+func (u *uiOrigin) read(ctx context.Context) (string, error) {
+	api, found, err := stacks.Read(ctx, u.cfn, u.deployment, stacks.API)
+	if err != nil || !found {
+		return "", err
+	}
+	u.used = stacks.UIOrigin(api.Outputs)
+	return u.used, nil
 }
 
 // s3Putter uploads the authorizer zip to the assets bucket.

@@ -43,7 +43,7 @@ func TestStacksInDependencyOrderWithImportsFromDependencies(t *testing.T) {
 // Every parameter gets a value: from the config, an import, or a Before
 // hook that says it supplies it.
 func TestEveryParameterHasASource(t *testing.T) {
-	hooked := map[string][]string{Server: {ParamServerImage, ParamGatewayImage}, API: {ParamAuthorizerCodeKey}}
+	hooked := map[string][]string{Server: {ParamServerImage, ParamGatewayImage, ParamUIOrigin}, API: {ParamAuthorizerCodeKey}}
 	for _, v := range variants() {
 		for _, s := range render(t, v.cfg).Stacks {
 			for name := range parsed(t, s).Parameters {

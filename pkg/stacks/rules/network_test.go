@@ -211,3 +211,40 @@ func TestBedrockProfilesReachTheirModels(t *testing.T) {
 		}
 	})
 }
+
+// TestCORSAdmitsOnlyThisDeploymentsUI: MLflow 3.5+ refuses writes whose
+// Origin is not in --cors-allowed-origins (3.10+ on /ajax-api too, so the
+// UI's own writes need it). "https://*.amplifyapp.com" admits every
+// Amplify app of every AWS customer: the origin must be this deployment's
+// UI, https://main.<app id>.amplifyapp.com, which only exists once the api
+// stack has made the Amplify app; so it is a parameter of the server
+// stack (UiOrigin), filled from the api stack's UiUrl output.
+//
+//   - research/mlflow-source.md §security middleware (MLflow #20832, #21468)
+//   - https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Origin
+func TestCORSAdmitsOnlyThisDeploymentsUI(t *testing.T) {
+	forEachStack(t, stacks.Server, func(t *testing.T, v variant, s deploy.Stack, tpl stacks.Template) {
+		for _, id := range sortedIDs(ofType(tpl, "AWS::ECS::TaskDefinition")) {
+			defs, _ := tpl.Resources[id].Properties["ContainerDefinitions"].([]any)
+			for _, d := range defs {
+				m, _ := d.(map[string]any)
+				env, _ := m["Environment"].([]any)
+				for _, e := range env {
+					kv, _ := e.(map[string]any)
+					if kv["Name"] != "CORS_ALLOWED_ORIGINS" {
+						continue
+					}
+					if strings.Contains(fmt.Sprint(kv["Value"]), "*") {
+						t.Errorf("%s admits origins %v: any Amplify app could write", id, kv["Value"])
+					}
+					if refTarget(kv["Value"]) != stacks.ParamUIOrigin {
+						t.Errorf("%s: CORS_ALLOWED_ORIGINS is %v, not the %s parameter", id, kv["Value"], stacks.ParamUIOrigin)
+					}
+					if _, ok := tpl.Parameters[stacks.ParamUIOrigin]; !ok {
+						t.Errorf("no %s parameter", stacks.ParamUIOrigin)
+					}
+				}
+			}
+		}
+	})
+}
