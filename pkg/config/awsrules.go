@@ -111,3 +111,38 @@ func (c Config) bedrockRegion() string {
 	}
 	return c.Region
 }
+
+// retiredModel is a Bedrock model past its end-of-life date, with what to
+// use instead.
+type retiredModel struct {
+	id, ended, instead string
+}
+
+// retiredModels come from the models' AWS model cards (model lifecycle:
+// EOL date). The id is matched without an inference-profile prefix.
+var retiredModels = []retiredModel{
+	{"anthropic.claude-3-5-haiku-20241022-v1:0", "2026-06-19", DefaultChatModel},
+}
+
+// DefaultChatModel is the default chat endpoint's model: Claude Haiku 4.5
+// through the global cross-Region inference profile, which Bedrock serves
+// from every commercial source Region it supports and routes to any of
+// them (the gateway's role allows the models behind this Region's
+// profiles, templates/cfn/server.yaml).
+const DefaultChatModel = "global.anthropic.claude-haiku-4-5-20251001-v1:0"
+
+// retiredProblem says why model no longer answers, or "".
+func retiredProblem(model string) string {
+	bare := model
+	if geo, rest, ok := strings.Cut(model, "."); ok {
+		if _, isProfile := profileGeographies[geo]; isProfile || geo == "global" {
+			bare = rest
+		}
+	}
+	for _, r := range retiredModels {
+		if bare == r.id {
+			return fmt.Sprintf("%q reached its end of life on Bedrock on %s and no longer answers: use %s", model, r.ended, r.instead)
+		}
+	}
+	return ""
+}

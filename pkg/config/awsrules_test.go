@@ -124,13 +124,13 @@ func TestInferenceProfileFollowsTheRegion(t *testing.T) {
 		region, bedrockRegion, model string
 		ok                           bool
 	}{
-		{"us-east-1", "", "us.anthropic.claude-3-5-haiku-20241022-v1:0", true},
+		{"us-east-1", "", "us.anthropic.claude-haiku-4-5-20251001-v1:0", true},
 		{"eu-west-1", "", "eu.anthropic.claude-3-haiku-20240307-v1:0", true},
 		{"ap-southeast-2", "", "apac.anthropic.claude-3-haiku-20240307-v1:0", true},
 		{"eu-west-1", "", "global.anthropic.claude-haiku-4-5-20251001-v1:0", true},
-		{"eu-west-1", "", "us.anthropic.claude-3-5-haiku-20241022-v1:0", false},
+		{"eu-west-1", "", "us.anthropic.claude-haiku-4-5-20251001-v1:0", false},
 		{"us-east-1", "", "eu.anthropic.claude-3-haiku-20240307-v1:0", false},
-		{"eu-west-1", "us-east-1", "us.anthropic.claude-3-5-haiku-20241022-v1:0", true},
+		{"eu-west-1", "us-east-1", "us.anthropic.claude-haiku-4-5-20251001-v1:0", true},
 		{"us-east-1", "", "apac.anthropic.claude-3-haiku-20240307-v1:0", false},
 		{"eu-west-1", "", "amazon.titan-embed-text-v2:0", true},
 	}
@@ -144,6 +144,35 @@ func TestInferenceProfileFollowsTheRegion(t *testing.T) {
 		}
 		if !tc.ok && len(ps) == 0 {
 			t.Errorf("%s from %s passes; Bedrock refuses a profile outside its geography", tc.model, tc.region)
+		}
+	}
+}
+
+// TestRetiredBedrockModelsAreRefused: a model past its end-of-life date
+// answers every request with an error, so the gateway's endpoint fails on
+// first use. Claude 3.5 Haiku, the former default chat model, reached its
+// end of life on Bedrock on 2026-06-19 (its AWS model card: "Model
+// lifecycle: Legacy", "Model EOL date: June 19, 2026"); the default is now
+// Claude Haiku 4.5 through the global inference profile.
+//
+//   - https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-anthropic-claude-3-5-haiku.html
+//   - https://docs.aws.amazon.com/bedrock/latest/userguide/model-card-anthropic-claude-haiku-4-5.html
+//   - https://docs.aws.amazon.com/bedrock/latest/userguide/model-lifecycle.html
+func TestRetiredBedrockModelsAreRefused(t *testing.T) {
+	if err := Defaults().Validate(); err != nil {
+		t.Fatalf("the defaults are invalid: %v", err)
+	}
+	for _, model := range []string{"anthropic.claude-3-5-haiku-20241022-v1:0", "us.anthropic.claude-3-5-haiku-20241022-v1:0"} {
+		c := Defaults()
+		c.Region = "us-east-1"
+		c.Gateway.Endpoints = []Endpoint{{Name: "chat", Type: "llm/v1/chat", Model: model}}
+		ps := problemsFor(t, c, "gateway.endpoints[0].model")
+		if len(ps) == 0 {
+			t.Errorf("%s passes validation; Bedrock retired it on 2026-06-19", model)
+			continue
+		}
+		if !strings.Contains(ps[0].Message, "claude-haiku-4-5") {
+			t.Errorf("message %q does not name the replacement", ps[0].Message)
 		}
 	}
 }

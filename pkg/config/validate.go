@@ -220,6 +220,8 @@ func (c Config) validateGateway(k *checker) {
 		}
 		if strings.TrimSpace(e.Model) == "" {
 			k.add(f+".model", "is empty: name a Bedrock model id, such as amazon.titan-embed-text-v2:0")
+		} else if p := retiredProblem(e.Model); p != "" {
+			k.add(f+".model", "%s", p)
 		} else if p := profileRegionProblem(e.Model, c.bedrockRegion()); p != "" {
 			k.add(f+".model", "%s", p)
 		}
