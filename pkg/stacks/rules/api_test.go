@@ -119,3 +119,26 @@ func deploymentID(t *testing.T, s deploy.Stack, params map[string]string) string
 	}
 	return string(m[1])
 }
+
+// TestProtectedPoolsAreFoundByDown: Cognito refuses to delete a pool with
+// DeletionProtection ACTIVE (InvalidParameterException), so `down` turns
+// it off first (teardown.LiftDeletionProtection), finding the pool by the
+// stack's UserPoolId output. Every protected pool must be that output, or
+// its stack can never be deleted. (This contract held before issue 16;
+// what failed was teardown, whose test is
+// pkg/teardown TestDownDeletesStudioFirstThenEverything.)
+//
+//   - https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-deletion-protection.html
+func TestProtectedPoolsAreFoundByDown(t *testing.T) {
+	forEachStack(t, stacks.API, func(t *testing.T, _ variant, _ deploy.Stack, tpl stacks.Template) {
+		out := tpl.Outputs[stacks.OutUserPoolID]
+		for _, id := range sortedIDs(ofType(tpl, "AWS::Cognito::UserPool")) {
+			if tpl.Resources[id].Properties["DeletionProtection"] != "ACTIVE" {
+				continue
+			}
+			if refTarget(out["Value"]) != id {
+				t.Errorf("pool %s has deletion protection but output %s is %v: down cannot lift it", id, stacks.OutUserPoolID, out["Value"])
+			}
+		}
+	})
+}
