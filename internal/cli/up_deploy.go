@@ -73,6 +73,10 @@ func (o *upOpts) executeDeploy() error {
 	if err != nil {
 		return err
 	}
+	missingRoles, err := o.upPreflight(c)
+	if err != nil {
+		return err
+	}
 	ctx, detach, stop := interrupts(o.g.ctx, o.g.stderr)
 	defer stop()
 	eng := deploy.New(c.cfn, deploy.Options{
@@ -107,6 +111,9 @@ func (o *upOpts) executeDeploy() error {
 		if err == nil {
 			_, err = fmt.Fprintln(o.g.stderr, "Nothing changed.")
 		}
+		return err
+	}
+	if err := o.upCreateRoles(ctx, missingRoles); err != nil {
 		return err
 	}
 	stopView := tui.Watch(eng, tui.Options{Stdout: o.g.stdout, Stderr: o.g.stderr, JSON: o.g.jsonOutput(), NoTUI: o.noTUI, NoColor: o.g.noColor})
