@@ -97,22 +97,27 @@ var (
 	writeProbe = probe{class: "write", method: http.MethodPost, path: "/ajax-api/2.0/mlflow/runs/create",
 		body: func() []byte { return []byte(`{"experiment_id":"0","run_name":"` + UserPrefix + randomHex(4) + `"}`) },
 		undo: func(answer []byte) (string, string, []byte) {
-			var out struct{ Run struct{ Info struct{ RunID string `json:"run_id"` } } }
+			var out struct {
+				Run struct {
+					Info struct {
+						RunID string `json:"run_id"`
+					}
+				}
+			}
 			_ = json.Unmarshal(answer, &out)
 			return http.MethodPost, "/ajax-api/2.0/mlflow/runs/delete", []byte(`{"run_id":"` + out.Run.Info.RunID + `"}`)
 		}}
-	registryProbe = probe{class: "registry", method: http.MethodPost, path: "/ajax-api/2.0/mlflow/registered-models/create",
-		body: nil, undo: nil}
 )
 
+// registryProbeFor registers a model with a fresh name, then deletes it
+// (registered models are deleted for good, unlike runs).
 func registryProbeFor() probe {
 	name := UserPrefix + randomHex(4)
-	p := registryProbe
-	p.body = func() []byte { return []byte(`{"name":"` + name + `"}`) }
-	p.undo = func([]byte) (string, string, []byte) {
-		return http.MethodDelete, "/ajax-api/2.0/mlflow/registered-models/delete", []byte(`{"name":"` + name + `"}`)
-	}
-	return p
+	return probe{class: "registry", method: http.MethodPost, path: "/ajax-api/2.0/mlflow/registered-models/create",
+		body: func() []byte { return []byte(`{"name":"` + name + `"}`) },
+		undo: func([]byte) (string, string, []byte) {
+			return http.MethodDelete, "/ajax-api/2.0/mlflow/registered-models/delete", []byte(`{"name":"` + name + `"}`)
+		}}
 }
 
 // allowed is what the permission matrix says for group on p: the same

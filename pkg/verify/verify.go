@@ -125,17 +125,28 @@ func Run(ctx context.Context, t Target, d Deps) (rep Report) {
 	return r.rep
 }
 
+// checks runs the checks in order; an interrupt stops them between two
+// (the clean-up still runs).
 func (r *runner) checks(ctx context.Context) {
-	r.checkUI(ctx)
-	if !r.createUsers(ctx) {
-		return
-	}
-	r.checkNoToken(ctx)
+	steps := []func(context.Context){r.checkUI, r.checkUsers, r.checkNoToken}
 	for _, g := range r.t.Groups {
-		r.checkGroup(ctx, g)
+		steps = append(steps, func(ctx context.Context) { r.checkGroup(ctx, g) })
 	}
-	r.checkIAM(ctx)
-	r.checkRun(ctx)
+	steps = append(steps, r.checkIAM, r.checkRun)
+	for _, s := range steps {
+		if ctx.Err() != nil {
+			r.add(Result{Hop: HopCleanup, Check: "interrupted", Status: Fail, Detail: ctx.Err().Error(), LookAt: "nothing: the clean-up below ran"})
+			return
+		}
+		if r.stop {
+			return
+		}
+		s(ctx)
+	}
+}
+
+func (r *runner) checkUsers(ctx context.Context) {
+	r.stop = !r.createUsers(ctx)
 }
 
 type runner struct {
@@ -145,6 +156,8 @@ type runner struct {
 	tokens map[string]string // group → access token
 	users  []tempUser
 	undo   []undoStep
+	// stop ends the checks early (no user could sign in).
+	stop bool
 }
 
 type undoStep struct {

@@ -165,6 +165,24 @@ func TestVerifyAgainstStandIns(t *testing.T) {
 		}
 	})
 
+	// Ctrl-C: the context is cancelled part-way (after the readers' user
+	// signed in); clean-up still removes every user and what was made.
+	t.Run("interrupted", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		deps := w.deps
+		deps.Progress = func(r Result) {
+			if r.Check == "admins: write within its rights allowed" {
+				cancel()
+			}
+		}
+		rep := Run(ctx, w.target, deps)
+		w.assertNothingLeft(t)
+		if rep.Failed() == nil || !has(rep, "temporary users deleted", Pass) {
+			t.Errorf("after an interrupt: %+v", rep.Results)
+		}
+	})
+
 	t.Run("ui: login settings for another client", func(t *testing.T) {
 		good := w.target.ClientID
 		w.s.clientID = "someone-elses-client"
