@@ -153,3 +153,13 @@ func assertOnlyReads(t *testing.T, fake *preflightfake.Server) {
 		}
 	}
 }
+
+func TestVerifyWithoutADeploymentSaysRunUpFirst(t *testing.T) {
+	t.Chdir(t.TempDir())
+	srv := mototest.Start(t)
+	_, _, err := runIn(t, "", "verify", "--region", "us-east-1", "--endpoint-url", srv.URL)
+	var ue *UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "run mlflowctl up first") {
+		t.Errorf("verify without a deployment: %v", err)
+	}
+}

@@ -37,6 +37,8 @@ type upOpts struct {
 	// skipPreflight skips the account checks before the plan (doctor.go).
 	skipPreflight bool
 	preflightIAM  preflight.IAMAPI
+	// skipVerify skips the acceptance checks after the deploy (verify.go).
+	skipVerify bool
 
 	cfg   config.Config
 	flags interface{ Changed(string) bool }
@@ -68,6 +70,7 @@ and parameters, and an estimate of the monthly cost while idle.`,
 	cmd.Flags().BoolVar(&o.noTUI, "no-tui", false, "plain timestamped progress lines, even on a terminal")
 	cmd.Flags().BoolVar(&o.rebuildUI, "rebuild-ui", false, "build the MLflow UI again even when the cache has this version and patch series")
 	cmd.Flags().BoolVar(&o.skipPreflight, "skip-preflight", false, "do not run doctor's account checks before the plan")
+	cmd.Flags().BoolVar(&o.skipVerify, "skip-verify", false, "do not run verify's end-to-end checks after the deploy")
 	cmd.Flags().BoolVar(&o.force, "force", false, "look for changes through a change set even when a stack's inputs are unchanged")
 	o.flags = cmd.Flags()
 	return cmd

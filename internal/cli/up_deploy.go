@@ -127,7 +127,10 @@ func (o *upOpts) executeDeploy() error {
 	res := upResult{Deployment: d.Name, Region: c.region, Plan: plan, Endpoints: stacks.EndpointsFrom(outs)}
 	res.Next = nextCommands(o.cfg.Name, res.Endpoints)
 	if o.g.jsonOutput() {
-		return writeJSON(o.g.stdout, res)
+		if err := writeJSON(o.g.stdout, res); err != nil {
+			return err
+		}
+		return o.upVerify(ctx, c, outs)
 	}
 	p := &printer{w: o.g.stdout}
 	printEndpoints(p, res.Endpoints)
@@ -135,7 +138,10 @@ func (o *upOpts) executeDeploy() error {
 	for _, n := range res.Next {
 		p.f("  %s\n", n)
 	}
-	return p.err
+	if p.err != nil {
+		return p.err
+	}
+	return o.upVerify(ctx, c, outs)
 }
 
 // s3Putter uploads the authorizer zip to the assets bucket.
