@@ -140,7 +140,7 @@ func (r *runner) writeArtifact(ctx context.Context, token string, run runInfo, c
 		}})
 		return "via the server to " + uri, nil
 	}
-	return "", atHop(HopArtifacts, fmt.Errorf("artifact root %q is neither s3:// nor mlflow-artifacts:", uri))
+	return "", atHop(HopArtifacts, fmt.Errorf("artifact root %q is neither an s3:// nor an mlflow-artifacts: URI", uri))
 }
 
 func (r *runner) writeS3(ctx context.Context, uri string, content []byte) (string, error) {
