@@ -163,3 +163,23 @@ func TestVerifyWithoutADeploymentSaysRunUpFirst(t *testing.T) {
 		t.Errorf("verify without a deployment: %v", err)
 	}
 }
+
+// The missing ECS role is up's to create, but only after its confirmation:
+// declining changes nothing.
+func TestUpDeclinedCreatesNoServiceLinkedRole(t *testing.T) {
+	t.Chdir(t.TempDir())
+	fake := seededAccount(t)
+	if err := os.WriteFile("mlflowctl.yaml", []byte("region: us-east-1\ngateway:\n  enabled: false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, err := runIn(t, "n\n", "up", "--name", "other", "--endpoint-url", fake.URL)
+	if err != nil {
+		t.Fatalf("up: %v\n%s", err, errOut)
+	}
+	for _, want := range []string{"FIXABLE", "Plan:", "Nothing changed."} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	assertOnlyReads(t, fake)
+}

@@ -359,3 +359,32 @@ func (a *account) deployStack(id string) {
 		a.t.Fatal(err)
 	}
 }
+
+// "NAT gateways per Availability Zone" (Amazon VPC quotas): counted per
+// zone, so a full zone fails even when the region has room elsewhere.
+func TestNATGatewayQuotaFullInAZoneFails(t *testing.T) {
+	a := newAccount(t)
+	ctx := context.Background()
+	c := ec2.NewFromConfig(a.aws)
+	vpc, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.8.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := c.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.8.1.0/24"), AvailabilityZone: aws.String("us-east-1a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eip, err := c.AllocateAddress(ctx, &ec2.AllocateAddressInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{SubnetId: sub.Subnet.SubnetId, AllocationId: eip.AllocationId}); err != nil {
+		t.Fatal(err)
+	}
+	a.fake.SetQuota("vpc", "L-FE5A380F", 1)
+	r := result(t, a.run(), "quota NAT")
+	wantStatus(t, r, Fail)
+	if !strings.Contains(r.Detail, "1 in use of 1") {
+		t.Errorf("detail %q", r.Detail)
+	}
+}
