@@ -388,3 +388,20 @@ func TestNATGatewayQuotaFullInAZoneFails(t *testing.T) {
 		t.Errorf("detail %q", r.Detail)
 	}
 }
+
+// A caller without servicequotas rights gets warnings that name the
+// permission; up is not stopped by what it could not check.
+func TestRefusedQuotaCallsWarnAndNameThePermission(t *testing.T) {
+	a := newAccount(t)
+	a.fake.Refuse("servicequotas GetServiceQuota")
+	a.fake.Refuse("servicequotas GetAWSDefaultServiceQuota")
+	rep := a.run()
+	r := result(t, rep, "quota Fargate")
+	wantStatus(t, r, Warn)
+	if !strings.Contains(r.Fix, "servicequotas:GetServiceQuota") {
+		t.Errorf("fix %q", r.Fix)
+	}
+	if rep.Failed() {
+		t.Errorf("refused checks failed the run: %+v", rep.Results)
+	}
+}

@@ -12,6 +12,7 @@
 //     test sets; moto's bedrock backend lacks it. Not modelled: throttling.
 //   - SageMaker ListUserProfiles (JSON 1.1) for profiles a test seeds;
 //     moto lacks it. DescribeDomain goes to moto, which keeps AuthMode.
+//   - Refuse makes a JSON-protocol operation answer AccessDeniedException.
 //   - S3 HeadBucket answers 403 for names a test marks as another
 //     account's, as S3 does; moto answers 200 for any account's bucket.
 //
@@ -61,6 +62,7 @@ type Server struct {
 	models         map[string]Availability
 	profiles       map[string][]string // domain → names
 	foreignBuckets map[string]bool
+	refused        map[string]bool // "service Operation"
 	ops            []string
 }
 
@@ -68,7 +70,7 @@ type Server struct {
 func New(upstream string) *Server {
 	u, _ := url.Parse(upstream)
 	s := &Server{proxy: httputil.NewSingleHostReverseProxy(u), quotas: map[string]float64{},
-		models: map[string]Availability{}, profiles: map[string][]string{}, foreignBuckets: map[string]bool{}}
+		models: map[string]Availability{}, profiles: map[string][]string{}, foreignBuckets: map[string]bool{}, refused: map[string]bool{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	return s
@@ -110,6 +112,15 @@ func (s *Server) ForeignBucket(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.foreignBuckets[name] = true
+}
+
+// Refuse answers AccessDeniedException to a JSON-protocol operation
+// ("servicequotas GetServiceQuota"), as IAM does for a caller without the
+// permission.
+func (s *Server) Refuse(serviceOp string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refused[serviceOp] = true
 }
 
 // Ops lists "service Operation" for every request, in order.
@@ -161,6 +172,12 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, service, op stri
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
+	case s.refused[service+" "+op]:
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("X-Amzn-ErrorType", "AccessDeniedException")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"__type": "AccessDeniedException", "Message": "User is not authorized to perform: " + service + ":" + op})
+		return true
 	case service == "servicequotas" && (op == "GetServiceQuota" || op == "GetAWSDefaultServiceQuota"):
 		return s.quota(w, body)
 	case service == "rds" && op == "DescribeDBEngineVersions":
