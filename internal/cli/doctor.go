@@ -90,8 +90,12 @@ func createRoles(ctx context.Context, w io.Writer, c preflight.IAMAPI, services 
 	if _, err := fmt.Fprintf(w, "Creating the service-linked roles of %s and waiting until IAM lists them...\n", strings.Join(services, ", ")); err != nil {
 		return err
 	}
-	return preflight.EnsureServiceLinkedRoles(ctx, c, services, preflight.RoleWait{})
+	return preflight.EnsureServiceLinkedRoles(ctx, c, services, roleWait)
 }
+
+// roleWait is how long doctor and up wait for a new service-linked role
+// (tests shorten it).
+var roleWait = preflight.DefaultRoleWait
 
 // preflightError: a check failed before any change (exit 2); the table
 // already named each problem and its fix.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -123,6 +124,9 @@ func TestDoctorCreateRolesCreatesTheMissingECSRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake.ForeignBucket("none") // the artifact bucket stays foreign: use another name
+	old := roleWait
+	roleWait = preflight.RoleWait{Timeout: time.Minute, Interval: 10 * time.Millisecond}
+	t.Cleanup(func() { roleWait = old })
 	_, errOut, err := runIn(t, "", "doctor", "--create-roles", "--name", "other", "--endpoint-url", fake.URL)
 	if err != nil {
 		t.Fatalf("doctor --create-roles: %v\n%s", err, errOut)

@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -164,13 +165,19 @@ func TestMissingECSServiceLinkedRoleIsCreatedByUpAndThenListed(t *testing.T) {
 	if got := rep.MissingRoles(); len(got) != 1 || got[0] != "ecs.amazonaws.com" {
 		t.Fatalf("missing roles %v", got)
 	}
-	if err := EnsureServiceLinkedRoles(ctx, a.c.IAM, rep.MissingRoles(), RoleWait{}); err != nil {
+	var slept []time.Duration
+	wait := RoleWait{Timeout: time.Minute, Interval: time.Second, Settle: 15 * time.Second,
+		Sleep: func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }}
+	if err := EnsureServiceLinkedRoles(ctx, a.c.IAM, rep.MissingRoles(), wait); err != nil {
 		t.Fatal(err)
+	}
+	if len(slept) == 0 || slept[len(slept)-1] != 15*time.Second {
+		t.Errorf("no settle time after creating the role: slept %v", slept)
 	}
 	wantStatus(t, result(t, a.run(), "service-linked role ecs.amazonaws.com"), OK)
 	// A second up finds it there: CreateServiceLinkedRole's "taken"
 	// answer is not an error.
-	if err := EnsureServiceLinkedRoles(ctx, a.c.IAM, []string{"ecs.amazonaws.com"}, RoleWait{}); err != nil {
+	if err := EnsureServiceLinkedRoles(ctx, a.c.IAM, []string{"ecs.amazonaws.com"}, wait); err != nil {
 		t.Errorf("second ensure: %v", err)
 	}
 }

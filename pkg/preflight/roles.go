@@ -19,18 +19,21 @@ type serviceLinkedRole struct {
 }
 
 // The server stack's first ECS cluster in an account can fail with
-// "Unable to assume the service linked role" because ECS creates its
-// service-linked role asynchronously (aws-cloudformation/
-// cloudformation-coverage-roadmap#818). AWS's ECS guide ("Using
-// service-linked roles for Amazon ECS") says the role is created when a
-// cluster is created, but the CreateCluster call and the role's propagation
-// race. So up creates it first and waits until IAM lists it.
+// "CreateCluster Invalid Request: Unable to assume the service linked role"
+// (aws-cloudformation/cloudformation-coverage-roadmap#818, moved to
+// aws/containers-roadmap#2614): ECS creates AWSServiceRoleForECS inside
+// CreateCluster and assumes it at once, racing IAM's eventual consistency
+// ("Using service-linked roles for Amazon ECS", ECS Developer Guide; "Changes
+// that I make are not always immediately visible", IAM User Guide,
+// Troubleshooting). So up creates the role before the stacks, waits until
+// IAM lists it, then lets it settle: no API reports that a new role can be
+// assumed everywhere, so the settle time is a margin, not a proof.
 //
 // The other services the templates use (Elastic Load Balancing for the
 // NLB, RDS for Aurora, Application Auto Scaling for the ECS service's
-// scalable target without RoleARN) create their roles on first use inside
-// the same API call; no public issue reports the race for them, so they
-// are reported, not created.
+// scalable target without RoleARN) also create their roles on first use;
+// no public issue reports the race for them, so they are reported, not
+// created.
 var serviceLinkedRoles = []serviceLinkedRole{
 	{service: "ecs.amazonaws.com", name: "AWSServiceRoleForECS", why: "the ECS cluster (cloudformation-coverage-roadmap#818)"},
 	{service: "elasticloadbalancing.amazonaws.com", name: "AWSServiceRoleForElasticLoadBalancing", createdOnFirstUse: true, why: "the NLB"},
@@ -74,18 +77,22 @@ func hasServiceLinkedRole(ctx context.Context, c IAMAPI, service string) (bool, 
 	return len(out.Roles) > 0, nil
 }
 
-// RoleWait bounds how long up waits for a new role to be listed.
+// RoleWait bounds how long up waits for a new role: until IAM lists it
+// (Timeout, polled every Interval), then Settle more.
 type RoleWait struct {
-	Timeout, Interval time.Duration
-	Sleep             func(context.Context, time.Duration) error
+	Timeout, Interval, Settle time.Duration
+	Sleep                     func(context.Context, time.Duration) error
 }
+
+// DefaultRoleWait is what up uses.
+var DefaultRoleWait = RoleWait{Timeout: 2 * time.Minute, Interval: 5 * time.Second, Settle: 15 * time.Second}
 
 // EnsureServiceLinkedRoles creates each service's role (an existing one is
 // fine) and waits until IAM lists it: IAM is eventually consistent, and
 // the stack must not start before the role is visible.
 func EnsureServiceLinkedRoles(ctx context.Context, c IAMAPI, services []string, w RoleWait) error {
-	if w.Timeout == 0 {
-		w.Timeout, w.Interval = 2*time.Minute, 5*time.Second
+	if w.Interval <= 0 {
+		w.Interval = time.Second
 	}
 	if w.Sleep == nil {
 		w.Sleep = sleep
@@ -102,6 +109,9 @@ func EnsureServiceLinkedRoles(ctx context.Context, c IAMAPI, services []string, 
 			return fmt.Errorf("create the service-linked role for %s: %w", svc, err)
 		}
 		if err := waitForRole(ctx, c, svc, w); err != nil {
+			return err
+		}
+		if err := w.Sleep(ctx, w.Settle); err != nil {
 			return err
 		}
 	}
