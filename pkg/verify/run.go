@@ -89,7 +89,7 @@ func (r *runner) createRun(ctx context.Context, token string) (runInfo, error) {
 	}
 	run := out.Run.Info
 	r.undo = append(r.undo, undoStep{what: "delete the tiny run", fn: func(ctx context.Context) error {
-		return r.deleteRun(ctx, token, run.RunID)
+		return r.deleteRun(ctx, token, run.RunID) // kept by MLflow, marked deleted, until `mlflow gc`
 	}})
 	return run, nil
 }
@@ -169,6 +169,16 @@ func (r *runner) deleteRun(ctx context.Context, token, runID string) error {
 	}
 	if res.status != 200 {
 		return fmt.Errorf("runs/delete: HTTP %d%s", res.status, snippet(res))
+	}
+	res, err = r.do(ctx, http.MethodGet, r.uiPath("/ajax-api/2.0/mlflow/runs/get?run_id="+runID), nil, auth{token: token})
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Run struct{ Info runInfo } `json:"run"`
+	}
+	if err := json.Unmarshal(res.body, &out); err != nil || out.Run.Info.Lifecycle != "deleted" {
+		return fmt.Errorf("run %s is not marked deleted after runs/delete (HTTP %d)%s", runID, res.status, snippet(res))
 	}
 	return nil
 }
