@@ -356,17 +356,21 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// startMLflow runs the real tracking server of MLflow 3.18.0 (sqlite
+// startMLflow runs the real tracking server of an MLflow version (sqlite
 // backend, artifacts in moto's S3 as in the deployment's s3:// root).
-func startMLflow(t *testing.T, motoURL, bucket string) string {
+func startMLflow(t *testing.T, version, motoURL, bucket string) string {
 	t.Helper()
-	home, _ := os.UserHomeDir()
-	bin := filepath.Join(home, ".cache/mlflowctl/mlflow-venvs/3.18.0/bin/mlflow")
+	root := os.Getenv("MLFLOWCTL_MLFLOW_VENVS")
+	if root == "" {
+		home, _ := os.UserHomeDir()
+		root = filepath.Join(home, ".cache/mlflowctl/mlflow-venvs")
+	}
+	bin := filepath.Join(root, version, "bin/mlflow")
 	if _, err := os.Stat(bin); err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("mlflow 3.18.0 venv missing: %v", err)
+			t.Fatalf("mlflow %s venv missing: %v (.ci/setup.d/40-mlflow.sh)", version, err)
 		}
-		t.Skipf("mlflow 3.18.0 venv missing: %v", err)
+		t.Skipf("mlflow %s venv missing: %v", version, err)
 	}
 	dir := t.TempDir()
 	port := freePort(t)

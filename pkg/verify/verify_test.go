@@ -43,7 +43,7 @@ type world struct {
 	groups  []config.Group
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, mlflowVersion string) *world {
 	t.Helper()
 	moto := mototest.Start(t)
 	ctx := context.Background()
@@ -78,7 +78,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	harness := startAuthorizer(t, moto.URL, poolID, clientID, policy)
-	mlflowURL := startMLflow(t, moto.URL, artifactBucket)
+	mlflowURL := startMLflow(t, mlflowVersion, moto.URL, artifactBucket)
 	creds := aws.Credentials{AccessKeyID: "AKIDVERIFYTEST", SecretAccessKey: "verify-secret"}
 	s := newStandIn(t, harness, mlflowURL, clientID, creds)
 	w := &world{s: s, cog: cog, s3: s3c, harness: harness, groups: groups}
@@ -150,7 +150,7 @@ func wantFailureAt(t *testing.T, rep Report, hop, checkPart string) {
 
 // One world for all cases: the real server takes seconds to start.
 func TestVerifyAgainstStandIns(t *testing.T) {
-	w := newWorld(t)
+	w := newWorld(t, "3.18.0")
 
 	t.Run("passes", func(t *testing.T) {
 		rep := w.run(t, "passing")
@@ -236,6 +236,14 @@ func TestVerifyAgainstStandIns(t *testing.T) {
 		}()
 		wantFailureAt(t, w.run(t, "fault at the artifact store hop (bucket gone)"), HopArtifacts, "write an artifact")
 	})
+}
+
+// The seed's version: its routes and artifact handling are older.
+func TestVerifyPassesOnMLflow2(t *testing.T) {
+	w := newWorld(t, "2.12.2")
+	if f := w.run(t, "passing, MLflow 2.12.2").Failed(); f != nil {
+		t.Fatalf("failed: %+v", *f)
+	}
 }
 
 func has(rep Report, check string, s Status) bool {
