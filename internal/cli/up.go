@@ -17,6 +17,7 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/cost"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
+	"github.com/mlflowctl/mlflowctl/pkg/preflight"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 	"github.com/mlflowctl/mlflowctl/pkg/uihost"
 )
@@ -34,6 +35,11 @@ type upOpts struct {
 	rebuildUI bool
 	// noTUI prints plain progress lines even on a terminal.
 	noTUI bool
+	// skipPreflight skips the account checks before the plan (doctor.go).
+	skipPreflight bool
+	preflightIAM  preflight.IAMAPI
+	// skipVerify skips the acceptance checks after the deploy (verify.go).
+	skipVerify bool
 
 	cfg   config.Config
 	flags interface{ Changed(string) bool }
@@ -64,6 +70,8 @@ and parameters, and an estimate of the monthly cost while idle.`,
 	cmd.Flags().StringVar(&o.outDir, "out", defaultOutDir, "directory for the dry run's templates and parameter files")
 	cmd.Flags().BoolVar(&o.noTUI, "no-tui", false, "plain timestamped progress lines, even on a terminal")
 	cmd.Flags().BoolVar(&o.rebuildUI, "rebuild-ui", false, "build the MLflow UI again even when the cache has this version and patch series")
+	cmd.Flags().BoolVar(&o.skipPreflight, "skip-preflight", false, "do not run doctor's account checks before the plan")
+	cmd.Flags().BoolVar(&o.skipVerify, "skip-verify", false, "do not run verify's end-to-end checks after the deploy")
 	cmd.Flags().BoolVar(&o.force, "force", false, "look for changes through a change set even when a stack's inputs are unchanged")
 	o.flags = cmd.Flags()
 	return cmd

@@ -73,6 +73,10 @@ func (o *upOpts) executeDeploy() error {
 	if err != nil {
 		return err
 	}
+	missingRoles, err := o.upPreflight(c)
+	if err != nil {
+		return err
+	}
 	ctx, detach, stop := interrupts(o.g.ctx, o.g.stderr)
 	defer stop()
 	eng := deploy.New(c.cfn, deploy.Options{
@@ -111,6 +115,9 @@ func (o *upOpts) executeDeploy() error {
 		}
 		return err
 	}
+	if err := o.upCreateRoles(ctx, missingRoles); err != nil {
+		return err
+	}
 	stopView := tui.Watch(eng, tui.Options{Stdout: o.g.stdout, Stderr: o.g.stderr, JSON: o.g.jsonOutput(), NoTUI: o.noTUI, NoColor: o.g.noColor})
 	outs, err := eng.Deploy(ctx, d)
 	if err == nil && stacks.UIOriginPending(o.cfg, origin.used, outs) {
@@ -128,7 +135,10 @@ func (o *upOpts) executeDeploy() error {
 	res := upResult{Deployment: d.Name, Region: c.region, Plan: plan, Endpoints: stacks.EndpointsFrom(outs)}
 	res.Next = nextCommands(o.cfg.Name, res.Endpoints)
 	if o.g.jsonOutput() {
-		return writeJSON(o.g.stdout, res)
+		if err := writeJSON(o.g.stdout, res); err != nil {
+			return err
+		}
+		return o.upVerify(ctx, c, outs)
 	}
 	p := &printer{w: o.g.stdout}
 	printEndpoints(p, res.Endpoints)
@@ -136,7 +146,10 @@ func (o *upOpts) executeDeploy() error {
 	for _, n := range res.Next {
 		p.f("  %s\n", n)
 	}
-	return p.err
+	if p.err != nil {
+		return p.err
+	}
+	return o.upVerify(ctx, c, outs)
 }
 
 // uiOrigin reads the UI origin from the api stack as it is now, and
