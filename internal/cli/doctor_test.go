@@ -35,8 +35,8 @@ func seededAccount(t *testing.T) *preflightfake.Server {
 	fake.SetQuota("fargate", "L-3032A538", 6)
 	fake.SetQuota("rds", "L-952B80B8", 40)
 	fake.AddEngineVersion(preflightfake.EngineVersion{Version: "16.6", MinACU: 0, MaxACU: 256})
-	fake.SetModel(cfg.Gateway.Endpoints[0].Model, preflightfake.Availability{Region: "AVAILABLE", Entitlement: "AVAILABLE", Agreement: "NOT_AVAILABLE", Authorization: "NOT_AUTHORIZED"})
-	fake.SetModel(cfg.Gateway.Endpoints[1].Model, preflightfake.Granted)
+	fake.SetModel(preflight.BaseModel(cfg.Gateway.Endpoints[0].Model), preflightfake.Availability{Region: "AVAILABLE", Entitlement: "AVAILABLE", Agreement: "NOT_AVAILABLE", Authorization: "NOT_AUTHORIZED"})
+	fake.SetModel(preflight.BaseModel(cfg.Gateway.Endpoints[1].Model), preflightfake.Granted)
 	fake.ForeignBucket(stacks.BucketNames(cfg, mototest.Account, mototest.Region)[2])
 	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRetryMaxAttempts(1))
 	if err != nil {

@@ -20,7 +20,8 @@ func asResponseError(err error, re **awshttp.ResponseError) bool { return errors
 // Bedrock User Guide).
 var inferenceProfilePrefixes = []string{"us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.", "global."}
 
-func baseModel(id string) string {
+// BaseModel is the foundation model behind an inference profile id.
+func BaseModel(id string) string {
 	for _, p := range inferenceProfilePrefixes {
 		if rest, ok := strings.CutPrefix(id, p); ok {
 			return rest
@@ -44,7 +45,7 @@ func checkBedrock(ctx context.Context, e *env) []Result {
 	var out []Result
 	for _, ep := range e.cfg.Gateway.Endpoints {
 		name := "bedrock " + ep.Name + " (" + ep.Model + ")"
-		a, err := c.GetFoundationModelAvailability(ctx, &bedrock.GetFoundationModelAvailabilityInput{ModelId: aws.String(baseModel(ep.Model))})
+		a, err := c.GetFoundationModelAvailability(ctx, &bedrock.GetFoundationModelAvailabilityInput{ModelId: aws.String(BaseModel(ep.Model))})
 		if err != nil {
 			if errorCode(err) == "ResourceNotFoundException" || errorCode(err) == "ValidationException" {
 				out = append(out, Result{Check: name, Status: Fail, Detail: fmt.Sprintf("no such model in %s: %v", region, err),
@@ -56,7 +57,7 @@ func checkBedrock(ctx context.Context, e *env) []Result {
 		}
 		if why := unavailable(a); why != "" {
 			out = append(out, Result{Check: name, Status: Fail, Detail: why + " in " + region,
-				Fix: "request access to " + baseModel(ep.Model) + " in the Bedrock console (Model access) in " + region + ", or pick another model"})
+				Fix: "request access to " + BaseModel(ep.Model) + " in the Bedrock console (Model access) in " + region + ", or pick another model"})
 			continue
 		}
 		out = append(out, Result{Check: name, Status: OK, Detail: "access granted in " + region})

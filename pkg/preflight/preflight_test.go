@@ -58,7 +58,7 @@ func newAccount(t *testing.T) *account {
 	for _, ep := range a.cfg.Gateway.Endpoints {
 		// Access is granted on the base model, also for a profile id
 		// such as the default "global.anthropic...".
-		fake.SetModel(baseModel(ep.Model), preflightfake.Granted)
+		fake.SetModel(BaseModel(ep.Model), preflightfake.Granted)
 	}
 	a.createECSRole()
 	return a
@@ -321,7 +321,7 @@ func TestStudioProfileNameTakenInTheDomainFails(t *testing.T) {
 func TestBedrockModelWithoutAccessFails(t *testing.T) {
 	a := newAccount(t)
 	ep := a.cfg.Gateway.Endpoints[0]
-	ep.Model = baseModel(ep.Model)
+	ep.Model = BaseModel(ep.Model)
 	a.fake.SetModel(ep.Model, preflightfake.Availability{Region: "AVAILABLE", Entitlement: "AVAILABLE", Agreement: "NOT_AVAILABLE", Authorization: "NOT_AUTHORIZED"})
 	a.cfg.Gateway.Endpoints[0].Model = "us." + ep.Model // an inference profile: access is on the base model
 	r := result(t, a.run(), "bedrock "+ep.Name)
