@@ -3,6 +3,7 @@ package stacks
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -33,7 +34,27 @@ const (
 	EnvUserPoolID  = "USER_POOL_ID"
 	EnvAppClientID = "APP_CLIENT_ID"
 	EnvTokenUse    = "TOKEN_USE"
+	EnvAuthSources = "AUTH_SOURCES"
 )
+
+// UICookie is the cookie the login script sets and the UI path's
+// authorizer is keyed on (its identity source).
+const UICookie = "mlflow-request-header-Authorization"
+
+// AuthSource tells the authorizer function which identity source the API
+// Gateway authorizer bound to the resources under Prefix is configured
+// with: the function reads the token from there alone, because API
+// Gateway caches its answer under that source's value and nothing else.
+type AuthSource struct {
+	Prefix string `json:"prefix"`
+	Source string `json:"source"`
+}
+
+// AuthSources is the function's AUTH_SOURCES: every resource the Cookie
+// authorizer guards is keyed on the UI cookie.
+func AuthSources() []AuthSource {
+	return []AuthSource{{Prefix: "/", Source: "cookie:" + UICookie}}
+}
 
 type apiResource struct{ LogicalID, Parent, PathPart, Path string }
 
@@ -93,6 +114,7 @@ func newAPIData(cfg config.Config) apiData {
 			{EnvUserPoolID, "!Ref UserPool"},
 			{EnvAppClientID, "!Ref UserPoolClient"},
 			{EnvTokenUse, quote(cfg.Authorizer.TokenUse)},
+			{EnvAuthSources, quote(mustJSON(AuthSources()))},
 		},
 	}
 	if d.MFAConfiguration == "" {
@@ -283,4 +305,12 @@ func authorizerHook(cfg config.Config, opts Options) func(context.Context, deplo
 		}
 		return map[string]string{ParamAuthorizerCodeKey: key}, nil
 	}
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // plain structs of strings always marshal
+	}
+	return string(b)
 }

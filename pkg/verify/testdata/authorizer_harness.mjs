@@ -24,6 +24,7 @@ function make(policyText) {
     tokenUse: 'access',
     policy: JSON.parse(policyText),
     jwksUrl: process.env.JWKS_URL,
+    sources: process.env.AUTH_SOURCES,
     log: (e) => process.stderr.write(JSON.stringify(e) + '\n'),
   });
 }
