@@ -21,6 +21,8 @@ type Session struct {
 	// TokenUse is the token the deployment's authorizer accepts:
 	// "access" (default) or "id".
 	TokenUse string `json:"tokenUse"`
+	// MLflowVersion is the server's, when known (for the pip line).
+	MLflowVersion string `json:"mlflowVersion,omitempty"`
 	Tokens
 }
 

@@ -54,8 +54,22 @@ type grant struct {
 	user, challenge, redirectURI, clientID string
 }
 
-// New starts the stand-in on 127.0.0.1.
+// New starts the stand-in on 127.0.0.1 over HTTP.
 func New(poolID, clientID string, callbacks []string) *Server {
+	s := build(poolID, clientID, callbacks)
+	s.Start()
+	return s
+}
+
+// NewTLS starts it over HTTPS (Cognito's domain is https://); s.Client()
+// trusts its certificate.
+func NewTLS(poolID, clientID string, callbacks []string) *Server {
+	s := build(poolID, clientID, callbacks)
+	s.StartTLS()
+	return s
+}
+
+func build(poolID, clientID string, callbacks []string) *Server {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		panic(err)
@@ -67,7 +81,7 @@ func New(poolID, clientID string, callbacks []string) *Server {
 	mux.HandleFunc("/oauth2/token", s.token)
 	mux.HandleFunc("/oauth2/revoke", s.revoke)
 	mux.HandleFunc("/.well-known/jwks.json", s.jwks)
-	s.Server = httptest.NewServer(mux)
+	s.Server = httptest.NewUnstartedServer(mux)
 	return s
 }
 
