@@ -21,20 +21,20 @@ func Skeleton(name string) deploy.Deployment {
 
 // Endpoints are the addresses people and programs use, from stack outputs.
 type Endpoints struct {
-	UI            string `json:"ui,omitempty"`
-	TrackingURI   string `json:"trackingUri,omitempty"`
-	CognitoLogin  string `json:"cognitoLogin,omitempty"`
+	UI           string `json:"ui,omitempty"`
+	TrackingURI  string `json:"trackingUri,omitempty"`
+	CognitoLogin string `json:"cognitoLogin,omitempty"`
 	// TokenTrackingURI is the tracking URI for Cognito tokens
 	// (mlflowctl login); CognitoDomain and AppClientID are what login
 	// needs without AWS credentials.
 	TokenTrackingURI string `json:"tokenTrackingUri,omitempty"`
 	CognitoDomain    string `json:"cognitoDomain,omitempty"`
 	AppClientID      string `json:"appClientId,omitempty"`
-	UserPoolID    string `json:"userPoolId,omitempty"`
-	RestAPIID     string `json:"restApiId,omitempty"`
-	DomainID      string `json:"studioDomainId,omitempty"`
-	UserProfiles  string `json:"studioUserProfiles,omitempty"`
-	MLflowVersion string `json:"mlflowVersion,omitempty"`
+	UserPoolID       string `json:"userPoolId,omitempty"`
+	RestAPIID        string `json:"restApiId,omitempty"`
+	DomainID         string `json:"studioDomainId,omitempty"`
+	UserProfiles     string `json:"studioUserProfiles,omitempty"`
+	MLflowVersion    string `json:"mlflowVersion,omitempty"`
 }
 
 // EndpointsFrom reads the endpoints from deployed stacks' outputs.
