@@ -187,6 +187,11 @@ func TestRefreshAndLogout(t *testing.T) {
 	if err != nil || where != login.InKeychain {
 		t.Fatalf("save: %q %v", where, err)
 	}
+	// With a keychain the file holds only the public fields.
+	raw, err := os.ReadFile(filepath.Join(st.Dir, "mlflow.json"))
+	if err != nil || strings.Contains(string(raw), tok.RefreshToken) || strings.Contains(string(raw), tok.AccessToken) {
+		t.Fatalf("the session file holds a token (or is missing: %v)", err)
+	}
 	// Fresh: no refresh.
 	s, err := login.Valid(context.Background(), st, "mlflow", nil, clock)
 	if err != nil || s.AccessToken != tok.AccessToken || c.Requests["/oauth2/token"] != 1 {
@@ -233,7 +238,13 @@ func TestRevokedRefreshMeansLoginAgain(t *testing.T) {
 }
 
 func TestFileFallbackWithoutKeychain(t *testing.T) {
-	keyring.MockInitWithError(errors.New("dbus: no session bus"))
+	for _, kerr := range []error{errors.New("dbus: no session bus"), keyring.ErrSetDataTooBig} {
+		keyring.MockInitWithError(kerr)
+		fileFallback(t)
+	}
+}
+
+func fileFallback(t *testing.T) {
 	dir := t.TempDir()
 	st := login.Store{Dir: filepath.Join(dir, "sessions")}
 	sess := login.Session{Deployment: "mlflow", Tokens: login.Tokens{AccessToken: "a", IDToken: "i", RefreshToken: "r", Expiry: time.Now().Add(time.Hour)}}

@@ -1,13 +1,11 @@
 package login
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/zalando/go-keyring"
 )
@@ -26,21 +24,23 @@ type Session struct {
 	Tokens
 }
 
-// KeyringService is the keychain entry's service name; the account is
-// the deployment name.
+// KeyringService is the keychain entries' service name; the accounts are
+// <deployment>/refresh, /access and /id.
 const KeyringService = "mlflowctl"
 
-// Where a session is kept.
+// Where a session's tokens are kept.
 const (
 	InKeychain = "keychain"
 	InFile     = "file"
 )
 
-// Store keeps sessions in the OS keychain (macOS Keychain, Windows
-// Credential Manager, the Secret Service over D-Bus on Linux, through
-// github.com/zalando/go-keyring) and, where that fails (no keychain, as on
-// most servers and CI runners, or a value too big for it), in a 0600
-// file under Dir.
+// Store keeps sessions. The tokens go to the OS keychain (macOS Keychain,
+// Windows Credential Manager, the Secret Service over D-Bus on Linux,
+// through github.com/zalando/go-keyring), one entry per token because
+// Windows takes at most 2,560 bytes and macOS 4,096 per entry (go-keyring's
+// ErrSetDataTooBig). Where that fails (no keychain, as on most servers and
+// CI runners, or a token too big for it) they go to the 0600 file under
+// Dir that always holds the session's other, public, fields.
 type Store struct {
 	Dir string
 }
@@ -49,34 +49,56 @@ type Store struct {
 func DefaultStore() (Store, error) {
 	dir, err := os.UserConfigDir()
 	if err != nil {
-		return Store{}, fmt.Errorf("find a directory for the token file: %w", err)
+		return Store{}, fmt.Errorf("find a directory for the session file: %w", err)
 	}
 	return Store{Dir: filepath.Join(dir, "mlflowctl", "sessions")}, nil
 }
 
 func (s Store) file(name string) string { return filepath.Join(s.Dir, name+".json") }
 
-// Save keeps the session and says where (InKeychain or InFile, with the
-// file's path and why the keychain was not used).
+// fileSession is the file's content: TokensIn says where the tokens are.
+type fileSession struct {
+	Session
+	TokensIn string `json:"tokensIn"`
+}
+
+type tokenEntry struct {
+	account string
+	value   *string
+}
+
+func entries(name string, t *Tokens) []tokenEntry {
+	return []tokenEntry{{name + "/refresh", &t.RefreshToken}, {name + "/access", &t.AccessToken}, {name + "/id", &t.IDToken}}
+}
+
+// Save keeps the session and says where its tokens went (InKeychain, or
+// InFile with the path and why the keychain was not used).
 func (s Store) Save(sess Session) (where string, err error) {
-	data, err := json.Marshal(sess)
+	tok := sess.Tokens
+	var kerr error
+	for _, e := range entries(sess.Deployment, &tok) {
+		if kerr = keyring.Set(KeyringService, e.account, *e.value); kerr != nil {
+			break
+		}
+	}
+	fs := fileSession{Session: sess, TokensIn: InKeychain}
+	if kerr == nil {
+		fs.AccessToken, fs.IDToken, fs.RefreshToken = "", "", ""
+	} else {
+		s.deleteKeychain(sess.Deployment)
+		fs.TokensIn = InFile
+	}
+	data, err := json.Marshal(fs)
 	if err != nil {
 		return "", err
 	}
-	// Base64 keeps the secret one opaque line in every keychain.
-	kerr := keyring.Set(KeyringService, sess.Deployment, base64.StdEncoding.EncodeToString(data))
-	if kerr == nil {
-		// A file left from a time without keychain would shadow nothing
-		// (the keychain is read first) but would keep a secret: remove it.
-		if err := os.Remove(s.file(sess.Deployment)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("remove the old token file: %w", err)
-		}
-		return InKeychain, nil
-	}
 	if err := s.writeFile(sess.Deployment, data); err != nil {
-		return "", errors.Join(fmt.Errorf("keychain: %w", kerr), err)
+		return "", err
 	}
-	return fmt.Sprintf("%s %s (no OS keychain: %v)", InFile, s.file(sess.Deployment), kerr), nil
+	if kerr != nil {
+		return fmt.Sprintf("%s %s (no OS keychain: %v)", InFile, s.file(sess.Deployment), kerr), nil
+	}
+	return InKeychain, nil
 }
 
 func (s Store) writeFile(name string, data []byte) error {
@@ -106,62 +128,45 @@ func (s Store) writeFile(name string, data []byte) error {
 
 // Load returns the deployment's session; found is false when there is none.
 func (s Store) Load(name string) (sess Session, found bool, err error) {
-	v, kerr := keyring.Get(KeyringService, name)
-	switch {
-	case kerr == nil:
-		data, err := base64.StdEncoding.DecodeString(v)
-		if err != nil {
-			return Session{}, false, fmt.Errorf("the keychain entry %s/%s is not mlflowctl's: run mlflowctl logout, then login", KeyringService, name)
-		}
-		return decode(data, "keychain entry")
-	case !errors.Is(kerr, keyring.ErrNotFound) && !fileExists(s.file(name)):
-		// No keychain here and no file either: nobody is signed in.
-		return Session{}, false, nil
-	}
 	data, err := os.ReadFile(s.file(name))
 	if errors.Is(err, os.ErrNotExist) {
 		return Session{}, false, nil
 	}
 	if err != nil {
-		return Session{}, false, fmt.Errorf("read the token file: %w", err)
+		return Session{}, false, fmt.Errorf("read the session file: %w", err)
 	}
-	return decode(data, s.file(name))
-}
-
-func decode(data []byte, what string) (Session, bool, error) {
-	var sess Session
-	if err := json.Unmarshal(data, &sess); err != nil {
-		return Session{}, false, fmt.Errorf("read %s: %w (run mlflowctl logout, then login)", what, err)
+	var fs fileSession
+	if err := json.Unmarshal(data, &fs); err != nil {
+		return Session{}, false, fmt.Errorf("read %s: %w (run mlflowctl logout, then login)", s.file(name), err)
+	}
+	sess = fs.Session
+	if fs.TokensIn == InKeychain {
+		for _, e := range entries(name, &sess.Tokens) {
+			v, err := keyring.Get(KeyringService, e.account)
+			if err != nil {
+				return Session{}, false, fmt.Errorf("read the token %s/%s from the keychain: %w (run mlflowctl login)", KeyringService, e.account, err)
+			}
+			*e.value = v
+		}
 	}
 	return sess, true, nil
 }
 
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
 // Delete forgets the deployment's session in both places.
 func (s Store) Delete(name string) error {
-	var errs []error
-	if err := keyring.Delete(KeyringService, name); err != nil && !errors.Is(err, keyring.ErrNotFound) && !isNoKeychain(err) {
-		errs = append(errs, fmt.Errorf("keychain: %w", err))
-	}
+	s.deleteKeychain(name)
 	if err := os.Remove(s.file(name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		errs = append(errs, err)
+		return err
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
-// isNoKeychain tells "there is no keychain service" from a failure of
-// one that exists: without D-Bus or a Secret Service, go-keyring returns
-// the connection error.
-func isNoKeychain(err error) bool {
-	msg := strings.ToLower(err.Error())
-	for _, s := range []string{"dbus", "d-bus", "secret service", "org.freedesktop", "not supported", "no such file"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
+// deleteKeychain removes the entries that exist. Errors are not
+// reported: without a keychain there is nothing to remove, and with one
+// a failure here leaves an entry that the next login overwrites.
+func (s Store) deleteKeychain(name string) {
+	var t Tokens
+	for _, e := range entries(name, &t) {
+		_ = keyring.Delete(KeyringService, e.account)
 	}
-	return false
 }
