@@ -187,9 +187,8 @@ func runCLIWith(t *testing.T, in io.Reader, errOut io.Writer, args ...string) (s
 
 // syncBuffer is a stderr that a test can wait on.
 type syncBuffer struct {
-	mu   sync.Mutex
-	buf  strings.Builder
-	seen chan struct{}
+	mu  sync.Mutex
+	buf strings.Builder
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {

@@ -57,7 +57,7 @@ func validSession(g *globalOpts, name string) (login.Session, error) {
 	}
 	sess, err := login.Valid(g.ctx, st, name, loginHTTP, nil)
 	if errors.Is(err, login.ErrNotLoggedIn) {
-		return login.Session{}, fmt.Errorf("%v: run mlflowctl login%s", err, nameFlag(name))
+		return login.Session{}, fmt.Errorf("%w: run mlflowctl login%s", err, nameFlag(name))
 	}
 	return sess, err
 }

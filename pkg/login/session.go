@@ -53,7 +53,7 @@ func Valid(ctx context.Context, st Store, name string, hc *http.Client, now func
 	}
 	t, err := sess.Client(hc, now).Refresh(ctx, sess.RefreshToken)
 	if errors.Is(err, ErrRefreshRefused) {
-		return Session{}, fmt.Errorf("%w to deployment %q: %v", ErrNotLoggedIn, name, err)
+		return Session{}, fmt.Errorf("%w to deployment %q: %w", ErrNotLoggedIn, name, err)
 	}
 	if err != nil {
 		return Session{}, fmt.Errorf("renew the token: %w", err)

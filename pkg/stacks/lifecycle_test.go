@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -140,7 +141,7 @@ print(len(mlflow.search_experiments()))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	nb := exec.CommandContext(ctx, py, "-W", "ignore", "-c", kernel, startup, srv.URL)
-	nb.Env = append(env, "AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret-example")
+	nb.Env = append(slices.Clone(env), "AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret-example")
 	out, err = nb.CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), want+" true\n") {
 		t.Fatalf("notebook: %v\n%s", err, out)
