@@ -175,6 +175,11 @@ func (c *Client) LoginLoopback(ctx context.Context, ports []int, open func(url s
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
+	// Browsers may resolve localhost to ::1 first: listen there too when
+	// the machine has IPv6 loopback (and the port is free on it).
+	if ln6, err := net.Listen("tcp", net.JoinHostPort("::1", strconv.Itoa(port))); err == nil {
+		go func() { _ = srv.Serve(ln6) }()
+	}
 	defer func() { _ = srv.Close() }()
 	if err := open(c.authorizeURL(req)); err != nil {
 		return Tokens{}, fmt.Errorf("open the browser: %w (use --no-browser)", err)
