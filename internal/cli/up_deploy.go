@@ -225,8 +225,12 @@ func nextCommands(name string, e stacks.Endpoints) []string {
 		return next
 	}
 	pin := mlflowRequirement(e.MLflowVersion)
+	region := ""
+	if m := regionInHost.FindStringSubmatch(e.TrackingURI); m != nil {
+		region = " AWS_DEFAULT_REGION=" + m[1] // the region requests-auth-aws-sigv4 signs for
+	}
 	next = append(next,
-		fmt.Sprintf("pip install %s requests-auth-aws-sigv4 boto3 && MLFLOW_TRACKING_URI=%s MLFLOW_TRACKING_AWS_SIGV4=true python train.py   # SDK with your IAM role", pin, e.TrackingURI),
+		fmt.Sprintf("pip install %s requests-auth-aws-sigv4 boto3 && MLFLOW_TRACKING_URI=%s MLFLOW_TRACKING_AWS_SIGV4=true%s python train.py   # SDK with your IAM role", pin, e.TrackingURI, region),
 		fmt.Sprintf("pip install %s && mlflowctl login%s && eval \"$(mlflowctl env --token%s)\" && python train.py   # SDK with your Cognito login (laptop, CI)", pin, nameFlag, nameFlag))
 	if e.CognitoDomain != "" && e.AppClientID != "" {
 		next = append(next, fmt.Sprintf("mlflowctl login%s --tracking-uri %s --auth-domain %s --client-id %s   # the same for users without AWS credentials",
