@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/zalando/go-keyring"
 
+	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
 	"github.com/mlflowctl/mlflowctl/pkg/login"
 	"github.com/mlflowctl/mlflowctl/pkg/login/cognitotest"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
@@ -214,4 +216,31 @@ func (b *syncBuffer) waitFor(t *testing.T, sub string) string {
 	}
 	t.Fatalf("never printed %q", sub)
 	return ""
+}
+
+// Without flags, login reads the Cognito domain, app client and tracking
+// URI from the api stack's outputs (and the MLflow version from the
+// server stack's, for the pip line).
+func TestLoginReadsTheDeploymentsStacks(t *testing.T) {
+	c := fakeLogin(t)
+	fake := cfnfake.New()
+	fake.Seed("mlflow-api", fmt.Sprintf(`Outputs:
+  RestApiUrl: {Value: "https://xyz789abcd.execute-api.eu-west-1.amazonaws.com/prod/"}
+  CognitoDomainUrl: {Value: %q}
+  UserPoolClientId: {Value: client-1}
+`, c.URL), nil, nil, "CREATE_COMPLETE")
+	fake.Seed("mlflow-server", "Outputs:\n  MLflowVersion: {Value: \"3.18.0\"}\n", nil, nil, "CREATE_COMPLETE")
+	withFakeAWS(t, fake, &putRecorder{})
+	if _, _, err := runCLI(t, "login"); err != nil {
+		t.Fatal(err)
+	}
+	env, _, err := runCLI(t, "env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"'https://xyz789abcd.execute-api.eu-west-1.amazonaws.com/prod/t'", "pip install 'mlflow==3.18.0'"} {
+		if !strings.Contains(env, want) {
+			t.Errorf("env lacks %s:\n%s", want, env)
+		}
+	}
 }
