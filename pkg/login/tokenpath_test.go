@@ -419,7 +419,11 @@ func mlflowVenv(t *testing.T, version string) string {
 		}
 		root = filepath.Join(home, ".cache", "mlflowctl", "mlflow-venvs")
 	}
-	if _, err := os.Stat(filepath.Join(root, version, ".mlflowctl-ok")); err != nil {
+	// The setup script marks a finished venv with .mlflowctl-ok (or,
+	// in its lock-file version, .mlflowctl-lock).
+	_, errOK := os.Stat(filepath.Join(root, version, ".mlflowctl-ok"))
+	_, errLock := os.Stat(filepath.Join(root, version, ".mlflowctl-lock"))
+	if errOK != nil && errLock != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("no mlflow %s venv at %s: CI makes it with .ci/setup.d/40-mlflow.sh", version, root)
 		}

@@ -162,7 +162,11 @@ func stacksMLflowPython(t *testing.T, version string) string {
 		home, _ := os.UserHomeDir()
 		root = filepath.Join(home, ".cache", "mlflowctl", "mlflow-venvs")
 	}
-	if _, err := os.Stat(filepath.Join(root, version, ".mlflowctl-ok")); err != nil {
+	// The setup script marks a finished venv with .mlflowctl-ok (or,
+	// in its lock-file version, .mlflowctl-lock).
+	_, errOK := os.Stat(filepath.Join(root, version, ".mlflowctl-ok"))
+	_, errLock := os.Stat(filepath.Join(root, version, ".mlflowctl-lock"))
+	if errOK != nil && errLock != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("no mlflow %s venv at %s", version, root)
 		}
