@@ -8,7 +8,9 @@ import { createInterface } from 'node:readline';
 import { createAuthorizer } from '../../../templates/authorizer/authorizer.mjs';
 
 const conf = JSON.parse(process.argv[2]);
-const authSources = process.env.AUTH_SOURCES ? JSON.parse(process.env.AUTH_SOURCES) : undefined;
+// The raw JSON text, as index.mjs passes it (issue 17's authorizer parses
+// it; an authorizer without AUTH_SOURCES ignores the option).
+const authSources = process.env.AUTH_SOURCES;
 const handler = createAuthorizer({
   userPoolId: conf.userPoolId,
   appClientId: conf.appClientId,
