@@ -110,6 +110,10 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newAuthzCommand(g),
 		newPushContainerCommand(g),
 		newUICommand(g),
+		newLoginCommand(g),
+		newLogoutCommand(g),
+		newTokenCommand(g),
+		newEnvCommand(g),
 	)
 	root.RunE = runBare(g)
 	return root

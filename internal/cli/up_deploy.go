@@ -222,7 +222,8 @@ func (o *upOpts) confirmFunc() func(context.Context, string) (bool, error) {
 func printEndpoints(p *printer, e stacks.Endpoints) {
 	rows := [][2]string{
 		{"MLflow UI", e.UI},
-		{"Tracking URI", e.TrackingURI},
+		{"Tracking URI", e.TrackingURI + sigv4Note(e.TrackingURI)},
+		{"Token URI", e.TokenTrackingURI + tokenNote(e.TokenTrackingURI)},
 		{"Cognito login", e.CognitoLogin},
 		{"User pool", e.UserPoolID},
 		{"REST API", e.RestAPIID},
@@ -237,18 +238,41 @@ func printEndpoints(p *printer, e stacks.Endpoints) {
 	}
 }
 
+func sigv4Note(uri string) string {
+	if uri == "" {
+		return ""
+	}
+	return "   (SigV4: IAM roles)"
+}
+
+func tokenNote(uri string) string {
+	if uri == "" {
+		return ""
+	}
+	return "   (Cognito token: mlflowctl login)"
+}
+
 // nextCommands are what a user runs after up.
 func nextCommands(name string, e stacks.Endpoints) []string {
-	nameFlag := ""
-	if name != "mlflow" {
-		nameFlag = " --name " + name
-	}
+	nameFlag := nameFlag(name)
 	next := []string{
 		fmt.Sprintf("mlflowctl users add%s you@example.com --group admins   # then log in at the MLflow UI", nameFlag),
 		fmt.Sprintf("mlflowctl status%s", nameFlag),
 	}
-	if e.TrackingURI != "" {
-		next = append(next, fmt.Sprintf("MLFLOW_TRACKING_URI=%s MLFLOW_TRACKING_AWS_SIGV4=true python train.py   # SDK with your IAM role", e.TrackingURI))
+	if e.TrackingURI == "" {
+		return next
+	}
+	pin := mlflowRequirement(e.MLflowVersion)
+	region := ""
+	if m := regionInHost.FindStringSubmatch(e.TrackingURI); m != nil {
+		region = " AWS_DEFAULT_REGION=" + m[1] // the region requests-auth-aws-sigv4 signs for
+	}
+	next = append(next,
+		fmt.Sprintf("pip install %s requests-auth-aws-sigv4 boto3 && MLFLOW_TRACKING_URI=%s MLFLOW_TRACKING_AWS_SIGV4=true%s python train.py   # SDK with your IAM role", pin, e.TrackingURI, region),
+		fmt.Sprintf("pip install %s && mlflowctl login%s && eval \"$(mlflowctl env --token%s)\" && python train.py   # SDK with your Cognito login (laptop, CI)", pin, nameFlag, nameFlag))
+	if e.CognitoDomain != "" && e.AppClientID != "" {
+		next = append(next, fmt.Sprintf("mlflowctl login%s --tracking-uri %s --auth-domain %s --client-id %s   # the same for users without AWS credentials",
+			nameFlag, e.TrackingURI, e.CognitoDomain, e.AppClientID))
 	}
 	return next
 }

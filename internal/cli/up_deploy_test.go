@@ -109,7 +109,7 @@ func TestUpDeploysEveryStackThenIsANoOp(t *testing.T) {
 				t.Errorf("stderr lacks %q:\n%s", want, errOut)
 			}
 		}
-		for _, want := range []string{"MLflow UI:", "Tracking URI:", "Cognito login:", "Next:", "mlflowctl users add", "MLFLOW_TRACKING_AWS_SIGV4=true"} {
+		for _, want := range []string{"MLflow UI:", "Tracking URI:", "Cognito login:", "Next:", "mlflowctl users add", "MLFLOW_TRACKING_AWS_SIGV4=true", "requests-auth-aws-sigv4", "mlflowctl login && eval \"$(mlflowctl env --token)\"", "--auth-domain https://"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("stdout lacks %q:\n%s", want, out)
 			}

@@ -34,8 +34,27 @@ const (
 	EnvUserPoolID  = "USER_POOL_ID"
 	EnvAppClientID = "APP_CLIENT_ID"
 	EnvTokenUse    = "TOKEN_USE"
+	// EnvAuthSources tells the authorizer where each path's token is: the
+	// identity source of the API Gateway authorizer that serves the path
+	// (API Gateway caches the answer under that source alone).
 	EnvAuthSources = "AUTH_SOURCES"
 )
+
+// TokenPathPrefix is the base path of the SDK token path: <tracking
+// URI>/t/api/... carries "Authorization: Bearer <Cognito token>" and is
+// decided by TokenAuthorizer (the same function as the UI's authorizer).
+const TokenPathPrefix = "/t"
+
+// CLICallbackURLs are the loopback redirects of `mlflowctl login`
+// (pkg/login.CallbackPorts), registered on the UI's app client: Cognito
+// matches callback URLs exactly, port included, and accepts http:// only
+// for localhost. The same client keeps one client id for the authorizer.
+// https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-client-apps.html
+var CLICallbackURLs = []string{
+	"http://localhost:38917/callback",
+	"http://localhost:38918/callback",
+	"http://localhost:38919/callback",
+}
 
 // UICookie is the cookie the login script sets and the UI path's
 // authorizer is keyed on (its identity source).
@@ -50,10 +69,14 @@ type AuthSource struct {
 	Source string `json:"source"`
 }
 
-// AuthSources is the function's AUTH_SOURCES: every resource the Cookie
-// authorizer guards is keyed on the UI cookie.
+// AuthSources is the function's AUTH_SOURCES: the token path reads the
+// Authorization header (TokenAuthorizer's identity source), everything
+// else the UI's cookie (Authorizer's identity source).
 func AuthSources() []AuthSource {
-	return []AuthSource{{Prefix: "/", Source: "cookie:" + UICookie}}
+	return []AuthSource{
+		{Prefix: TokenPathPrefix + "/", Source: "header:Authorization"},
+		{Prefix: "/", Source: "cookie:" + UICookie},
+	}
 }
 
 type apiResource struct{ LogicalID, Parent, PathPart, Path string }
@@ -63,6 +86,8 @@ type apiMethod struct {
 	Port                            int
 	TargetPath                      string
 	Proxy                           bool
+	// Authorizer is the logical id of a CUSTOM method's authorizer.
+	Authorizer string
 }
 
 // Target names the backend for the progress label.
@@ -93,6 +118,7 @@ type apiData struct {
 	SSM              []ssmParam
 	RestAPIURL       string
 	UIURL            string
+	CallbackURLs     []string
 }
 
 const (
@@ -116,11 +142,13 @@ func newAPIData(cfg config.Config) apiData {
 			{EnvTokenUse, quote(cfg.Authorizer.TokenUse)},
 			{EnvAuthSources, quote(mustJSON(AuthSources()))},
 		},
+		CallbackURLs: CLICallbackURLs,
 	}
 	if d.MFAConfiguration == "" {
 		d.MFAConfiguration = "OFF"
 	}
 	d.Resources, d.Methods = routes(cfg)
+	d.Resources, d.Methods = withTokenPath(d.Resources, d.Methods)
 	for _, g := range cfg.Groups {
 		d.Groups = append(d.Groups, cognitoGroup{LogicalID: "Group" + logicalName(g.Name), Name: g.Name, Classes: g.Classes, Precedence: g.Precedence})
 	}
@@ -149,13 +177,13 @@ func routes(cfg config.Config) ([]apiResource, []apiMethod) {
 		{"VersionResource", root, "version", "/version"},
 	}
 	ms := []apiMethod{
-		{"RootMethod", root, "/", "CUSTOM", serverListenerPort, "/", false},
-		{"ProxyMethod", "!Ref ProxyResource", "/{proxy+}", "CUSTOM", serverListenerPort, "/{proxy}", true},
-		{"ApiProxyMethod", "!Ref ApiProxyResource", "/api/{proxy+}", "AWS_IAM", serverListenerPort, "/api/{proxy}", true},
+		{"RootMethod", root, "/", "CUSTOM", serverListenerPort, "/", false, "Authorizer"},
+		{"ProxyMethod", "!Ref ProxyResource", "/{proxy+}", "CUSTOM", serverListenerPort, "/{proxy}", true, "Authorizer"},
+		{"ApiProxyMethod", "!Ref ApiProxyResource", "/api/{proxy+}", "AWS_IAM", serverListenerPort, "/api/{proxy}", true, ""},
 		// The SDK reads the server version (and may check health) with
 		// SigV4; these root paths are its, not the UI's.
-		{"VersionMethod", "!Ref VersionResource", "/version", "AWS_IAM", serverListenerPort, "/version", false},
-		{"HealthMethod", "!Ref HealthResource", "/health", "AWS_IAM", serverListenerPort, "/health", false},
+		{"VersionMethod", "!Ref VersionResource", "/version", "AWS_IAM", serverListenerPort, "/version", false, ""},
+		{"HealthMethod", "!Ref HealthResource", "/health", "AWS_IAM", serverListenerPort, "/health", false, ""},
 	}
 	res = append(res, apiResource{"HealthResource", root, "health", "/health"})
 	if config.Major(cfg.MLflowVersion) >= 3 {
@@ -163,7 +191,7 @@ func routes(cfg config.Config) ([]apiResource, []apiMethod) {
 		res = append(res,
 			apiResource{"V1Resource", root, "v1", "/v1"},
 			apiResource{"V1TracesResource", "!Ref V1Resource", "traces", "/v1/traces"})
-		ms = append(ms, apiMethod{"V1TracesMethod", "!Ref V1TracesResource", "/v1/traces", "AWS_IAM", serverListenerPort, "/v1/traces", false})
+		ms = append(ms, apiMethod{"V1TracesMethod", "!Ref V1TracesResource", "/v1/traces", "AWS_IAM", serverListenerPort, "/v1/traces", false, ""})
 	}
 	switch {
 	case cfg.UsesSeparateGateway():
@@ -174,18 +202,66 @@ func routes(cfg config.Config) ([]apiResource, []apiMethod) {
 			apiResource{"EndpointsResource", root, "endpoints", "/endpoints"},
 			apiResource{"EndpointsProxyResource", "!Ref EndpointsResource", "{proxy+}", "/endpoints/{proxy+}"})
 		ms = append(ms,
-			apiMethod{"EndpointsApiMethod", "!Ref EndpointsApiResource", "/api/2.0/endpoints", "AWS_IAM", gatewayListenerPort, "/api/2.0/endpoints/", false},
-			apiMethod{"EndpointsApiProxyMethod", "!Ref EndpointsApiProxyResource", "/api/2.0/endpoints/{proxy+}", "AWS_IAM", gatewayListenerPort, "/api/2.0/endpoints/{proxy}", true},
-			apiMethod{"EndpointsProxyMethod", "!Ref EndpointsProxyResource", "/endpoints/{proxy+}", "AWS_IAM", gatewayListenerPort, "/endpoints/{proxy}", true})
+			apiMethod{"EndpointsApiMethod", "!Ref EndpointsApiResource", "/api/2.0/endpoints", "AWS_IAM", gatewayListenerPort, "/api/2.0/endpoints/", false, ""},
+			apiMethod{"EndpointsApiProxyMethod", "!Ref EndpointsApiProxyResource", "/api/2.0/endpoints/{proxy+}", "AWS_IAM", gatewayListenerPort, "/api/2.0/endpoints/{proxy}", true, ""},
+			apiMethod{"EndpointsProxyMethod", "!Ref EndpointsProxyResource", "/endpoints/{proxy+}", "AWS_IAM", gatewayListenerPort, "/endpoints/{proxy}", true, ""})
 	case cfg.Gateway.Enabled:
 		// From 3.9 the gateway is served by the tracking server itself.
 		res = append(res,
 			apiResource{"GatewayResource", root, "gateway", "/gateway"},
 			apiResource{"GatewayProxyResource", "!Ref GatewayResource", "{proxy+}", "/gateway/{proxy+}"})
 		ms = append(ms,
-			apiMethod{"GatewayProxyMethod", "!Ref GatewayProxyResource", "/gateway/{proxy+}", "AWS_IAM", serverListenerPort, "/gateway/{proxy}", true})
+			apiMethod{"GatewayProxyMethod", "!Ref GatewayProxyResource", "/gateway/{proxy+}", "AWS_IAM", serverListenerPort, "/gateway/{proxy}", true, ""})
 	}
 	return res, ms
+}
+
+// withTokenPath mirrors every SDK (AWS_IAM) route under TokenPathPrefix,
+// authorized by TokenAuthorizer from the Authorization header and sent to
+// the same backend path: <tracking URI>/t works for the stock MLflow
+// client with MLFLOW_TRACKING_TOKEN. The UI's routes are not mirrored.
+func withTokenPath(res []apiResource, ms []apiMethod) ([]apiResource, []apiMethod) {
+	byPath := map[string]string{"/": "!GetAtt RestApi.RootResourceId"}
+	for _, r := range res {
+		byPath[r.Path] = "!Ref " + r.LogicalID
+	}
+	tRes := []apiResource{{"TResource", byPath["/"], strings.TrimPrefix(TokenPathPrefix, "/"), TokenPathPrefix}}
+	tByPath := map[string]string{"/": "!Ref TResource"}
+	// Resources in the order given, which lists parents first.
+	for _, r := range res {
+		parent := parentPath(r.Path)
+		tRes = append(tRes, apiResource{"T" + r.LogicalID, tByPath[parent], r.PathPart, TokenPathPrefix + r.Path})
+		tByPath[r.Path] = "!Ref T" + r.LogicalID
+	}
+	var tMs []apiMethod
+	used := map[string]bool{"/": true}
+	for _, m := range ms {
+		if m.Auth != "AWS_IAM" {
+			continue
+		}
+		for p := m.Path; p != "/"; p = parentPath(p) {
+			used[p] = true
+		}
+		t := m
+		t.LogicalID, t.Resource, t.Path = "T"+m.LogicalID, tByPath[m.Path], TokenPathPrefix+m.Path
+		t.Auth, t.Authorizer = "CUSTOM", "TokenAuthorizer"
+		tMs = append(tMs, t)
+	}
+	out := []apiResource{tRes[0]}
+	for _, r := range tRes[1:] {
+		if used[strings.TrimPrefix(r.Path, TokenPathPrefix)] {
+			out = append(out, r)
+		}
+	}
+	return append(res, out...), append(ms, tMs...)
+}
+
+func parentPath(p string) string {
+	i := strings.LastIndex(p, "/")
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
 }
 
 var nonAlnum = regexp.MustCompile(`[^A-Za-z0-9]+`)

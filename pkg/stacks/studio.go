@@ -48,6 +48,11 @@ type studioData struct {
 	Roles        []studioRole
 	SSMNames     []string
 	ProfileNames string
+	// Lifecycle is the JupyterLab lifecycle script (Fn::Sub input) and
+	// LifecycleHash names it: lifecycle configurations are immutable, so a
+	// changed script is a new one with a new name.
+	Lifecycle     string
+	LifecycleHash string
 }
 
 func newStudioData(cfg config.Config, roleResources func([]string) ([]string, error)) (studioData, error) {
@@ -61,6 +66,11 @@ func newStudioData(cfg config.Config, roleResources func([]string) ([]string, er
 		d.DomainRef = quote(cfg.Studio.DomainID)
 		d.DomainSub = cfg.Studio.DomainID
 	}
+	script, err := LifecycleScript()
+	if err != nil {
+		return d, err
+	}
+	d.Lifecycle, d.LifecycleHash = script, hash8([]byte(script))
 	for _, p := range newAPIData(cfg).SSM {
 		d.SSMNames = append(d.SSMNames, p.Name)
 	}
