@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 )
@@ -43,7 +44,7 @@ const (
 // TokenPathPrefix is the base path of the SDK token path: <tracking
 // URI>/t/api/... carries "Authorization: Bearer <Cognito token>" and is
 // decided by TokenAuthorizer (the same function as the UI's authorizer).
-const TokenPathPrefix = "/t"
+const TokenPathPrefix = authz.TokenPathPrefix
 
 // CLICallbackURLs are the loopback redirects of `mlflowctl login`
 // (pkg/login.CallbackPorts), registered on the UI's app client: Cognito

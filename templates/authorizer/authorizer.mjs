@@ -35,10 +35,11 @@ export function createAuthorizer(options) {
   return async function handler(event) {
     let user;
     let request;
+    let source;
     try {
       if (o.sourcesError) throw new Unauthorized(`AUTH_SOURCES: ${o.sourcesError}`);
       request = parseMethodArn(event && event.methodArn);
-      const source = sourceFor(o.sources, event && event.resource);
+      source = sourceFor(o.sources, event && event.resource);
       const token = extractToken(event, source);
       if (!token) throw new Unauthorized(`no token in ${source.kind} ${source.name}`);
       user = await verifyToken(token, o, jwks);
@@ -50,7 +51,7 @@ export function createAuthorizer(options) {
       }
       throw new Error('Unauthorized');
     }
-    return decide(request, user, o);
+    return decide(request, source, user, o);
   };
 }
 
@@ -337,7 +338,22 @@ export function decideRequest(policy, groups, request) {
   return null;
 }
 
-function decide({ stage, request }, user, o) {
+// servedBy tells whether a pattern ("VERB/path") can match a request on
+// the resources of this source: its literal start lies under the source's
+// prefix (or is a prefix of it, as "*/*" is) and not under a longer
+// prefix of another source. Each authorizer has its own cache, so its
+// answer needs only its own paths: the token path's twins stay out of the
+// UI's answers and the other way round, which keeps every answer small.
+export function servedBy(pattern, source, sources) {
+  const path = `/${pattern.slice(pattern.indexOf('/') + 1)}`;
+  const literal = path.split(/[*?]/)[0];
+  const wild = literal.length < path.length;
+  const compatible = (prefix) => literal.startsWith(prefix) || (wild && prefix.startsWith(literal));
+  if (!compatible(source.prefix)) return false;
+  return !sources.some((s) => s.prefix.length > source.prefix.length && literal.startsWith(s.prefix));
+}
+
+function decide({ stage, request }, source, user, o) {
   const known = user.groups.filter((g) => o.patterns.has(g));
   const context = { username: user.username, groups: known.join(',') };
   let statement;
@@ -346,10 +362,16 @@ function decide({ stage, request }, user, o) {
     // cacheable like any other answer.
     statement = { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${stage}/*`] };
   } else {
-    const resources = allowedResources(o.policy, known).map((r) => `${stage}/${r}`);
-    statement = { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: resources };
+    const resources = allowedResources(o.policy, known)
+      .filter((r) => servedBy(r, source, o.sources)).map((r) => `${stage}/${r}`);
+    // No pattern of these groups on this path: a policy needs a resource,
+    // so the answer is the explicit deny.
+    statement = resources.length
+      ? { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: resources }
+      : { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${stage}/*`] };
   }
-  const allowed = known.length > 0 && known.some((g) => o.patterns.get(g).some((p) => p.re.test(request)));
+  const allowed = known.length > 0 && known.some((g) => o.patterns.get(g)
+    .some((p) => p.re.test(request) && servedBy(p.resource, source, o.sources)));
   o.log({
     level: 'info', msg: 'decision', username: user.username, groups: user.groups,
     request, decision: allowed ? 'allow' : 'deny',

@@ -469,3 +469,19 @@ test('index.mjs reads its settings from the environment and ignores any JWKS ove
     globalThis.fetch = saved;
   }
 });
+
+test('each authorizer answers with its own paths only: the UI without /t twins, the token path with them', async () => {
+  const { handler } = setup();
+  const reader = jwt({ 'cognito:groups': ['readers', 'model-approvers'] });
+  const ui = await handler(event(bearer(reader)));
+  const uiRes = ui.policyDocument.Statement[0].Resource;
+  assert.ok(uiRes.length > 0 && uiRes.every((r) => !r.slice(STAGE.length).includes('/t/')), 'token-path patterns in the UI answer');
+  const tp = await handler(tokenEvent(header(reader), 'GET/t/api/2.0/mlflow/experiments/get'));
+  const tpRes = tp.policyDocument.Statement[0].Resource;
+  assert.ok(tpRes.length > 0 && tpRes.every((r) => r.slice(STAGE.length).match(/^\/[A-Z*]+\/t\//)), 'UI patterns in the token-path answer');
+  assert.ok(allows(tp, `${STAGE}/GET/t/api/2.0/mlflow/experiments/get`));
+  assert.ok(!allows(tp, `${STAGE}/POST/t/api/2.0/mlflow/runs/create`));
+  assert.ok(!allows(ui, `${STAGE}/GET/t/api/2.0/mlflow/experiments/get`));
+  const admin = await handler(tokenEvent(header(jwt({ 'cognito:groups': ['admins'] })), 'POST/t/api/2.0/mlflow/runs/create'));
+  assert.deepEqual(admin.policyDocument.Statement[0].Resource, [`${STAGE}/*/*`]);
+});
