@@ -119,9 +119,9 @@ func TestGNUPatchMisplacesTheTagInTheBuild(t *testing.T) {
 func TestDeriveInsertionChoosesTheSourcePath(t *testing.T) {
 	own := mustOwnSeries(t)
 	cases := map[string]string{
-		"outside public/": "diff --git a/mlflow/server/js/src/app.js b/mlflow/server/js/src/app.js\n--- a/mlflow/server/js/src/app.js\n+++ b/mlflow/server/js/src/app.js\n@@ -1 +1 @@\n-a\n+b\n",
-		"index.html line removed": "diff --git a/mlflow/server/js/public/index.html b/mlflow/server/js/public/index.html\n--- a/mlflow/server/js/public/index.html\n+++ b/mlflow/server/js/public/index.html\n@@ -13,2 +13,1 @@\n     <title>MLflow</title>\n-  </head>\n",
-		"index.html added in body":  "diff --git a/mlflow/server/js/public/index.html b/mlflow/server/js/public/index.html\n--- a/mlflow/server/js/public/index.html\n+++ b/mlflow/server/js/public/index.html\n@@ -1,1 +1,2 @@\n   <body>\n+    <div></div>\n",
+		"outside public/":          "diff --git a/mlflow/server/js/src/app.js b/mlflow/server/js/src/app.js\n--- a/mlflow/server/js/src/app.js\n+++ b/mlflow/server/js/src/app.js\n@@ -1 +1 @@\n-a\n+b\n",
+		"index.html line removed":  "diff --git a/mlflow/server/js/public/index.html b/mlflow/server/js/public/index.html\n--- a/mlflow/server/js/public/index.html\n+++ b/mlflow/server/js/public/index.html\n@@ -13,2 +13,1 @@\n     <title>MLflow</title>\n-  </head>\n",
+		"index.html added in body": "diff --git a/mlflow/server/js/public/index.html b/mlflow/server/js/public/index.html\n--- a/mlflow/server/js/public/index.html\n+++ b/mlflow/server/js/public/index.html\n@@ -1,1 +1,2 @@\n   <body>\n+    <div></div>\n",
 	}
 	for name, diff := range cases {
 		t.Run(name, func(t *testing.T) {
