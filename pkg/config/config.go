@@ -98,7 +98,19 @@ type UI struct {
 	Enabled    bool     `yaml:"enabled" mapstructure:"enabled" json:"enabled"`
 	Repository string   `yaml:"repository" mapstructure:"repository" json:"repository"`
 	Patches    []string `yaml:"patches" mapstructure:"patches" json:"patches"`
+	// Build is how the UI is made: auto (the released UI from the mlflow
+	// wheel, patched in place, unless a patch needs a rebuild) or source.
+	Build string `yaml:"build" mapstructure:"build" json:"build"`
+	// PackageIndex is the Python package index the mlflow wheel comes from:
+	// a JSON API base (https://pypi.org/pypi) or a simple index (.../simple).
+	PackageIndex string `yaml:"packageIndex" mapstructure:"packageIndex" json:"packageIndex"`
 }
+
+// UI build modes (ui.build).
+const (
+	UIBuildAuto   = "auto"
+	UIBuildSource = "source"
+)
 
 // Logs configures CloudWatch log retention for every log group.
 type Logs struct {
