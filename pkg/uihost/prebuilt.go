@@ -7,6 +7,7 @@ import (
 
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/patch"
+	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
 // The two ways the UI is made.
@@ -101,4 +102,22 @@ func (p Publisher) PublishPrebuilt(ctx context.Context, in PrebuiltInput) (Resul
 	p.say("Deploying the MLflow %s UI (%d files, %d KiB) to Amplify app %s, branch %s", in.MLflowVersion, len(files), len(site)/1024, in.AppID, in.Branch)
 	res.JobID, err = p.Amplify.Deploy(ctx, in.AppID, in.Branch, site)
 	return res, err
+}
+
+// PlaceholderSettings is the mlflowctl-auth.json `ui build` writes when no
+// deployment is at hand: each value names what fills it. Sign-in cannot
+// work until it is replaced.
+func PlaceholderSettings(deployment, tokenUse string) []byte {
+	api := deployment + "-" + stacks.API
+	return []byte(`{
+  "_comment": "Placeholder written by mlflowctl ui build. Replace each value, or run mlflowctl ui deploy, which writes this file from the stack outputs named here.",
+  "region": "<the deployment's AWS region>",
+  "userPoolId": "<output ` + stacks.OutUserPoolID + ` of stack ` + api + `>",
+  "clientId": "<output ` + stacks.OutUserPoolClientID + ` of stack ` + api + `>",
+  "domain": "<output ` + stacks.OutCognitoDomain + ` of stack ` + api + `>",
+  "redirectUri": "<output ` + stacks.OutUIURL + ` of stack ` + api + `, ending in />",
+  "logoutUri": "<output ` + stacks.OutUIURL + ` of stack ` + api + `, ending in />",
+  "tokenUse": "` + tokenUse + `"
+}
+`)
 }
