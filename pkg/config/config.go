@@ -102,7 +102,8 @@ type UI struct {
 	// wheel, patched in place, unless a patch needs a rebuild) or source.
 	Build string `yaml:"build" mapstructure:"build" json:"build"`
 	// PackageIndex is the Python package index the mlflow wheel comes from:
-	// a JSON API base (https://pypi.org/pypi) or a simple index (.../simple).
+	// a simple index (a URL ending in /simple, PEP 691 or 503; the default
+	// https://pypi.org/simple) or a JSON API base (https://pypi.org/pypi).
 	PackageIndex string `yaml:"packageIndex" mapstructure:"packageIndex" json:"packageIndex"`
 }
 

@@ -44,7 +44,7 @@ func Defaults() Config {
 		},
 		Studio: Studio{Enabled: true},
 		UI: UI{Enabled: true, Repository: "https://github.com/mlflow/mlflow.git", Patches: []string{},
-			Build: UIBuildAuto, PackageIndex: "https://pypi.org/pypi"},
+			Build: UIBuildAuto, PackageIndex: "https://pypi.org/simple"},
 		Builder: "auto",
 		Logs:    Logs{RetentionDays: 30},
 	}

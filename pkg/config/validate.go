@@ -273,7 +273,7 @@ func (c Config) validateRest(k *checker) {
 		k.add("ui.build", "%q is not a UI build mode: use auto (the released UI, patched in place) or source (clone and rebuild in CodeBuild)", c.UI.Build)
 	}
 	if u, err := url.Parse(c.UI.PackageIndex); c.UI.Enabled && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
-		k.add("ui.packageIndex", "%q is not an http(s) package index URL: use https://pypi.org/pypi or your mirror's .../simple URL", c.UI.PackageIndex)
+		k.add("ui.packageIndex", "%q is not an http(s) package index URL: use https://pypi.org/simple, or your mirror's .../simple URL", c.UI.PackageIndex)
 	}
 	for i, p := range c.UI.Patches {
 		if strings.TrimSpace(p) == "" {

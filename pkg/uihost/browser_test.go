@@ -522,8 +522,11 @@ func TestRealUIInChromium(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			t0 := time.Now()
 			mlflowURL := startMLflow(t, venv)
+			t1 := time.Now()
 			expID, runID := seedRun(t, venv, mlflowURL)
+			t.Logf("mlflow server up in %s, run seeded in %s", t1.Sub(t0).Round(time.Millisecond), time.Since(t1).Round(time.Millisecond))
 			start := time.Now()
 			log, err := uiCheck{version: v, files: files}.run(t, venv, mlflowURL, expID, runID)
 			ok, _, missing := log.snapshot()

@@ -18,8 +18,8 @@ import (
 	"strings"
 )
 
-// DefaultPackageIndex is PyPI's JSON API, the default ui.packageIndex.
-const DefaultPackageIndex = "https://pypi.org/pypi"
+// DefaultPackageIndex is PyPI's simple API (PEP 691), the default ui.packageIndex.
+const DefaultPackageIndex = "https://pypi.org/simple"
 
 // maxWheelBytes bounds a download: mlflow wheels are 12-30 MB.
 const maxWheelBytes = 256 << 20
