@@ -114,44 +114,71 @@ func startMLflow(t *testing.T, venv string) string {
 	return ""
 }
 
-// seedRun logs, with the real Python client, an experiment and a run with
-// a metric and a PNG artifact; it returns their ids.
-func seedRun(t *testing.T, venv, trackingURI string) (expID, runID string) {
+// seedRun logs, through the real server's REST API (what the Python
+// client calls, without its seconds of imports), an experiment and a run
+// with a metric and a PNG artifact uploaded to the served artifact store;
+// it returns their ids.
+func seedRun(t *testing.T, trackingURI string) (expID, runID string) {
 	t.Helper()
-	dir := t.TempDir()
 	img := image.NewRGBA(image.Rect(0, 0, plotW, plotH))
 	for x := range plotW {
 		for y := range plotH {
 			img.Set(x, y, color.RGBA{R: 200, G: uint8(x * 6), B: uint8(y * 10), A: 255})
 		}
 	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
+	var plot bytes.Buffer
+	if err := png.Encode(&plot, img); err != nil {
 		t.Fatal(err)
 	}
-	plot := filepath.Join(dir, "plot.png")
-	if err := os.WriteFile(plot, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
+	call := func(method, path string, body any, out any) {
+		t.Helper()
+		var rd *bytes.Reader
+		if raw, ok := body.([]byte); ok {
+			rd = bytes.NewReader(raw)
+		} else {
+			data, _ := json.Marshal(body)
+			rd = bytes.NewReader(data)
+		}
+		req, _ := http.NewRequest(method, trackingURI+path, rd)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s %s: HTTP %d", method, path, resp.StatusCode)
+		}
+		if out != nil {
+			if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	script := `import sys, mlflow
-mlflow.set_tracking_uri(sys.argv[1])
-eid = mlflow.create_experiment("browser-check")
-with mlflow.start_run(experiment_id=eid, run_name="run-with-image") as r:
-    mlflow.log_metric("loss", 0.5)
-    mlflow.log_artifact(sys.argv[2])
-print(eid, r.info.run_id)
-`
-	cmd := exec.Command(filepath.Join(venv, "bin", "python"), "-c", script, trackingURI, plot)
-	cmd.Env = append(os.Environ(), "MLFLOW_TRACKING_URI="+trackingURI)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("seed the run: %v\n%s", err, out)
+	var exp struct {
+		ExperimentID string `json:"experiment_id"`
 	}
-	f := strings.Fields(string(out))
-	if len(f) < 2 {
-		t.Fatalf("seed printed %q", out)
+	call("POST", "/api/2.0/mlflow/experiments/create", map[string]string{"name": "browser-check"}, &exp)
+	var run struct {
+		Run struct {
+			Info struct {
+				RunID       string `json:"run_id"`
+				ArtifactURI string `json:"artifact_uri"`
+			} `json:"info"`
+		} `json:"run"`
 	}
-	return f[len(f)-2], f[len(f)-1]
+	call("POST", "/api/2.0/mlflow/runs/create", map[string]any{"experiment_id": exp.ExperimentID, "run_name": "run-with-image",
+		"start_time": time.Now().UnixMilli()}, &run)
+	id := run.Run.Info.RunID
+	call("POST", "/api/2.0/mlflow/runs/log-metric", map[string]any{"run_id": id, "key": "loss", "value": 0.5,
+		"timestamp": time.Now().UnixMilli(), "step": 0}, nil)
+	artifacts, ok := strings.CutPrefix(run.Run.Info.ArtifactURI, "mlflow-artifacts:/")
+	if !ok {
+		t.Fatalf("run artifact URI %q is not served by the server", run.Run.Info.ArtifactURI)
+	}
+	call("PUT", "/api/2.0/mlflow-artifacts/artifacts/"+strings.TrimPrefix(artifacts, "/")+"/plot.png", plot.Bytes(), nil)
+	call("POST", "/api/2.0/mlflow/runs/update", map[string]any{"run_id": id, "status": "FINISHED", "end_time": time.Now().UnixMilli()}, nil)
+	return exp.ExperimentID, id
 }
 
 // cognitoStub stands in for Cognito managed login's /oauth2/authorize and
@@ -427,7 +454,7 @@ type uiCheck struct {
 
 // run logs in and checks what the UI renders; it returns the first
 // problem, so a caller can also assert it fails.
-func (c uiCheck) run(t *testing.T, venv, mlflowURL, expID, runID string) (*apiLog, error) {
+func (c uiCheck) run(t *testing.T, mlflowURL, expID, runID string) (*apiLog, error) {
 	t.Helper()
 	log := &apiLog{}
 	site := httptest.NewUnstartedServer(nil)
@@ -506,6 +533,7 @@ func TestRealUIInChromium(t *testing.T) {
 	}
 	for _, v := range config.SupportedMLflowVersions {
 		t.Run(v, func(t *testing.T) {
+			t.Parallel()
 			venv := mlflowVenv(t, v)
 			wheel := realWheel(t, v)
 			ix := pypifake.New(t)
@@ -525,10 +553,10 @@ func TestRealUIInChromium(t *testing.T) {
 			t0 := time.Now()
 			mlflowURL := startMLflow(t, venv)
 			t1 := time.Now()
-			expID, runID := seedRun(t, venv, mlflowURL)
+			expID, runID := seedRun(t, mlflowURL)
 			t.Logf("mlflow server up in %s, run seeded in %s", t1.Sub(t0).Round(time.Millisecond), time.Since(t1).Round(time.Millisecond))
 			start := time.Now()
-			log, err := uiCheck{version: v, files: files}.run(t, venv, mlflowURL, expID, runID)
+			log, err := uiCheck{version: v, files: files}.run(t, mlflowURL, expID, runID)
 			ok, _, missing := log.snapshot()
 			if err != nil {
 				t.Fatalf("%v\nAPI calls: %v\n404s: %v", err, ok, missing)
@@ -549,7 +577,7 @@ func TestRealUIInChromium(t *testing.T) {
 				bare[k] = d
 			}
 			bare["index.html"] = bytes.Replace(files["index.html"], []byte(choice.Insertion.HeadTags[0]), nil, 1)
-			if _, err := (uiCheck{version: v, files: bare}).run(t, venv, mlflowURL, expID, runID); err == nil || !strings.Contains(err.Error(), "rejected") {
+			if _, err := (uiCheck{version: v, files: bare}).run(t, mlflowURL, expID, runID); err == nil || !strings.Contains(err.Error(), "rejected") {
 				t.Fatalf("without the login script tag the check must fail on rejected requests, got %v", err)
 			}
 		})
