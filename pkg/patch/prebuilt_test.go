@@ -52,7 +52,11 @@ func TestBothPathsAddTheSameBytes(t *testing.T) {
 			if !bytes.Equal(site["mlflowctl-login.js"], sourceScript) {
 				t.Fatal("the prebuilt site's login script differs from the one the patch puts in public/")
 			}
-			added := strings.Replace(string(site["index.html"]), string(built[:bytes.Index(built, []byte("</head>"))]), "", 1)
+			head, _, ok := strings.Cut(string(built), "</head>")
+			if !ok {
+				t.Fatal("the release's index.html has no </head>")
+			}
+			added := strings.Replace(string(site["index.html"]), head, "", 1)
 			if tag := strings.TrimSpace(scriptTag); !strings.HasPrefix(added, tag+"</head>") {
 				t.Fatalf("prebuilt insertion %q, want the patch's line %q", added, tag)
 			}

@@ -363,7 +363,7 @@ func templateRewrites(t *testing.T) []rule {
 				} `yaml:"Properties"`
 			} `yaml:"Resources"`
 		}
-		if err := yaml.Unmarshal([]byte(s.Template), &doc); err != nil {
+		if err := yaml.Unmarshal(s.Template, &doc); err != nil {
 			t.Fatal(err)
 		}
 		var rules []rule
@@ -500,8 +500,11 @@ func (c uiCheck) run(t *testing.T, mlflowURL, expID, runID string) (*apiLog, err
 		return log, err
 	}
 	var hash string
-	if err := b.eval("location.hash", &hash); err != nil || !strings.HasPrefix(hash, route) {
-		return log, fmt.Errorf("after login the page is at %q, want the route it asked for, %s (%v)", hash, route, err)
+	if err := b.eval("location.hash", &hash); err != nil {
+		return log, err
+	}
+	if !strings.HasPrefix(hash, route) {
+		return log, fmt.Errorf("after login the page is at %q, want the route it asked for, %s", hash, route)
 	}
 	artifact := fmt.Sprintf("#/experiments/%s/runs/%s/artifactPath/plot.png", expID, runID)
 	if err := b.eval(`location.hash = `+jsString(artifact)+`; true`, new(bool)); err != nil {

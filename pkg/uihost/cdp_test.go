@@ -211,7 +211,10 @@ func (b *browser) waitFor(ctx context.Context, what, expression string, stop fun
 		case <-ctx.Done():
 			var text string
 			_ = b.eval(`location.href + "\n" + (document.body ? document.body.innerText.slice(0, 1500) : "<no body>")`, &text)
-			return fmt.Errorf("%s: not seen before the deadline (last error %v)\npage: %s", what, last, text)
+			if last == nil {
+				last = errors.New("none")
+			}
+			return fmt.Errorf("%s: not seen before the deadline (last error: %w)\npage: %s", what, last, text)
 		case <-time.After(300 * time.Millisecond):
 		}
 	}
