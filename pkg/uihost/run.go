@@ -54,6 +54,9 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg config.Config, outs deploy.
 		return Result{}, err
 	}
 	say(o.Progress, "UI path %s", choice)
+	if o.Rebuild && choice.Path == PathPrebuilt {
+		say(o.Progress, "--rebuild-ui applies to the source path: the prebuilt path builds nothing")
+	}
 	boot := build.BootstrapFrom(outs[stacks.Bootstrap])
 	if boot.AssetsBucket == "" || (choice.Path == PathSource && boot.CodeBuildProject == "") {
 		return Result{}, &MissingOutputsError{What: fmt.Sprintf("stack %s-%s has no %s/%s output", cfg.Name, stacks.Bootstrap, stacks.OutAssetsBucket, stacks.OutCodeBuildProject)}
