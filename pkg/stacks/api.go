@@ -1,9 +1,11 @@
 package stacks
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/mlflowctl/mlflowctl/pkg/config"
@@ -216,6 +218,7 @@ func apiStack(cfg config.Config, opts Options) (deploy.Stack, error) {
 		return deploy.Stack{}, err
 	}
 	d.DeploymentID = "Deployment" + hash8(first)
+	rendered := d.DeploymentID
 	tpl, err := renderTemplate(API, d)
 	if err != nil {
 		return deploy.Stack{}, err
@@ -234,14 +237,36 @@ func apiStack(cfg config.Config, opts Options) (deploy.Stack, error) {
 		Capabilities: []string{"CAPABILITY_IAM"},
 		HoldsData:    cfg.Cognito.DeletionProtection,
 		Before:       authorizerHook(cfg, opts),
+		Finalize:     deploymentFollowsBackend(rendered),
 	}
 	return st, nil
+}
+
+// deploymentFollowsBackend renames the API deployment after a hash of the
+// template and the NLB it targets: the stage serves a snapshot taken when
+// the deployment was created, and a replaced NLB (new ARN, so a new VPC
+// link, and a new DNS name in every integration) arrives only as
+// parameters, which leave the template text unchanged.
+func deploymentFollowsBackend(rendered string) func([]byte, map[string]string) ([]byte, error) {
+	return func(tpl []byte, params map[string]string) ([]byte, error) {
+		if !bytes.Contains(tpl, []byte(rendered)) {
+			return nil, fmt.Errorf("the api template has no deployment %s to rename", rendered)
+		}
+		backend := params[ParamNlbArn] + "\n" + params[ParamNlbDNSName]
+		id := "Deployment" + hash8(append(slices.Clone(tpl), backend...))
+		return bytes.ReplaceAll(tpl, []byte(rendered), []byte(id)), nil
+	}
 }
 
 // authorizerHook uploads the authorizer zip to the assets bucket and
 // passes its key.
 func authorizerHook(cfg config.Config, opts Options) func(context.Context, deploy.Outputs) (map[string]string, error) {
 	return func(ctx context.Context, deps deploy.Outputs) (map[string]string, error) {
+		if opts.EnsureAPIGatewayLogging != nil {
+			if err := opts.EnsureAPIGatewayLogging(ctx); err != nil {
+				return nil, err
+			}
+		}
 		if opts.AuthorizerPackage == nil || opts.UploadAsset == nil {
 			return nil, fmt.Errorf("the authorizer cannot be packaged: mlflowctl was built without it")
 		}
