@@ -397,8 +397,11 @@ func templateRewrites(t *testing.T) []rule {
 // rest of the path, a rule "/x" matches that path; both ignore the query);
 // a target under the REST API (a !Sub of the execute-api URL) goes to api,
 // another target is a path in the site. Without a rule, a file is served,
-// "/" is index.html, anything else 404. It does not model redirects (3xx
-// rules), custom headers or the CDN cache.
+// "/" is index.html, anything else 404. Rules apply "from the top of the
+// list down" and <*> carries the rest of the path to the target
+// (https://docs.aws.amazon.com/amplify/latest/userguide/redirects.html,
+// .../redirect-rewrite-examples.html). It does not model redirects (3xx
+// rules), conditions, custom headers or the CDN cache.
 func amplifySite(files map[string][]byte, rules []rule, api http.Handler, log *apiLog) http.Handler {
 	serveFile := func(w http.ResponseWriter, r *http.Request, p string) {
 		name := strings.TrimPrefix(p, "/")
