@@ -69,7 +69,7 @@ and parameters, and an estimate of the monthly cost while idle.`,
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "render the stacks and the cost estimate offline; change nothing")
 	cmd.Flags().StringVar(&o.outDir, "out", defaultOutDir, "directory for the dry run's templates and parameter files")
 	cmd.Flags().BoolVar(&o.noTUI, "no-tui", false, "plain timestamped progress lines, even on a terminal")
-	cmd.Flags().BoolVar(&o.rebuildUI, "rebuild-ui", false, "build the MLflow UI again even when the cache has this version and patch series")
+	cmd.Flags().BoolVar(&o.rebuildUI, "rebuild-ui", false, "source path: build the MLflow UI again even when the cache has this version and patch series")
 	cmd.Flags().BoolVar(&o.skipPreflight, "skip-preflight", false, "do not run doctor's account checks before the plan")
 	cmd.Flags().BoolVar(&o.skipVerify, "skip-verify", false, "do not run verify's end-to-end checks after the deploy")
 	cmd.Flags().BoolVar(&o.force, "force", false, "look for changes through a change set even when a stack's inputs are unchanged")
@@ -155,6 +155,9 @@ func (o *upOpts) executeDryRun() error {
 		Stacks: sums, Cost: cost.Idle(o.cfg),
 	}
 	if _, err := fmt.Fprintf(o.g.stderr, "Rendered %d stacks to %s/ (dry run: nothing was sent to AWS)\n", len(sums), o.outDir); err != nil {
+		return err
+	}
+	if err := printUIPath(o.g.stderr, o.cfg); err != nil {
 		return err
 	}
 	if o.g.jsonOutput() {

@@ -109,6 +109,9 @@ func (o *upOpts) executeDeploy() error {
 	if err := printPlan(o.g.stderr, plan); err != nil {
 		return err
 	}
+	if err := printUIPath(o.g.stderr, o.cfg); err != nil {
+		return err
+	}
 	if ok, err := o.confirm(ctx, fmt.Sprintf("Deploy %q to %s?", d.Name, c.region)); err != nil || !ok {
 		if err == nil {
 			_, err = fmt.Fprintln(o.g.stderr, "Nothing changed.")

@@ -104,7 +104,7 @@ func TestUpDeploysEveryStackThenIsANoOp(t *testing.T) {
 			}
 		}
 		assertServerAdmitsTheUI(t, fake)
-		for _, want := range []string{"Plan:", "create mlflow-server"} {
+		for _, want := range []string{"Plan:", "create mlflow-server", "UI: prebuilt: the released MLflow 3.18.0 UI from the mlflow wheel"} {
 			if !strings.Contains(errOut, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, errOut)
 			}

@@ -42,8 +42,9 @@ func Defaults() Config {
 			{Name: "model-approvers", Classes: []string{"read", "registry"}, Precedence: 2},
 			{Name: "readers", Classes: []string{"read"}, Precedence: 3},
 		},
-		Studio:  Studio{Enabled: true},
-		UI:      UI{Enabled: true, Repository: "https://github.com/mlflow/mlflow.git", Patches: []string{}},
+		Studio: Studio{Enabled: true},
+		UI: UI{Enabled: true, Repository: "https://github.com/mlflow/mlflow.git", Patches: []string{},
+			Build: UIBuildAuto, PackageIndex: "https://pypi.org/simple"},
 		Builder: "auto",
 		Logs:    Logs{RetentionDays: 30},
 	}

@@ -277,6 +277,12 @@ func (c Config) validateRest(k *checker) {
 	if c.UI.Enabled && !validRepoURL(c.UI.Repository) {
 		k.add("ui.repository", "%q is not a git URL: use https://, http://, ssh:// or file://", c.UI.Repository)
 	}
+	if !slices.Contains([]string{UIBuildAuto, UIBuildSource}, c.UI.Build) {
+		k.add("ui.build", "%q is not a UI build mode: use auto (the released UI, patched in place) or source (clone and rebuild in CodeBuild)", c.UI.Build)
+	}
+	if u, err := url.Parse(c.UI.PackageIndex); c.UI.Enabled && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+		k.add("ui.packageIndex", "%q is not an http(s) package index URL: use https://pypi.org/simple, or your mirror's .../simple URL", c.UI.PackageIndex)
+	}
 	for i, p := range c.UI.Patches {
 		if strings.TrimSpace(p) == "" {
 			k.add(fmt.Sprintf("ui.patches[%d]", i), "is empty: name a patch file")
