@@ -8,16 +8,15 @@ import { createInterface } from 'node:readline';
 import { createAuthorizer } from '../../../templates/authorizer/authorizer.mjs';
 
 const conf = JSON.parse(process.argv[2]);
-// The raw JSON text, as index.mjs passes it (issue 17's authorizer parses
-// it; an authorizer without AUTH_SOURCES ignores the option).
-const authSources = process.env.AUTH_SOURCES;
+// The raw JSON text, as index.mjs passes it.
+const sources = process.env.AUTH_SOURCES;
 const handler = createAuthorizer({
   userPoolId: conf.userPoolId,
   appClientId: conf.appClientId,
   tokenUse: conf.tokenUse,
   jwksUrl: conf.jwksUrl,
   policy: conf.policy,
-  authSources,
+  sources,
   log: (entry) => process.stderr.write(`${JSON.stringify(entry)}\n`),
 });
 const lines = createInterface({ input: process.stdin });
