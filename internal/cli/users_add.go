@@ -128,21 +128,21 @@ func (o *usersAddOpts) Execute() error {
 
 // userChange is what add and seed did to one user.
 type userChange struct {
-	Email             string   `json:"email"`
-	Username          string   `json:"username"`
-	Created           bool     `json:"created"`
-	Password          string   `json:"password"`
-	TemporaryPassword string   `json:"temporaryPassword,omitempty"`
+	Email             string `json:"email"`
+	Username          string `json:"username"`
+	Created           bool   `json:"created"`
+	Password          string `json:"password"`
+	TemporaryPassword string `json:"temporaryPassword,omitempty"`
 	// Finished: the user existed still waiting for its first password
 	// (an earlier run stopped half-way, or an invitation) and this run
 	// set it. Next: the command that gives such a user a password when
 	// this run had none to give.
-	Finished          bool     `json:"finished,omitempty"`
-	Next              string   `json:"next,omitempty"`
-	GroupsAdded       []string `json:"groupsAdded"`
-	Groups            []string `json:"groups"`
-	Status            string   `json:"status"`
-	Enabled           bool     `json:"enabled"`
+	Finished    bool     `json:"finished,omitempty"`
+	Next        string   `json:"next,omitempty"`
+	GroupsAdded []string `json:"groupsAdded"`
+	Groups      []string `json:"groups"`
+	Status      string   `json:"status"`
+	Enabled     bool     `json:"enabled"`
 
 	invited bool
 }

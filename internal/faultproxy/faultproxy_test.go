@@ -52,7 +52,9 @@ func TestEachKind(t *testing.T) {
 	}{
 		{Status500, false, func(s int, b string, err error) bool { return err == nil && s == 500 }},
 		{Status503, false, func(s int, b string, err error) bool { return err == nil && s == 503 }},
-		{Throttle, false, func(s int, b string, err error) bool { return s == 400 && strings.Contains(b, "TooManyRequestsException") }},
+		{Throttle, false, func(s int, b string, err error) bool {
+			return s == 400 && strings.Contains(b, "TooManyRequestsException")
+		}},
 		{Drop, false, func(_ int, _ string, err error) bool { return err != nil }},
 		{LostReply, true, func(_ int, _ string, err error) bool { return err != nil }},
 		{CutOff, true, func(s int, _ string, err error) bool { return errors.Is(err, io.ErrUnexpectedEOF) }},
