@@ -109,3 +109,24 @@ func TestUsersSeedRerunNamesTheFixForAUserWithoutPassword(t *testing.T) {
 		t.Fatalf("the re-run does not say how to fix mlflow-reader (want %q):\n%s%s", want, out, errOut)
 	}
 }
+
+// The reply to AdminCreateUser arrives cut off or garbled: Cognito made
+// the user, the SDK cannot read the answer and (a create is not safe to
+// repeat) does not retry. The command looks at what Cognito made and
+// finishes it.
+func TestUsersAddSurvivesABrokenReplyToCreate(t *testing.T) {
+	for _, k := range []faultproxy.Kind{faultproxy.CutOff, faultproxy.Garble} {
+		t.Run(string(k), func(t *testing.T) {
+			e := newUsersEnv(t)
+			p := e.behind(t, faultproxy.Options{Match: []string{"AdminCreateUser"}})
+			p.Force(k)
+			_, errOut, err := e.onPool(t, stdin(goodPassword+"\n"), "users", "add", "broken@example.com", "--group", "readers", "--password-stdin")
+			if err != nil {
+				t.Fatalf("add after a %s reply: %v\n%s", k, err, errOut)
+			}
+			if challenge, err := e.login(t, "broken@example.com", goodPassword); err != nil || challenge != "" {
+				t.Fatalf("cannot log in: %q %v", challenge, err)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,15 +55,25 @@ func faultMiddleware(notes func(string), slowAfter time.Duration) func(*middlewa
 	}
 }
 
-// isRead reports whether an operation only reads, so asking again is
-// safe even though the first attempt reached the service.
+// isRead reports whether an operation only reads, or writes the same
+// thing however often it runs, so asking again is safe even though the
+// first attempt reached the service. Creates are not: their callers look
+// at what the first attempt made (cognito, deploy).
 func isRead(op string) bool {
 	for _, p := range []string{"Describe", "Get", "List", "Head"} {
 		if strings.HasPrefix(op, p) {
 			return true
 		}
 	}
-	return false
+	return slices.Contains(idempotentWrites, op)
+}
+
+// idempotentWrites set a state rather than add one: a second call leaves
+// the same result (a password set, a group membership, a protection
+// flag, a delete requested, an object stored under its key).
+var idempotentWrites = []string{
+	"AdminSetUserPassword", "AdminAddUserToGroup", "AdminRemoveUserFromGroup", "AdminDeleteUser",
+	"UpdateTerminationProtection", "DeleteStack", "DeleteChangeSet", "PutObject",
 }
 
 type retryBrokenReads struct{}

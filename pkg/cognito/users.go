@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/smithy-go"
 )
 
 // UsersAPI is the part of the cognito-idp client that manages users.
@@ -162,7 +163,10 @@ func (d *Directory) createUser(ctx context.Context, in *cip.AdminCreateUserInput
 	email := aws.ToString(in.Username)
 	out, err := d.api.AdminCreateUser(ctx, in)
 	var exists *types.UsernameExistsException
-	if errors.As(err, &exists) {
+	var broken *smithy.DeserializationError
+	if errors.As(err, &exists) || errors.As(err, &broken) {
+		// A reply cut off or garbled on the way back also means Cognito
+		// got the create: look at what it made.
 		u, found, lerr := d.Lookup(ctx, email)
 		if lerr == nil && found && NeedsPassword(u) {
 			return u, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/smithy-go"
 )
 
 // maxSettleRounds bounds how often one stack is re-examined after waiting
@@ -379,8 +380,9 @@ func requestToken(want *desired) string {
 // configuration hash is the create this run made: it is followed (or, after
 // Ctrl-C, handled as an interrupted create). Otherwise the error stands.
 func (e *Engine) createUnanswered(ctx context.Context, s *Stack, want *desired, w *watcher, callErr error) (map[string]string, error) {
-	alreadyExists := apiCode(callErr) == "AlreadyExistsException"
-	if !alreadyExists && ctx.Err() == nil {
+	var broken *smithy.DeserializationError
+	reached := apiCode(callErr) == "AlreadyExistsException" || errors.As(callErr, &broken)
+	if !reached && ctx.Err() == nil {
 		return nil, fmt.Errorf("stack %s: create: %w", want.name, callErr)
 	}
 	cctx, cancel := e.cleanupContext(ctx)

@@ -289,3 +289,27 @@ func TestCleanupInProgressStatesAreWaitedForAndTheirOutputsRead(t *testing.T) {
 		})
 	}
 }
+
+// garbledReply plays a CreateStack whose answer arrived unreadable: the
+// stack was made, the SDK reports a deserialization error.
+type garbledReply struct{ *cfnfake.Fake }
+
+func (g garbledReply) CreateStack(ctx context.Context, in *cloudformation.CreateStackInput, o ...func(*cloudformation.Options)) (*cloudformation.CreateStackOutput, error) {
+	if _, err := g.Fake.CreateStack(ctx, in, o...); err != nil {
+		return nil, err
+	}
+	return nil, &smithy.DeserializationError{Err: errors.New("unexpected EOF")}
+}
+
+func TestGarbledReplyToCreateStackIsTheCreateItWas(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := cfnfake.New()
+		e := New(garbledReply{f}, Options{Version: "1.0.0", DirectCalls: true})
+		if _, err := e.Deploy(t.Context(), bootstrapOnly()); err != nil {
+			t.Fatalf("deploy after a garbled CreateStack reply: %v", err)
+		}
+		if f.Status("ml-bootstrap") != types.StackStatusCreateComplete || f.Count("CreateStack") != 1 {
+			t.Fatalf("bootstrap %s after %d creates", f.Status("ml-bootstrap"), f.Count("CreateStack"))
+		}
+	})
+}
