@@ -106,7 +106,7 @@ func (o *usersSeedOpts) Ask() error {
 	src := &passwordSource{flags: o.pw, g: o.g, policy: o.dir.Pool.Policy}
 	for i := range o.items {
 		it := &o.items[i]
-		if it.found && !(cognito.NeedsPassword(it.user) && o.pw.given()) {
+		if it.found && (!cognito.NeedsPassword(it.user) || !o.pw.given()) {
 			continue // a user waiting for a password is finished when a password is given
 		}
 		var err error

@@ -420,7 +420,7 @@ func (e *Engine) updateUnanswered(ctx context.Context, s *Stack, w *watcher, cal
 	if err == nil {
 		return nil, &ErrInterrupted{Done: []string{w.name + ": stopped while UpdateStack was sent; the stack did not start updating"}}
 	}
-	return nil, fmt.Errorf("stack %s: update interrupted (%v); whether it started is unknown: %w", w.name, callErr, err)
+	return nil, fmt.Errorf("stack %s: update interrupted (%w); whether it started is unknown: %w", w.name, callErr, err)
 }
 
 func isCreateState(s types.StackStatus) bool {

@@ -154,7 +154,7 @@ type racer struct{ *cfnfake.Fake }
 
 func (r racer) DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, o ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error) {
 	out, err := r.Fake.DescribeStacks(ctx, in, o...)
-	if err == nil && r.Fake.Count("CreateStack") < 2 {
+	if err == nil && r.Count("CreateStack") < 2 {
 		return nil, errNotExist
 	}
 	return out, err
