@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -45,17 +46,72 @@ func TestFaultHarness(t *testing.T) {
 		runs = append(runs, []faultproxy.Kind{k})
 	}
 	runs = append(runs, faultproxy.Kinds)
+	seeds := 3
+	if n, err := strconv.Atoi(os.Getenv("MLFLOWCTL_FAULT_SEEDS")); err == nil && n > 0 {
+		seeds = n
+	}
 	var table []string
 	for _, kinds := range runs {
 		name := string(kinds[0])
 		if len(kinds) > 1 {
 			name = "all kinds"
 		}
-		t.Run(name, func(t *testing.T) {
-			table = append(table, harnessRun(t, name, kinds)...)
-		})
+		total := map[string]*tally{}
+		for seed := 1; seed <= seeds; seed++ {
+			t.Run(fmt.Sprintf("%s/seed-%d", name, seed), func(t *testing.T) {
+				for _, r := range harnessRun(t, name, kinds, uint64(seed)) {
+					if total[r.cmd] == nil {
+						total[r.cmd] = &tally{}
+					}
+					total[r.cmd].add(r)
+				}
+			})
+		}
+		for _, cmd := range []string{"users seed", "up", "status", "down"} {
+			if tl := total[cmd]; tl != nil {
+				table = append(table, fmt.Sprintf("%-10s %-11s %6d %8d %7d %9s  %d of %d runs ended right%s", name, cmd, tl.calls, tl.retries,
+					tl.faults, tl.wall.Round(10*time.Millisecond), tl.ok, tl.runs, tl.failures()))
+			}
+		}
 	}
-	t.Logf("\n%-10s %-11s %6s %8s %7s %9s  %s\n%s", "faults", "command", "calls", "retries", "faults", "wall", "final state", strings.Join(table, "\n"))
+	t.Logf("\n%d seeds per row; calls, retries, faults and wall time are totals over the seeds\n%-10s %-11s %6s %8s %7s %9s  %s\n%s",
+		seeds, "faults", "command", "calls", "retries", "faults", "wall", "final state", strings.Join(table, "\n"))
+}
+
+// result is one command's run: counts from the proxy, and whether the
+// final state was right (and if not, what it was).
+type result struct {
+	cmd                    string
+	calls, retries, faults int
+	wall                   time.Duration
+	ok                     bool
+	final                  string
+}
+
+type tally struct {
+	calls, retries, faults, runs, ok int
+	wall                             time.Duration
+	bad                              []string
+}
+
+func (t *tally) add(r result) {
+	t.calls += r.calls
+	t.retries += r.retries
+	t.faults += r.faults
+	t.wall += r.wall
+	t.runs++
+	if r.ok {
+		t.ok++
+	} else {
+		t.bad = append(t.bad, r.final)
+	}
+}
+
+func (t *tally) failures() string {
+	if len(t.bad) == 0 {
+		return ""
+	}
+	return "; wrong: " + strings.Join(t.bad, " | ")
 }
 
 type phase struct {
@@ -66,13 +122,13 @@ type phase struct {
 
 func begin(p *faultproxy.Proxy) phase { return phase{p: p, start: time.Now(), s0: p.Stats()} }
 
-func (ph phase) row(kind, cmd, final string) string {
+func (ph phase) result(cmd, final string, ok bool) result {
 	s := ph.p.Stats()
-	return fmt.Sprintf("%-10s %-11s %6d %8d %7d %9s  %s", kind, cmd, s.Calls-ph.s0.Calls, s.Retries-ph.s0.Retries,
-		s.FaultCount()-ph.s0.FaultCount(), time.Since(ph.start).Round(10*time.Millisecond), final)
+	return result{cmd: cmd, calls: s.Calls - ph.s0.Calls, retries: s.Retries - ph.s0.Retries,
+		faults: s.FaultCount() - ph.s0.FaultCount(), wall: time.Since(ph.start), ok: ok, final: final}
 }
 
-func harnessRun(t *testing.T, kind string, kinds []faultproxy.Kind) []string {
+func harnessRun(t *testing.T, kind string, kinds []faultproxy.Kind, seed uint64) []result {
 	srv := mototest.Start(t)
 	t.Chdir(t.TempDir())
 	ctx := context.Background()
@@ -80,12 +136,12 @@ func harnessRun(t *testing.T, kind string, kinds []faultproxy.Kind) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := faultproxy.Start(srv.URL, faultproxy.Options{Seed: 24, Rate: 0.3, Kinds: kinds, Max: 400, Delay: 1500 * time.Millisecond})
+	p, err := faultproxy.Start(srv.URL, faultproxy.Options{Seed: seed, Rate: 0.3, Kinds: kinds, Max: 400, Delay: 1500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	var rows []string
+	var rows []result
 
 	// users seed, the real command, on a pool made directly in moto.
 	pool := makePool(t, cip.NewFromConfig(direct))
@@ -97,8 +153,9 @@ func harnessRun(t *testing.T, kind string, kinds []faultproxy.Kind) []string {
 		final += fmt.Sprintf("; exit error: %v", firstLine(err.Error()))
 		t.Logf("seed output:\n%s%s", out, errOut)
 	}
-	rows = append(rows, ph.row(kind, "users seed", final))
-	if final != "3 of 3 users CONFIRMED in their group" {
+	ok := final == "3 of 3 users CONFIRMED in their group" && err == nil
+	rows = append(rows, ph.result("users seed", final, ok))
+	if !ok {
 		t.Errorf("users seed under %s: %s", kind, final)
 	}
 
@@ -116,8 +173,9 @@ func harnessRun(t *testing.T, kind string, kinds []faultproxy.Kind) []string {
 	if err != nil {
 		final += "; error: " + firstLine(err.Error())
 	}
-	rows = append(rows, ph.row(kind, "up", final))
-	if !strings.HasPrefix(final, "CREATE_COMPLETE") || err != nil {
+	ok = strings.HasPrefix(final, "CREATE_COMPLETE") && err == nil
+	rows = append(rows, ph.result("up", final, ok))
+	if !ok {
 		t.Errorf("up under %s: %s", kind, final)
 	}
 
@@ -125,11 +183,12 @@ func harnessRun(t *testing.T, kind string, kinds []faultproxy.Kind) []string {
 	ph = begin(p)
 	out, errOut, err = mlflowctl(ctx, "", "status", "--name", "harness", "--endpoint-url", p.URL, "-o", "json")
 	final = "reported bootstrap CREATE_COMPLETE"
-	if err != nil || !strings.Contains(out, `"status": "CREATE_COMPLETE"`) {
+	ok = err == nil && strings.Contains(out, `"status": "CREATE_COMPLETE"`)
+	if !ok {
 		final = fmt.Sprintf("wrong report: %v %s", err, firstLine(errOut))
 		t.Errorf("status under %s: %v\n%s%s", kind, err, out, errOut)
 	}
-	rows = append(rows, ph.row(kind, "status", final))
+	rows = append(rows, ph.result("status", final, ok))
 
 	// down: the engine's delete of the bootstrap stack, as down runs it.
 	ph = begin(p)
@@ -138,8 +197,9 @@ func harnessRun(t *testing.T, kind string, kinds []faultproxy.Kind) []string {
 	if err != nil {
 		final += "; error: " + firstLine(err.Error())
 	}
-	rows = append(rows, ph.row(kind, "down", final))
-	if final != "gone" {
+	ok = final == "gone" && err == nil
+	rows = append(rows, ph.result("down", final, ok))
+	if !ok {
 		t.Errorf("down under %s: %s", kind, final)
 	}
 	return rows
