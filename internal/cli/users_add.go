@@ -51,7 +51,8 @@ An existing user keeps their password and is added to any group they are not
 yet in; the output says what changed. Run it again and nothing changes. A user
 still waiting for its first password (FORCE_CHANGE_PASSWORD: an earlier run
 stopped half-way, or an invitation) gets the password given with
---password-stdin, --temporary or --invite (the invitation is sent again).
+--password-stdin or --temporary (an invitation is not sent again; the output
+names the command that sets a password).
 
 "password" is "permanent", "temporary", "invitation" or "unchanged".
 JSON output (-o json):
@@ -150,7 +151,8 @@ type userChange struct {
 // ensureUser creates the user if needed, then adds the missing groups.
 func ensureUser(b *usersBase, email string, groups []string, u cognito.User, found bool, c cognito.Credentials) (userChange, error) {
 	change := userChange{Email: email, Password: "unchanged"}
-	hasCreds := c.Password != "" || c.Invite
+	// An invitation is not sent again: the user got one when created.
+	hasCreds := c.Password != ""
 	switch {
 	case !found:
 		var err error

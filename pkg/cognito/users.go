@@ -193,20 +193,8 @@ func NeedsPassword(u User) bool {
 }
 
 // Finish completes a user that still needs a password: it sets c's
-// password (temporary or permanent) or, with only Invite, has Cognito send
-// the invitation again (AdminCreateUser with MessageAction RESEND).
+// password, temporary or permanent.
 func (d *Directory) Finish(ctx context.Context, u *User, c Credentials) error {
-	if c.Password == "" && c.Invite {
-		_, err := d.api.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
-			UserPoolId: aws.String(d.Pool.ID), Username: aws.String(u.Username),
-			MessageAction:          types.MessageActionTypeResend,
-			DesiredDeliveryMediums: []types.DeliveryMediumType{types.DeliveryMediumTypeEmail},
-		})
-		if err != nil {
-			return fmt.Errorf("resend the invitation to %s: %w", u.Email, err)
-		}
-		return nil
-	}
 	if err := d.SetPassword(ctx, *u, c.Password, c.Temporary); err != nil {
 		return err
 	}
