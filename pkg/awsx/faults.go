@@ -60,8 +60,10 @@ func faultMiddleware(notes func(string), slowAfter time.Duration) func(*middlewa
 // first attempt reached the service. Creates are not: their callers look
 // at what the first attempt made (cognito, deploy).
 func isRead(op string) bool {
+	// Cognito's admin reads are AdminGetUser, AdminListGroupsForUser.
+	read := strings.TrimPrefix(op, "Admin")
 	for _, p := range []string{"Describe", "Get", "List", "Head"} {
-		if strings.HasPrefix(op, p) {
+		if strings.HasPrefix(read, p) {
 			return true
 		}
 	}

@@ -87,3 +87,14 @@ func TestThrottlingIsNoted(t *testing.T) {
 		t.Errorf("notes %q", n.text())
 	}
 }
+
+func TestCognitoAdminReadsCountAsReads(t *testing.T) {
+	for op, want := range map[string]bool{
+		"AdminGetUser": true, "AdminListGroupsForUser": true, "DescribeStacks": true, "AdminSetUserPassword": true,
+		"AdminCreateUser": false, "CreateStack": false, "ExecuteChangeSet": false,
+	} {
+		if isRead(op) != want {
+			t.Errorf("isRead(%s) = %v, want %v", op, !want, want)
+		}
+	}
+}
