@@ -313,3 +313,36 @@ func TestGarbledReplyToCreateStackIsTheCreateItWas(t *testing.T) {
 		}
 	})
 }
+
+// cutExecute plays Ctrl-C while ExecuteChangeSet is on the wire: the
+// create starts, the SDK returns the context's error.
+type cutExecute struct {
+	*cfnfake.Fake
+	cancel context.CancelFunc
+}
+
+func (c cutExecute) ExecuteChangeSet(ctx context.Context, in *cloudformation.ExecuteChangeSetInput, o ...func(*cloudformation.Options)) (*cloudformation.ExecuteChangeSetOutput, error) {
+	if _, err := c.Fake.ExecuteChangeSet(ctx, in, o...); err != nil {
+		return nil, err
+	}
+	c.cancel()
+	return nil, context.Canceled
+}
+
+// The change-set path says "nothing changed" only when the execute did
+// not start: here it did, so the half-created stack is deleted (with
+// consent) and the report says so.
+func TestInterruptDuringExecuteCallIsReportedAsACreate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := cfnfake.New()
+		ctx, cancel := context.WithCancel(t.Context())
+		e := New(cutExecute{f, cancel}, Options{Version: "1.0.0", Yes: true})
+		_, err := e.Deploy(ctx, bootstrapOnly())
+		if err == nil || strings.Contains(err.Error(), "nothing changed") || !strings.Contains(err.Error(), "deleted") {
+			t.Fatalf("err = %v", err)
+		}
+		if len(f.Names()) != 0 {
+			t.Errorf("left %v", f.Names())
+		}
+	})
+}
