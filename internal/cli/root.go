@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 
@@ -163,7 +164,8 @@ func (g *globalOpts) validConfig() (config.Config, error) {
 
 // awsOptions are the AWS access settings for a configuration.
 func (g *globalOpts) awsOptions(cfg config.Config) awsx.Options {
-	o := awsx.Options{Profile: cfg.Profile, Region: cfg.Region, EndpointURL: g.endpointURL, Version: g.build.Version}
+	o := awsx.Options{Profile: cfg.Profile, Region: cfg.Region, EndpointURL: g.endpointURL, Version: g.build.Version,
+		Notes: func(line string) { _, _ = fmt.Fprintf(g.stderr, "note: %s\n", line) }}
 	if g.verbose {
 		o.Log = g.stderr
 	}

@@ -85,6 +85,18 @@ func (b *usersBase) logf(format string, args ...any) {
 	}
 }
 
+// target is the flags a follow-up users command needs to reach the same
+// pool.
+func (b *usersBase) target() string {
+	switch {
+	case b.poolID != "":
+		return " --user-pool-id " + b.poolID
+	case b.cfg.Name != "" && b.cfg.Name != "mlflow":
+		return " --name " + b.cfg.Name
+	}
+	return ""
+}
+
 // parseEmail checks an e-mail argument; a bad one is a usage error.
 func parseEmail(arg string) (string, error) {
 	email, err := cognito.NormalizeEmail(arg)

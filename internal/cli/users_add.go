@@ -48,7 +48,11 @@ temporary one) or, on a terminal, from a hidden prompt asked twice. It is
 checked against the pool's password policy before anything is written.
 
 An existing user keeps their password and is added to any group they are not
-yet in; the output says what changed. Run it again and nothing changes.
+yet in; the output says what changed. Run it again and nothing changes. A user
+still waiting for its first password (FORCE_CHANGE_PASSWORD: an earlier run
+stopped half-way, or an invitation) gets the password given with
+--password-stdin or --temporary (an invitation is not sent again; the output
+names the command that sets a password).
 
 "password" is "permanent", "temporary", "invitation" or "unchanged".
 JSON output (-o json):
@@ -90,6 +94,13 @@ func (o *usersAddOpts) Validate() error {
 }
 
 func (o *usersAddOpts) Ask() error {
+	if o.found && cognito.NeedsPassword(o.user) && o.pw.given() {
+		// An earlier run stopped before the password was set: finish it.
+		src := &passwordSource{flags: o.pw, g: o.g, policy: o.dir.Pool.Policy}
+		var err error
+		o.creds, err = src.credentials(o.email)
+		return err
+	}
 	if o.found {
 		if o.pw.given() {
 			_, _ = fmt.Fprintf(o.g.stderr, "%s already exists: password left unchanged (use `mlflowctl users reset-password`).\n", o.email)
@@ -118,15 +129,21 @@ func (o *usersAddOpts) Execute() error {
 
 // userChange is what add and seed did to one user.
 type userChange struct {
-	Email             string   `json:"email"`
-	Username          string   `json:"username"`
-	Created           bool     `json:"created"`
-	Password          string   `json:"password"`
-	TemporaryPassword string   `json:"temporaryPassword,omitempty"`
-	GroupsAdded       []string `json:"groupsAdded"`
-	Groups            []string `json:"groups"`
-	Status            string   `json:"status"`
-	Enabled           bool     `json:"enabled"`
+	Email             string `json:"email"`
+	Username          string `json:"username"`
+	Created           bool   `json:"created"`
+	Password          string `json:"password"`
+	TemporaryPassword string `json:"temporaryPassword,omitempty"`
+	// Finished: the user existed still waiting for its first password
+	// (an earlier run stopped half-way, or an invitation) and this run
+	// set it. Next: the command that gives such a user a password when
+	// this run had none to give.
+	Finished    bool     `json:"finished,omitempty"`
+	Next        string   `json:"next,omitempty"`
+	GroupsAdded []string `json:"groupsAdded"`
+	Groups      []string `json:"groups"`
+	Status      string   `json:"status"`
+	Enabled     bool     `json:"enabled"`
 
 	invited bool
 }
@@ -134,12 +151,24 @@ type userChange struct {
 // ensureUser creates the user if needed, then adds the missing groups.
 func ensureUser(b *usersBase, email string, groups []string, u cognito.User, found bool, c cognito.Credentials) (userChange, error) {
 	change := userChange{Email: email, Password: "unchanged"}
-	if !found {
+	// An invitation is not sent again: the user got one when created.
+	hasCreds := c.Password != ""
+	switch {
+	case !found:
 		var err error
 		if u, err = b.dir.Create(b.g.ctx, email, c); err != nil {
 			return change, err
 		}
 		change.Created = true
+	case cognito.NeedsPassword(u) && hasCreds:
+		if err := b.dir.Finish(b.g.ctx, &u, c); err != nil {
+			return change, err
+		}
+		change.Finished = true
+	case cognito.NeedsPassword(u):
+		change.Next = fmt.Sprintf("mlflowctl users reset-password %s%s --temporary", email, b.target())
+	}
+	if change.Created || change.Finished {
 		change.Password = passwordKind(c)
 		change.invited = c.Invite
 		if c.Temporary {
@@ -170,10 +199,17 @@ func (c userChange) write(w io.Writer) error {
 	switch {
 	case c.Created:
 		fmt.Fprintf(&b, "Created %s (%s) in %s.\n", c.Email, c.Status, list(c.Groups))
+	case c.Finished:
+		fmt.Fprintf(&b, "%s was still waiting for its first password (FORCE_CHANGE_PASSWORD): %s password set (%s); in %s.\n",
+			c.Email, c.Password, c.Status, list(c.Groups))
 	case len(c.GroupsAdded) > 0:
 		fmt.Fprintf(&b, "%s already exists: added to %s; now in %s.\n", c.Email, list(c.GroupsAdded), list(c.Groups))
 	default:
 		fmt.Fprintf(&b, "%s already exists and is in %s: nothing changed.\n", c.Email, list(c.Groups))
+	}
+	if c.Next != "" {
+		fmt.Fprintf(&b, "  %s still has the temporary password it was created with (FORCE_CHANGE_PASSWORD).\n"+
+			"  If nobody has it, run: %s\n  (or run this command again with --password-stdin)\n", c.Email, c.Next)
 	}
 	if c.TemporaryPassword != "" {
 		fmt.Fprintf(&b, "  Temporary password for %s: %s\n  (shown only now; the user must change it at first login)\n",

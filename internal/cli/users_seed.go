@@ -36,7 +36,10 @@ The domain is cognito.emailDomain from the configuration, or --email-domain.
 Passwords work as in "users add": --password-stdin (one password, for every
 user created), --temporary (one generated per user, printed once), --invite,
 or a hidden prompt per user on a terminal. Existing users keep their password
-and are brought into their group, so running it again changes nothing.
+and are brought into their group, so running it again changes nothing. A user
+an earlier run left waiting for its first password (FORCE_CHANGE_PASSWORD) gets
+the password given to this run; without one, the output names the command that
+sets it.
 
 Each user in the JSON output is the object "users add" prints, without its
 userPoolId.
@@ -103,8 +106,8 @@ func (o *usersSeedOpts) Ask() error {
 	src := &passwordSource{flags: o.pw, g: o.g, policy: o.dir.Pool.Policy}
 	for i := range o.items {
 		it := &o.items[i]
-		if it.found {
-			continue
+		if it.found && (!cognito.NeedsPassword(it.user) || !o.pw.given()) {
+			continue // a user waiting for a password is finished when a password is given
 		}
 		var err error
 		if it.creds, err = src.credentials(it.demo.Email); err != nil {

@@ -28,6 +28,14 @@ type Options struct {
 	// retried AWS call. Requests themselves are never logged: their
 	// headers carry session tokens.
 	Log io.Writer
+	// Notes, when set, receives a line when AWS throttles a call or a
+	// call is slow (SlowAfter, default 10 s): the user sees why nothing
+	// moves, without --verbose.
+	Notes     func(string)
+	SlowAfter time.Duration
+	// AttemptTimeout bounds the wait for the answer to one attempt
+	// (default 30 s); a slower attempt is abandoned and retried.
+	AttemptTimeout time.Duration
 }
 
 // SetupError is a problem the user fixes in their environment (no region,
@@ -66,7 +74,9 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		}),
 		config.WithAPIOptions([]func(*middleware.Stack) error{
 			awsmiddleware.AddUserAgentKeyValue("mlflowctl", version(o.Version)),
+			faultMiddleware(o.Notes, orDefault(o.SlowAfter, defaultSlowAfter)),
 		}),
+		config.WithHTTPClient(httpClient(orDefault(o.AttemptTimeout, defaultAttemptTimeout))),
 	}
 	if o.Profile != "" {
 		loaders = append(loaders, config.WithSharedConfigProfile(o.Profile))
@@ -126,6 +136,13 @@ func firstLine(s string) string {
 		}
 	}
 	return s
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }
 
 func version(v string) string {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/smithy-go"
 )
 
 // UsersAPI is the part of the cognito-idp client that manages users.
@@ -132,26 +133,75 @@ func (d *Directory) Create(ctx context.Context, email string, c Credentials) (Us
 	if c.Temporary && c.Password != "" {
 		in.TemporaryPassword = aws.String(c.Password)
 	}
+	u, err := d.createUser(ctx, in)
+	if err != nil {
+		return User{}, err
+	}
+	if c.Temporary || c.Password == "" {
+		return u, nil
+	}
+	// The user exists now: finish the pair even after Ctrl-C, or the user
+	// is left with a temporary password nobody knows.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	if err := d.setPassword(pctx, u.Username, c.Password, true); err != nil {
+		return u, fmt.Errorf("%w (the user was created; run the same command again, or set a password with `mlflowctl users reset-password %s`)", err, email)
+	}
+	u.Status = string(types.UserStatusTypeConfirmed)
+	return u, nil
+}
+
+// finishTimeout bounds the password call that completes a create after
+// the user pressed Ctrl-C.
+const finishTimeout = 30 * time.Second
+
+// createUser calls AdminCreateUser. When the SDK retried a create whose
+// reply was lost, Cognito answers UsernameExistsException for the user the
+// first attempt made: a user that exists and still waits for its first
+// password (FORCE_CHANGE_PASSWORD) is taken as that create.
+func (d *Directory) createUser(ctx context.Context, in *cip.AdminCreateUserInput) (User, error) {
+	email := aws.ToString(in.Username)
 	out, err := d.api.AdminCreateUser(ctx, in)
+	var exists *types.UsernameExistsException
+	var broken *smithy.DeserializationError
+	if errors.As(err, &exists) || errors.As(err, &broken) {
+		// A reply cut off or garbled on the way back also means Cognito
+		// got the create: look at what it made.
+		u, found, lerr := d.Lookup(ctx, email)
+		if lerr == nil && found && NeedsPassword(u) {
+			return u, nil
+		}
+	}
 	if err != nil {
 		return User{}, fmt.Errorf("create user %s: %w", email, err)
 	}
-	u := User{
+	return User{
 		Username: aws.ToString(out.User.Username),
 		Email:    email,
 		Status:   string(out.User.UserStatus),
 		Enabled:  out.User.Enabled,
 		Groups:   []string{},
 		Created:  aws.ToTime(out.User.UserCreateDate),
+	}, nil
+}
+
+// NeedsPassword reports whether the user still has the temporary password
+// it was created with: invited, given a temporary password, or left
+// half-made by a run that stopped before setting the password.
+func NeedsPassword(u User) bool {
+	return u.Status == string(types.UserStatusTypeForceChangePassword)
+}
+
+// Finish completes a user that still needs a password: it sets c's
+// password, temporary or permanent.
+func (d *Directory) Finish(ctx context.Context, u *User, c Credentials) error {
+	if err := d.SetPassword(ctx, *u, c.Password, c.Temporary); err != nil {
+		return err
 	}
-	if c.Temporary || c.Password == "" {
-		return u, nil
+	if !c.Temporary {
+		u.Status = string(types.UserStatusTypeConfirmed)
 	}
-	if err := d.setPassword(ctx, u.Username, c.Password, true); err != nil {
-		return u, fmt.Errorf("%w (the user was created; set a password with `mlflowctl users reset-password %s`)", err, email)
-	}
-	u.Status = string(types.UserStatusTypeConfirmed)
-	return u, nil
+	return nil
 }
 
 // SetPassword checks the password against the pool's policy, then sets

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -65,15 +66,23 @@ func (e *Engine) createChangeSet(ctx context.Context, s *Stack, want *desired, s
 
 func (e *Engine) waitChangeSet(ctx context.Context, name string, cs *changeSet) error {
 	p := e.newPoller()
+	var throttledSince time.Time
 	for {
 		if err := p.sleep(ctx); err != nil {
 			return err // the caller abandons the change set
 		}
 		out, err := e.describeChangeSet(ctx, cs.id)
 		if isThrottle(err) {
+			if throttledSince.IsZero() {
+				throttledSince = time.Now()
+			}
+			if time.Since(throttledSince) >= e.opts.ThrottleLimit {
+				return &ErrWaitLimit{Name: name, What: "DescribeChangeSet", Limit: e.opts.ThrottleLimit, Throttled: true}
+			}
 			p.throttled()
 			continue
 		}
+		throttledSince = time.Time{}
 		if err != nil {
 			return fmt.Errorf("stack %s: describe change set: %w", name, err)
 		}

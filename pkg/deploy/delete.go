@@ -88,6 +88,7 @@ func (e *Engine) deleteAndWait(ctx context.Context, op Op, s *Stack, st *types.S
 		}
 	}
 	e.phase(op, s, name, PhaseDeleting, "")
+	w.phase = PhaseDeleting
 	final, err := w.wait(ctx)
 	if err != nil && ctx.Err() != nil {
 		// The delete goes on in AWS; there is nothing to undo.

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/smithy-go"
 )
 
 // maxSettleRounds bounds how often one stack is re-examined after waiting
@@ -59,7 +60,7 @@ func (e *Engine) Deploy(ctx context.Context, d Deployment) (Outputs, error) {
 		return nil
 	})
 	if err == nil && ctx.Err() != nil {
-		err = &ErrInterrupted{Done: []string{"stopped before any stack changed"}}
+		err = &ErrInterrupted{Done: []string{"stopped before the remaining stacks started; the stacks that finished stay as deployed"}}
 	}
 	e.finish(OpDeploy, err)
 	return snapshot(), err
@@ -232,8 +233,17 @@ func (e *Engine) upsert(ctx context.Context, s *Stack, want *desired, st *types.
 }
 
 // reusable states are those whose tags describe what is deployed.
+// The *_CLEANUP_IN_PROGRESS states come after the stack reached its
+// final configuration (CloudFormation only deletes replaced resources
+// then; "Stack status codes", CloudFormation User Guide), so their
+// outputs are current.
 func reusable(s types.StackStatus) bool {
-	return succeeded(s) || s == types.StackStatusUpdateRollbackComplete
+	switch s {
+	case types.StackStatusUpdateRollbackComplete, types.StackStatusUpdateCompleteCleanupInProgress,
+		types.StackStatusUpdateRollbackCompleteCleanupInProgress:
+		return true
+	}
+	return succeeded(s)
 }
 
 func (e *Engine) settle(ctx context.Context, s *Stack, name, stackID string) error {
@@ -299,8 +309,14 @@ func (e *Engine) apply(ctx context.Context, s *Stack, want *desired, st *types.S
 	if err != nil && ctx.Err() == nil {
 		return nil, err
 	}
+	sent := false
 	if ctx.Err() == nil {
+		sent = true
 		_, err = e.cfn.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: aws.String(cs.id)})
+	}
+	if ctx.Err() != nil && sent && w != nil && e.started(ctx, cs.stackID) {
+		// Ctrl-C while ExecuteChangeSet was on the wire, and it ran.
+		return nil, e.interrupted(ctx, s, w, create)
 	}
 	if ctx.Err() != nil {
 		return nil, e.abandon(ctx, want.name, cs, create)
@@ -312,14 +328,19 @@ func (e *Engine) apply(ctx context.Context, s *Stack, want *desired, st *types.S
 }
 
 func (e *Engine) applyDirect(ctx context.Context, s *Stack, want *desired, src templateSource, w *watcher, create bool, st *types.Stack) (map[string]string, error) {
+	token := requestToken(want)
 	if create {
 		out, err := e.cfn.CreateStack(ctx, &cloudformation.CreateStackInput{
 			StackName: aws.String(want.name), TemplateBody: src.body, TemplateURL: src.url,
 			Parameters: parameters(want.params, nil), Capabilities: capabilities(s.Capabilities),
 			Tags: tagList(want.tags), EnableTerminationProtection: aws.Bool(s.HoldsData),
+			ClientRequestToken: aws.String(token),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("stack %s: create: %w", want.name, err)
+			// The call may have reached CloudFormation even so: a lost
+			// reply the SDK retried (AlreadyExists), or a Ctrl-C while the
+			// request was on the wire.
+			return e.createUnanswered(ctx, s, want, w, err)
 		}
 		w.stackID = aws.ToString(out.StackId)
 		return e.follow(ctx, s, w, true)
@@ -327,8 +348,11 @@ func (e *Engine) applyDirect(ctx context.Context, s *Stack, want *desired, src t
 	_, err := e.cfn.UpdateStack(ctx, &cloudformation.UpdateStackInput{
 		StackName: aws.String(w.stackID), TemplateBody: src.body, TemplateURL: src.url,
 		Parameters: parameters(want.params, nil), Capabilities: capabilities(s.Capabilities),
-		Tags: tagList(want.tags),
+		Tags: tagList(want.tags), ClientRequestToken: aws.String(token),
 	})
+	if err != nil && ctx.Err() != nil {
+		return e.updateUnanswered(ctx, s, w, err)
+	}
 	if err != nil && isNoChanges(apiMessage(err)) {
 		e.phase(OpDeploy, s, want.name, PhaseNoChanges, "")
 		return stackOutputs(st), nil
@@ -339,6 +363,82 @@ func (e *Engine) applyDirect(ctx context.Context, s *Stack, want *desired, src t
 	return e.follow(ctx, s, w, false)
 }
 
+// started reports whether the stack is running an operation now (the
+// check after a Ctrl-C that may have cut an execute call short).
+func (e *Engine) started(ctx context.Context, stackID string) bool {
+	cctx, cancel := e.cleanupContext(ctx)
+	defer cancel()
+	st, err := e.describe(cctx, stackID)
+	return err == nil && st != nil && !settled(string(st.StackStatus))
+}
+
+// requestToken identifies one create or update of one configuration, so
+// CloudFormation recognises the SDK's retry of a call whose reply was lost
+// ("Specify this token if you plan to retry requests so that
+// CloudFormation knows that you're not attempting to create a stack with
+// the same name", CreateStack API reference, ClientRequestToken). At most
+// 128 characters of [a-zA-Z0-9-].
+func requestToken(want *desired) string {
+	return fmt.Sprintf("mlflowctl-%s-%d", want.hash[:32], time.Now().UnixNano())
+}
+
+// createUnanswered handles a CreateStack call that returned an error but
+// may have reached CloudFormation. A stack of this name with this run's
+// configuration hash is the create this run made: it is followed (or, after
+// Ctrl-C, handled as an interrupted create). Otherwise the error stands.
+func (e *Engine) createUnanswered(ctx context.Context, s *Stack, want *desired, w *watcher, callErr error) (map[string]string, error) {
+	var broken *smithy.DeserializationError
+	reached := apiCode(callErr) == "AlreadyExistsException" || errors.As(callErr, &broken)
+	if !reached && ctx.Err() == nil {
+		return nil, fmt.Errorf("stack %s: create: %w", want.name, callErr)
+	}
+	cctx, cancel := e.cleanupContext(ctx)
+	defer cancel()
+	var st *types.Stack
+	err := e.retryThrottled(cctx, s, want.name, "DescribeStacks", func() (err error) {
+		st, err = e.describe(cctx, want.name)
+		return err
+	})
+	ours := err == nil && st != nil && stackTags(st)[TagHash] == want.hash && isCreateState(st.StackStatus)
+	switch {
+	case ours:
+		w.stackID = aws.ToString(st.StackId)
+		if ctx.Err() != nil {
+			return nil, e.interrupted(ctx, s, w, true)
+		}
+		return e.follow(ctx, s, w, true)
+	case ctx.Err() != nil && err == nil && st == nil:
+		return nil, &ErrInterrupted{Done: []string{want.name + ": stopped while CreateStack was sent; CloudFormation has no such stack, nothing changed"}}
+	case ctx.Err() != nil:
+		return nil, &ErrInterrupted{Running: []string{want.name + " (CreateStack was sent; whether it was created is unknown)"}}
+	}
+	return nil, fmt.Errorf("stack %s: create: %w", want.name, callErr)
+}
+
+// updateUnanswered handles Ctrl-C while UpdateStack was on the wire: if
+// the update started, it is cancelled and rolled back like any other.
+func (e *Engine) updateUnanswered(ctx context.Context, s *Stack, w *watcher, callErr error) (map[string]string, error) {
+	cctx, cancel := e.cleanupContext(ctx)
+	defer cancel()
+	st, err := e.describe(cctx, w.stackID)
+	if err == nil && st != nil && st.StackStatus == types.StackStatusUpdateInProgress {
+		return nil, e.interrupted(ctx, s, w, false)
+	}
+	if err == nil {
+		return nil, &ErrInterrupted{Done: []string{w.name + ": stopped while UpdateStack was sent; the stack did not start updating"}}
+	}
+	return nil, fmt.Errorf("stack %s: update interrupted (%w); whether it started is unknown: %w", w.name, callErr, err)
+}
+
+func isCreateState(s types.StackStatus) bool {
+	switch s {
+	case types.StackStatusCreateInProgress, types.StackStatusCreateComplete, types.StackStatusCreateFailed,
+		types.StackStatusRollbackInProgress, types.StackStatusRollbackComplete, types.StackStatusRollbackFailed:
+		return true
+	}
+	return false
+}
+
 // follow waits for the running create or update and reports its result.
 func (e *Engine) follow(ctx context.Context, s *Stack, w *watcher, create bool) (map[string]string, error) {
 	p := PhaseUpdating
@@ -346,6 +446,7 @@ func (e *Engine) follow(ctx context.Context, s *Stack, w *watcher, create bool) 
 		p = PhaseCreating
 	}
 	e.phase(OpDeploy, s, w.name, p, "")
+	w.phase = p
 	st, err := w.wait(ctx)
 	if err != nil && ctx.Err() != nil {
 		return nil, e.interrupted(ctx, s, w, create)
@@ -382,12 +483,29 @@ func (e *Engine) interrupted(ctx context.Context, s *Stack, w *watcher, create b
 			return &ErrInterrupted{Running: []string{w.name + " (creating)"}}
 		}
 		e.phase(OpDeploy, s, w.name, PhaseDeleting, "interrupted: deleting the half-created stack")
+		w.phase = PhaseDeleting
+		if s.HoldsData && e.opts.DirectCalls {
+			// CreateStack turned termination protection on already
+			// ("a stack with termination protection enabled cannot be
+			// deleted", DeleteStack API reference).
+			if _, err := e.cfn.UpdateTerminationProtection(cctx, &cloudformation.UpdateTerminationProtectionInput{
+				StackName: aws.String(w.stackID), EnableTerminationProtection: aws.Bool(false),
+			}); err != nil && cctx.Err() == nil {
+				return fmt.Errorf("stack %s: turn off termination protection to delete it after the interrupt: %w", w.name, err)
+			}
+		}
 		if _, err := e.cfn.DeleteStack(cctx, &cloudformation.DeleteStackInput{StackName: aws.String(w.stackID)}); err != nil {
+			if cctx.Err() != nil {
+				// A second Ctrl-C cancelled the clean-up: the stack stays.
+				e.phase(OpDeploy, s, w.name, PhaseDetached, "the clean-up delete was cancelled; the stack exists in AWS")
+				return &ErrInterrupted{Running: []string{w.name + " (created or being created; the clean-up delete was cancelled: remove it with `mlflowctl down`, or run `mlflowctl up` to finish it)"}}
+			}
 			return fmt.Errorf("stack %s: delete after interrupt: %w", w.name, err)
 		}
 		return e.afterInterrupt(cctx, s, w, "creation stopped and the half-created stack deleted", "(deleting)")
 	}
 	e.phase(OpDeploy, s, w.name, PhaseRollingBack, "interrupted: cancelling the update")
+	w.phase = PhaseRollingBack
 	// A ValidationError means the update is past cancelling (finishing
 	// or already rolling back): wait for it all the same.
 	if _, err := e.cfn.CancelUpdateStack(cctx, &cloudformation.CancelUpdateStackInput{StackName: aws.String(w.stackID)}); err != nil && apiCode(err) != "ValidationError" {
@@ -423,9 +541,18 @@ func settledAfterCleanup(s types.StackStatus) bool {
 func (e *Engine) abandon(ctx context.Context, name string, cs *changeSet, create bool) error {
 	cctx, cancel := e.cleanupContext(ctx)
 	defer cancel()
-	_, _ = e.cfn.DeleteChangeSet(cctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(cs.id)})
+	_, csErr := e.cfn.DeleteChangeSet(cctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(cs.id)})
+	var stErr error
 	if create {
-		_, _ = e.cfn.DeleteStack(cctx, &cloudformation.DeleteStackInput{StackName: aws.String(cs.stackID)})
+		_, stErr = e.cfn.DeleteStack(cctx, &cloudformation.DeleteStackInput{StackName: aws.String(cs.stackID)})
+	}
+	if csErr != nil || stErr != nil {
+		left := "its change set"
+		if create {
+			left = "an empty stack in REVIEW_IN_PROGRESS with its change set"
+		}
+		return &ErrInterrupted{Done: []string{name + ": stopped before its change set ran; no resource changed, but " + left +
+			" could not be removed (`mlflowctl up` reuses it, `mlflowctl down` removes it)"}}
 	}
 	return &ErrInterrupted{Done: []string{name + ": stopped before its change set ran; nothing changed"}}
 }

@@ -42,6 +42,8 @@
 //     turned on afterwards when HoldsData;
 //   - ROLLBACK_COMPLETE / ROLLBACK_FAILED (a failed first create): deleted,
 //     then created;
+//   - *_CLEANUP_IN_PROGRESS: waited for like any operation; their outputs
+//     are current, so Outputs reads them;
 //   - *_IN_PROGRESS: waited for, then looked at again (with NoWait:
 //     ErrStackInProgress naming the stack);
 //   - UPDATE_ROLLBACK_FAILED: ContinueUpdateRollback, then an update;
@@ -65,6 +67,19 @@
 // KindResource Event with the resource's label (template
 // Metadata.mlflowctl.description, else its logical ID).
 //
+// Every wait is bounded: a stack operation by Options.MaxWait (3 h), a
+// call CloudFormation throttles without a break by Options.ThrottleLimit
+// (10 min); both end in ErrWaitLimit, which says what was waited for and
+// what to do. Events are only shown: a throttled DescribeStackEvents never
+// delays the DescribeStacks status check. While throttled, the stack's
+// KindStack event carries a note saying so (renderers show it without
+// --verbose).
+//
+// CreateStack and UpdateStack carry a ClientRequestToken, so a retry of a
+// call whose reply was lost is the same request to CloudFormation; an
+// AlreadyExistsException for a stack with this run's configuration hash
+// (an emulator ignoring the token) is taken as the create it was.
+//
 // # Errors
 //
 // Every error is typed and errors.As-able; Deploy and Delete join one per
@@ -82,7 +97,12 @@
 // update the engine calls CancelUpdateStack and waits for the rollback.
 // During a first create it asks Options.Confirm (or takes Options.Yes)
 // and deletes the half-created stack, waiting until it is gone. Closing
-// Options.Detach stops all waiting at once.
+// Options.Detach stops all waiting at once. A Ctrl-C while CreateStack,
+// UpdateStack or ExecuteChangeSet is on the wire is checked against the
+// stack's state: an operation that started is handled as above, and
+// "nothing changed" is said only when CloudFormation has no such change.
+// A second Ctrl-C that cancels the clean-up delete reports the stack as
+// still existing (ErrInterrupted.Running).
 //
 // # Emulators
 //

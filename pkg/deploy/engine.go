@@ -41,6 +41,11 @@ type Options struct {
 	// PollMin and PollMax bound the polling interval (1 s, 5 s);
 	// PollThrottleMax bounds the back-off on throttling (32 s).
 	PollMin, PollMax, PollThrottleMax time.Duration
+	// MaxWait bounds one wait for a stack operation (default 3 h: an
+	// Aurora cluster or a Studio domain takes tens of minutes).
+	// ThrottleLimit bounds how long one call may be throttled without a
+	// break before the engine stops waiting (default 10 min).
+	MaxWait, ThrottleLimit time.Duration
 }
 
 // OutputRef names one output of one stack of the deployment.
@@ -67,6 +72,12 @@ func New(cfn CloudFormationAPI, opts Options) *Engine {
 	}
 	if opts.PollThrottleMax < opts.PollMax {
 		opts.PollThrottleMax = max(32*time.Second, opts.PollMax)
+	}
+	if opts.MaxWait <= 0 {
+		opts.MaxWait = 3 * time.Hour
+	}
+	if opts.ThrottleLimit <= 0 {
+		opts.ThrottleLimit = 10 * time.Minute
 	}
 	return &Engine{cfn: cfn, opts: opts}
 }

@@ -3,7 +3,25 @@ package deploy
 import (
 	"fmt"
 	"strings"
+	"time"
 )
+
+// ErrWaitLimit: a wait reached its bound: the operation took longer than
+// Options.MaxWait, or CloudFormation throttled the same call for
+// Options.ThrottleLimit. The operation itself goes on in AWS.
+type ErrWaitLimit struct {
+	Name      string
+	What      string // what was waited for, in words
+	Limit     time.Duration
+	Throttled bool
+}
+
+func (e *ErrWaitLimit) Error() string {
+	if e.Throttled {
+		return fmt.Sprintf("stack %s: CloudFormation throttled %s for %s without a break; stopped waiting (whatever runs goes on in AWS)\nnext: check with `mlflowctl status` in a few minutes, then run the command again", e.Name, e.What, e.Limit)
+	}
+	return fmt.Sprintf("stack %s: stopped %s after %s; the operation goes on in AWS\nnext: check with `mlflowctl status`, then run the command again", e.Name, e.What, e.Limit)
+}
 
 // ErrStackNotFound: the stack does not exist (or is already deleted).
 type ErrStackNotFound struct{ Name string }

@@ -2,6 +2,8 @@ package deploy
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -39,19 +41,40 @@ func (p *poller) sleep(ctx context.Context) error {
 	return nil
 }
 
-// retryThrottled calls fn until CloudFormation stops throttling it.
-func (e *Engine) retryThrottled(ctx context.Context, fn func() error) error {
+// retryThrottled calls fn until CloudFormation stops throttling it, for
+// at most Options.ThrottleLimit of uninterrupted throttling; what names
+// the call for the error and the progress notes.
+func (e *Engine) retryThrottled(ctx context.Context, s *Stack, name, what string, fn func() error) error {
+	return e.retryThrottledFor(ctx, s, name, what, e.opts.ThrottleLimit, fn)
+}
+
+func (e *Engine) retryThrottledFor(ctx context.Context, s *Stack, name, what string, limit time.Duration, fn func() error) error {
 	p := e.newPoller()
+	var since time.Time
 	for {
 		err := fn()
 		if !isThrottle(err) {
 			return err
 		}
+		if since.IsZero() {
+			since = time.Now()
+		}
+		if time.Since(since) >= limit {
+			return &ErrWaitLimit{Name: name, What: what, Limit: limit, Throttled: true}
+		}
 		p.throttled()
+		e.throttleNote(s, name, PhasePreparing, what, p.interval)
 		if err := p.sleep(ctx); err != nil {
 			return err
 		}
 	}
+}
+
+// throttleNote tells the user why nothing seems to happen: a progress
+// line, shown without --verbose.
+func (e *Engine) throttleNote(s *Stack, name string, p Phase, what string, next time.Duration) {
+	e.publish(Event{Kind: KindStack, Stack: s.ID, StackName: name, Phase: p,
+		Reason: fmt.Sprintf("CloudFormation is throttling %s; trying again in %s", what, next.Round(time.Second))})
 }
 
 func (p *poller) throttled() {
@@ -69,6 +92,8 @@ type watcher struct {
 	stackID  string
 	labels   map[string]Resource
 	boundary string // newest event before the operation started
+	phase    Phase  // what the stack is doing while it is waited for
+	noEvents bool   // the boundary could not be read: events are not shown
 	seen     map[string]bool
 	events   []types.StackEvent // this operation's events, oldest first
 }
@@ -76,7 +101,7 @@ type watcher struct {
 // watch prepares to follow the next operation on stackID (empty for a
 // stack that does not exist yet): events up to now are not shown.
 func (e *Engine) watch(ctx context.Context, op Op, s *Stack, name, stackID string) (*watcher, error) {
-	w := &watcher{e: e, op: op, s: s, name: name, stackID: stackID, seen: map[string]bool{}, labels: map[string]Resource{}}
+	w := &watcher{e: e, op: op, s: s, name: name, stackID: stackID, seen: map[string]bool{}, labels: map[string]Resource{}, phase: PhaseRecovering}
 	if rs, err := Resources(s.Template); err == nil {
 		for _, r := range rs {
 			w.labels[r.LogicalID] = r
@@ -86,10 +111,19 @@ func (e *Engine) watch(ctx context.Context, op Op, s *Stack, name, stackID strin
 		return w, nil
 	}
 	var out *cloudformation.DescribeStackEventsOutput
-	err := e.retryThrottled(ctx, func() (err error) {
+	err := e.retryThrottledFor(ctx, s, name, "DescribeStackEvents", min(e.opts.ThrottleLimit, eventsThrottleLimit), func() (err error) {
 		out, err = e.cfn.DescribeStackEvents(ctx, &cloudformation.DescribeStackEventsInput{StackName: aws.String(stackID)})
 		return err
 	})
+	var limit *ErrWaitLimit
+	if errors.As(err, &limit) {
+		// Events are only shown; the status check decides. Without a
+		// boundary old events would pass for new ones, so show none.
+		w.noEvents = true
+		e.publish(Event{Kind: KindStack, Stack: s.ID, StackName: name, Phase: PhasePreparing,
+			Reason: "CloudFormation keeps throttling DescribeStackEvents: resource events are not shown for this stack"})
+		return w, nil
+	}
 	if err != nil && !isNotFound(err) {
 		return nil, err
 	}
@@ -107,29 +141,44 @@ func (w *watcher) ref() string {
 }
 
 // wait polls until the stack settles and returns it, or nil when it is
-// gone. It returns ctx's error when ctx ends first.
+// gone. It returns ctx's error when ctx ends first, and ErrWaitLimit when
+// the operation outlasts Options.MaxWait or CloudFormation throttles the
+// status check for Options.ThrottleLimit. The events are only shown: a
+// throttled events call never delays the status check.
 func (w *watcher) wait(ctx context.Context) (*types.Stack, error) {
 	p := w.e.newPoller()
+	start := time.Now()
+	var throttledSince time.Time
 	for {
 		if err := p.sleep(ctx); err != nil {
 			return nil, err
 		}
-		if err := w.poll(ctx); err != nil {
-			if isThrottle(err) {
-				p.throttled()
-				continue
-			}
-			if !isNotFound(err) {
-				return nil, err
-			}
+		if time.Since(start) >= w.e.opts.MaxWait {
+			return nil, &ErrWaitLimit{Name: w.name, What: w.waitingFor(), Limit: w.e.opts.MaxWait}
+		}
+		evErr := w.poll(ctx)
+		if evErr != nil && !isThrottle(evErr) && !isNotFound(evErr) {
+			return nil, evErr
 		}
 		st, err := w.e.describe(ctx, w.ref())
-		if isThrottle(err) {
+		switch {
+		case isThrottle(err):
+			if throttledSince.IsZero() {
+				throttledSince = time.Now()
+			}
+			if time.Since(throttledSince) >= w.e.opts.ThrottleLimit {
+				return nil, &ErrWaitLimit{Name: w.name, What: "DescribeStacks while " + w.waitingFor(), Limit: w.e.opts.ThrottleLimit, Throttled: true}
+			}
 			p.throttled()
+			w.e.throttleNote(w.s, w.name, w.phase, "DescribeStacks", p.interval)
 			continue
-		}
-		if err != nil {
+		case err != nil:
 			return nil, err
+		}
+		throttledSince = time.Time{}
+		if isThrottle(evErr) {
+			p.throttled()
+			w.e.throttleNote(w.s, w.name, w.phase, "DescribeStackEvents (the status is still checked)", p.interval)
 		}
 		if st == nil || settled(string(st.StackStatus)) {
 			_ = w.poll(ctx) // events written just before the final status
@@ -138,8 +187,30 @@ func (w *watcher) wait(ctx context.Context) (*types.Stack, error) {
 	}
 }
 
+// waitingFor says in words what wait waits for.
+func (w *watcher) waitingFor() string {
+	switch w.phase {
+	case PhaseCreating:
+		return "waiting for CloudFormation to create " + w.name
+	case PhaseUpdating:
+		return "waiting for CloudFormation to update " + w.name
+	case PhaseDeleting:
+		return "waiting for CloudFormation to delete " + w.name
+	case PhaseRollingBack:
+		return "waiting for CloudFormation to roll back " + w.name
+	}
+	return "waiting for the running operation on " + w.name + " to finish"
+}
+
+// eventsThrottleLimit bounds the wait for the events boundary, which is
+// only needed to show events.
+const eventsThrottleLimit = time.Minute
+
 // poll fetches events newer than the boundary and not yet seen.
 func (w *watcher) poll(ctx context.Context) error {
+	if w.noEvents {
+		return nil
+	}
 	var fresh []types.StackEvent
 	in := &cloudformation.DescribeStackEventsInput{StackName: aws.String(w.ref())}
 	for page := 0; page < 20; page++ {

@@ -601,7 +601,8 @@ func (f *Fake) CreateStack(_ context.Context, in *cloudformation.CreateStackInpu
 	if f.stacks[name] != nil {
 		return nil, apiErr("AlreadyExistsException", "Stack ["+name+"] already exists")
 	}
-	st := &fakeStack{id: f.nextID("stack", name), name: name, protect: aws.ToBool(in.EnableTerminationProtection)}
+	// CloudFormation shows a new stack's tags from the start of its create.
+	st := &fakeStack{id: f.nextID("stack", name), name: name, protect: aws.ToBool(in.EnableTerminationProtection), tags: tagMap(in.Tags)}
 	f.stacks[name], f.byID[st.id] = st, st
 	f.run(st, true, aws.ToString(in.TemplateBody), paramMap(in.Parameters, nil), tagMap(in.Tags))
 	return &cloudformation.CreateStackOutput{StackId: aws.String(st.id)}, nil
@@ -787,4 +788,19 @@ func (f *Fake) StartUpdate(name string, params, tags map[string]string) {
 	defer f.mu.Unlock()
 	st := f.stacks[name]
 	f.run(st, false, st.template, params, tags)
+}
+
+// Cleanup puts a live stack in a *_CLEANUP_IN_PROGRESS status (e.g.
+// UPDATE_COMPLETE_CLEANUP_IN_PROGRESS) for d, after which it settles in
+// the status before the suffix (UPDATE_COMPLETE), as CloudFormation does
+// once it has deleted the resources an update replaced.
+func (f *Fake) Cleanup(name string, status types.StackStatus, d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.stacks[name]
+	final := types.StackStatus(strings.TrimSuffix(string(status), "_CLEANUP_IN_PROGRESS"))
+	st.op = &fakeOp{start: time.Now(), steps: []step{stackStep(st, string(status), ""), {at: d, logical: "Cleanup", typ: "Custom::Cleanup", status: "DELETE_COMPLETE"}},
+		final: final, kind: "cleanup"}
+	st.status = status
+	f.advance(st)
 }
