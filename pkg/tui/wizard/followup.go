@@ -58,8 +58,13 @@ func confirm(ctx context.Context, o Options, title, desc string, def bool) (bool
 	v := def
 	if o.Accessible {
 		err := prompter{ctx: ctx, in: o.In, w: o.Out}.ask(question{kind: qConfirm, title: title, desc: desc, flag: &v})
-		if errors.Is(err, ErrAborted) {
+		var ended *InputEndedError
+		switch {
+		case errors.Is(err, ErrAborted):
 			return false, fmt.Errorf("%w %s", ErrLeftAfterWrite, o.Path)
+		case errors.As(err, &ended):
+			// The file is written; with no more input, do nothing more.
+			return false, nil
 		}
 		return v, err
 	}

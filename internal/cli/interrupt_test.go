@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+
+	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
+)
+
+// ctrlCWhenAsked stands for a terminal on which the user presses Ctrl-C
+// as soon as a prompt waits: the first Read cancels ctx (what the signal
+// does) and then blocks, as a terminal nobody types into does.
+type ctrlCWhenAsked struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	asked  bool
+}
+
+func (c *ctrlCWhenAsked) Read([]byte) (int, error) {
+	c.mu.Lock()
+	c.asked = true
+	c.mu.Unlock()
+	c.cancel()
+	<-c.ctx.Done()
+	return 0, io.EOF
+}
+
+// Issue 22 item 2: Ctrl-C at up's "Deploy …? [y/N]" printed "Interrupted:
+// stopping what was started" though nothing had started, and the prompt
+// went on waiting; Enter then exited 0. It must end at once, exit 130,
+// say "Nothing changed." and change nothing.
+func TestUpCtrlCAtTheConfirmationEndsAtOnce(t *testing.T) {
+	noAWSEnv(t)
+	t.Chdir(t.TempDir())
+	synctest.Test(t, func(t *testing.T) {
+		fake, puts := cfnfake.New(), &putRecorder{}
+		withFakeAWS(t, fake, puts)
+		started := false
+		interrupts = func(ctx context.Context, _ io.Writer) (context.Context, <-chan struct{}, func()) {
+			started = true
+			return ctx, nil, func() {}
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		in := &ctrlCWhenAsked{ctx: ctx, cancel: cancel}
+		var out, errOut bytes.Buffer
+		err := Execute(ctx, BuildInfo{Version: "1.2.3"}, []string{"up", "--region", "us-east-1"}, IO{In: in, Out: &out, Err: &errOut})
+		var coded interface{ ExitCode() int }
+		if !errors.As(err, &coded) || coded.ExitCode() != 130 {
+			t.Fatalf("err=%v, want exit 130\n%s", err, errOut.String())
+		}
+		if !in.asked || !strings.Contains(errOut.String(), "Nothing changed.") || strings.Contains(errOut.String(), "stopping what was started") {
+			t.Fatalf("asked=%v stderr:\n%s", in.asked, errOut.String())
+		}
+		if started {
+			t.Error("the deploy's interrupt handling started before the user said yes")
+		}
+		if st := fake.Status("mlflow-bootstrap"); st != "" {
+			t.Errorf("bootstrap stack is %s after Ctrl-C at the confirmation", st)
+		}
+		if len(puts.keys) != 0 {
+			t.Errorf("uploads after Ctrl-C: %v", puts.keys)
+		}
+	})
+}
