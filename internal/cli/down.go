@@ -169,6 +169,7 @@ func (o *downOpts) Execute() error {
 	if o.plan.Empty() {
 		return o.writeJSON(downReport{Plan: o.plan, Deleted: true})
 	}
+	o.g.changing()
 	res, err := o.td.Run(o.g.ctx, o.plan)
 	var left *teardown.LeftoversError
 	if err != nil && !errors.As(err, &left) {

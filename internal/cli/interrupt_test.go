@@ -10,7 +10,11 @@ import (
 	"testing"
 	"testing/synctest"
 
+	"github.com/mlflowctl/mlflowctl/pkg/build"
+	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
+	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
 // ctrlCWhenAsked stands for a terminal on which the user presses Ctrl-C
@@ -67,6 +71,68 @@ func TestUpCtrlCAtTheConfirmationEndsAtOnce(t *testing.T) {
 		}
 		if len(puts.keys) != 0 {
 			t.Errorf("uploads after Ctrl-C: %v", puts.keys)
+		}
+	})
+}
+
+// Issue 22 item 4: `up --yes` created the bootstrap stack, then a usage
+// error raised inside a deploy hook (pkg/build: "the bootstrap stack has no
+// CodeBuildProjectName output") left as exit 2, which promises that nothing
+// changed. After a change every error is exit 1 with the real cause.
+func TestUpErrorAfterAChangeIsExit1(t *testing.T) {
+	noAWSEnv(t)
+	t.Chdir(t.TempDir())
+	synctest.Test(t, func(t *testing.T) {
+		fake, puts := cfnfake.New(), &putRecorder{}
+		withFakeAWS(t, fake, puts)
+		inner := defaultStackOptions
+		defaultStackOptions = func(c config.Config) stacks.Options {
+			o := inner(c)
+			o.BuildImages = func(context.Context, deploy.Outputs) (map[string]string, error) {
+				return nil, &build.UsageError{Msg: "builder codebuild: the bootstrap stack has no CodeBuildProjectName output"}
+			}
+			return o
+		}
+		_, errOut, err := runIn(t, "", "up", "--yes", "--region", "us-east-1")
+		var coded interface{ ExitCode() int }
+		if !errors.As(err, &coded) || coded.ExitCode() != 1 {
+			t.Fatalf("err=%v, want exit 1\n%s", err, errOut)
+		}
+		if !strings.Contains(err.Error(), "no CodeBuildProjectName output") || !strings.Contains(err.Error(), "already changed AWS") {
+			t.Fatalf("the cause is lost: %v", err)
+		}
+		if st := fake.Status("mlflow-bootstrap"); st != "CREATE_COMPLETE" {
+			t.Fatalf("the test needs a change before the error; bootstrap is %q", st)
+		}
+	})
+}
+
+// The other half of the contract: bad input is still exit 2, and then
+// nothing changed, for every command that changes AWS.
+func TestBadInputIsExit2BeforeAnyChange(t *testing.T) {
+	noAWSEnv(t)
+	t.Chdir(t.TempDir())
+	synctest.Test(t, func(t *testing.T) {
+		fake, puts := cfnfake.New(), &putRecorder{}
+		withFakeAWS(t, fake, puts)
+		for _, args := range [][]string{
+			{"up", "--name", "Bad_Name", "--yes"},
+			{"down", "--name", "Bad_Name", "--yes"},
+			{"users", "add", "not-an-address", "--group", "admins"},
+			{"users", "remove", "not-an-address", "--yes"},
+			{"users", "set-groups", "ada@example.com"},
+			{"push-container", "--builder", "podman"},
+			{"ui", "deploy", "--name", "Bad_Name"},
+			{"up", "--no-such-flag"},
+		} {
+			_, errOut, err := runIn(t, "", args...)
+			var coded interface{ ExitCode() int }
+			if !errors.As(err, &coded) || coded.ExitCode() != 2 {
+				t.Errorf("%v: err=%v, want exit 2\n%s", args, err, errOut)
+			}
+		}
+		if m := fake.Mutations(); len(m) != 0 {
+			t.Errorf("bad input changed CloudFormation: %v", m)
 		}
 	})
 }

@@ -110,6 +110,7 @@ func (o *pushContainerOpts) Execute() error {
 		Builder:       o.builder,
 		Platform:      o.platform,
 		From:          o.from,
+		Changing:      o.g.changing,
 	}, env)
 	if err != nil {
 		return err

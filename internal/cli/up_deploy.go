@@ -119,6 +119,7 @@ func (o *upOpts) executeDeploy() error {
 	done := make(chan struct{})
 	defer func() { close(done); stop() }()
 	go bridge(second, detach, done)
+	o.g.changing()
 	stopView := tui.Watch(eng, tui.Options{Stdout: o.g.stdout, Stderr: o.g.stderr, JSON: o.g.jsonOutput(), NoTUI: o.noTUI, NoColor: o.g.noColor})
 	outs, err := eng.Deploy(ctx, d)
 	if verr := stopView(); err == nil {

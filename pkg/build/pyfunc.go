@@ -20,6 +20,9 @@ type PushRequest struct {
 	Platform      string
 	// From is a `docker save` tarball pushed as it is, instead of building.
 	From string
+	// Changing, when set, is called once just before the first change in
+	// AWS: errors after it are no longer bad usage (exit 2) but failures.
+	Changing func()
 }
 
 // PushResult is the pushed serving image.
@@ -42,6 +45,9 @@ func PushContainer(ctx context.Context, req PushRequest, env Env) (PushResult, e
 	b, img, err := preparePush(ctx, req, env)
 	if err != nil {
 		return PushResult{}, err
+	}
+	if req.Changing != nil {
+		req.Changing()
 	}
 	repo, err := ecr.EnsureRepository(ctx, env.Clients.ECR, req.Repository, map[string]string{"mlflowctl:deployment": req.Deployment})
 	if err != nil {
