@@ -26,8 +26,8 @@ type PushRequest struct {
 	// (its bootstrap stack's PyfuncRepositoryUri), which must exist: a
 	// repository made here first would collide with the stack's later.
 	Repository string
-	Builder       string // auto, codebuild, docker
-	Platform      string
+	Builder    string // auto, codebuild, docker
+	Platform   string
 	// From is a `docker save` tarball pushed as it is, instead of building.
 	From string
 	// Changing, when set, is called once just before the first change in
