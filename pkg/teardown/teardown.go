@@ -27,6 +27,9 @@ type Teardown struct {
 	Tagging TaggingAPI
 	RDS     RDSAPI
 	Logs    LogsAPI
+	// Pushed finds the repositories push-container made outside the
+	// stacks (nil: not looked for).
+	Pushed PushedAPI
 	// Studio deletes apps, spaces and profiles; Storage a created
 	// domain's EFS and security groups.
 	Studio  *sagemaker.Studio
@@ -70,7 +73,7 @@ type Plan struct {
 
 // Empty says there is nothing to delete.
 func (p Plan) Empty() bool {
-	return len(p.Stacks) == 0 && len(p.Leftovers) == 0 && (p.Studio == nil || p.Studio.Empty())
+	return len(p.Stacks) == 0 && len(p.Leftovers) == 0 && (p.Studio == nil || p.Studio.Empty()) && !p.pushed()
 }
 
 func (t *Teardown) log(line string) {
@@ -95,6 +98,17 @@ func (t *Teardown) Plan(ctx context.Context) (Plan, error) {
 		if err := t.planStack(ctx, &p, s); err != nil {
 			return p, err
 		}
+	}
+	if t.Pushed != nil {
+		owned := make([]string, 0, len(p.Repositories))
+		for _, r := range p.Repositories {
+			owned = append(owned, r.Name)
+		}
+		pushed, err := PushedRepositories(ctx, t.Pushed, t.ECR, t.Name, owned)
+		if err != nil {
+			return p, err
+		}
+		p.Repositories = append(p.Repositories, pushed...)
 	}
 	if len(found) == 0 {
 		p.Leftovers, _, err = t.scan(ctx, Known{}, nil)
@@ -202,6 +216,9 @@ func (t *Teardown) Run(ctx context.Context, p Plan) (Result, error) {
 		if err := t.deleteStacks(ctx, p); err != nil {
 			return res, err
 		}
+	}
+	if err := t.deletePushed(ctx, p); err != nil {
+		return res, err
 	}
 	if t.Storage != nil {
 		if err := t.Storage.Clean(ctx, t.Name); err != nil {
