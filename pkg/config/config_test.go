@@ -194,9 +194,9 @@ func TestBadInputs(t *testing.T) {
 		name, file, envKey, envVal, wantField, wantText string
 	}{
 		{"not yaml", "name: [unclosed", "", "", "", "not valid YAML"},
-		{"unknown key", "servr:\n  cpu: 1\n", "", "", "", "invalid keys"},
+		{"unknown key", "servr:\n  cpu: 1\n", "", "", "", "unknown keys: servr (did you mean server?)"},
 		{"wrong type in file", "server:\n  cpu: lots\n", "", "", "server.cpu", "whole number"},
-		{"wrong type in env", "", "MLFLOWCTL_DATABASE_MAX_CAPACITY", "big", "database.maxCapacity", "use a number"},
+		{"wrong type in env", "", "MLFLOWCTL_DATABASE_MAX_CAPACITY", "big", "database.maxCapacity", `"big" is not a number (from MLFLOWCTL_DATABASE_MAX_CAPACITY="big")`},
 		{"bad bool in env", "", "MLFLOWCTL_UI_ENABLED", "maybe", "ui.enabled", "true or false"},
 	}
 	for _, tc := range cases {
@@ -260,5 +260,72 @@ func TestEnvName(t *testing.T) {
 		if got := EnvName(key); got != want {
 			t.Errorf("EnvName(%q) = %q, want %q", key, got, want)
 		}
+	}
+}
+
+// Issue 22 item 6 and issue 24 item 4: a syntax error is reported alone
+// with its line (it was 18 problems: the defaults' checks followed it).
+func TestSyntaxErrorAlone(t *testing.T) {
+	p := writeFile(t, "name: demo\n  region: us-east-1\n")
+	_, err := LoadValid(LoadOptions{Path: p})
+	ps := problems(t, err)
+	if len(ps) != 1 || !strings.Contains(ps[0].Message, "line 2") {
+		t.Fatalf("problems %v", ps)
+	}
+}
+
+// Issue 24 item 4: strict types and printable values.
+func TestStrictValues(t *testing.T) {
+	for _, tc := range []struct{ name, file, envKey, envVal, want string }{
+		{"fraction for a count", "server:\n  desiredCount: 2.7\n", "", "", "server.desiredCount: 2.7 is not a whole number"},
+		{"string 0 for a bool", "ui:\n  enabled: \"0\"\n", "", "", `ui.enabled: "0" is not true or false`},
+		{"number for a bool", "ui:\n  enabled: 0\n", "", "", "ui.enabled: 0 is not true or false"},
+		{"0 in env for a bool", "", "MLFLOWCTL_UI_ENABLED", "0", `ui.enabled: "0" is not true or false (from MLFLOWCTL_UI_ENABLED="0")`},
+		{"fraction in env", "", "MLFLOWCTL_SERVER_DESIRED_COUNT", "2.7", `"2.7" is not a whole number (from MLFLOWCTL_SERVER_DESIRED_COUNT="2.7")`},
+		{"terminal escape", "name: \"ok\\e[2J\"\n", "", "", "name: has a control character"},
+		{"escape in env", "", "MLFLOWCTL_NAME", "x\x1b]0;pwned\x07", "name: has a control character"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := writeFile(t, tc.file)
+			if tc.envKey != "" {
+				t.Setenv(tc.envKey, tc.envVal)
+			}
+			_, err := LoadValid(LoadOptions{Path: p})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// Issue 24 item 4: keys that differ only in case are refused (which one
+// won was the YAML library's choice).
+func TestKeysDifferingInCase(t *testing.T) {
+	p := writeFile(t, "name: one\nName: two\nserver:\n  cpu: 512\n  CPU: 1024\n")
+	_, err := LoadValid(LoadOptions{Path: p})
+	if err == nil || !strings.Contains(err.Error(), "name: differs from Name only in case") || !strings.Contains(err.Error(), "server.cpu: differs from server.CPU") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// Issue 22 item 6: a misspelt MLFLOWCTL_ variable is reported with the
+// nearest real one; unknown keys name the nearest known key.
+func TestMisspeltVariableAndKey(t *testing.T) {
+	t.Setenv("MLFLOWCTL_SERVER_DESIRED_CUONT", "3")
+	p := writeFile(t, "server:\n  desiredcount: 3\n")
+	_, err := LoadValid(LoadOptions{Path: p})
+	for _, want := range []string{"MLFLOWCTL_SERVER_DESIRED_CUONT: is not a configuration variable: did you mean MLFLOWCTL_SERVER_DESIRED_COUNT?"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("error %v, want %q", err, want)
+		}
+	}
+}
+
+// Issue 24 item 4: a huge file is refused before it is parsed.
+func TestHugeFileRefused(t *testing.T) {
+	p := writeFile(t, "name: demo\n#"+strings.Repeat("x", MaxFileBytes)+"\n")
+	_, err := LoadValid(LoadOptions{Path: p})
+	if err == nil || !strings.Contains(err.Error(), "more than the") {
+		t.Fatalf("error %v", err)
 	}
 }
