@@ -11,7 +11,6 @@ import (
 	"unicode"
 
 	"github.com/spf13/viper"
-	"go.yaml.in/yaml/v3"
 )
 
 // EnvPrefix starts every environment variable that sets a config key.
@@ -41,18 +40,27 @@ func Load(opts LoadOptions) (Config, error) {
 			return Config{}, err
 		}
 	}
-	if err := readFile(v, opts); err != nil {
+	unknown, err := readFile(v, opts)
+	if err != nil {
 		return Config{}, err
 	}
 	for key, val := range opts.Overrides {
 		v.Set(key, val)
 	}
 	var c Config
-	err := v.Unmarshal(&c, decodeOptions)
+	err = v.Unmarshal(&c, decodeOptions)
 	if err != nil {
-		return c, decodeError(err)
+		err = decodeError(err)
 	}
-	return c, nil
+	if len(unknown) > 0 {
+		var verr *ValidationError
+		if !errors.As(err, &verr) {
+			verr = &ValidationError{}
+		}
+		verr.Problems = append(unknown, verr.Problems...)
+		err = verr
+	}
+	return c, err
 }
 
 // LoadValid loads and validates, reporting decode and validation problems
@@ -89,30 +97,35 @@ func LoadValid(opts LoadOptions) (Config, error) {
 	return c, all
 }
 
-func readFile(v *viper.Viper, opts LoadOptions) error {
+// readFile merges the file into v; unknown keys are left out and
+// returned as problems, to be listed with the rest.
+func readFile(v *viper.Viper, opts LoadOptions) ([]Problem, error) {
 	if opts.Path == "" {
-		return nil
+		return nil, nil
 	}
 	if st, err := os.Stat(opts.Path); err == nil && st.Size() > MaxFileBytes {
-		return &fileError{&ValidationError{Problems: []Problem{{Field: "--config", Message: fmt.Sprintf("%s is %d bytes, more than the %d a configuration may have: is it the right file?", opts.Path, st.Size(), MaxFileBytes)}}}}
+		return nil, &fileError{&ValidationError{Problems: []Problem{{Field: "--config", Message: fmt.Sprintf("%s is %d bytes, more than the %d a configuration may have: is it the right file?", opts.Path, st.Size(), MaxFileBytes)}}}}
 	}
 	data, err := os.ReadFile(opts.Path)
 	if errors.Is(err, fs.ErrNotExist) && !opts.Required {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return &fileError{&ValidationError{Problems: []Problem{{Field: "--config", Message: fmt.Sprintf("cannot read %s: %v; run `mlflowctl config init` to write one", opts.Path, errors.Unwrap(err))}}}}
+		return nil, &fileError{&ValidationError{Problems: []Problem{{Field: "--config", Message: fmt.Sprintf("cannot read %s: %v; run `mlflowctl config init` to write one", opts.Path, errors.Unwrap(err))}}}}
 	}
-	var probe map[string]any
-	if err := yaml.Unmarshal(data, &probe); err != nil {
+	probe, err := parseYAML(data)
+	if err != nil {
 		// Alone: the defaults' problems that follow a file not read would bury it.
-		return &fileError{&ValidationError{Problems: []Problem{{Field: "--config", Message: opts.Path + " is not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}}}
+		return nil, &fileError{&ValidationError{Problems: []Problem{{Field: "--config", Message: opts.Path + " is not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}}}
 	}
 	if problems := checkKeys(probe, ""); len(problems) > 0 {
-		return &fileError{&ValidationError{Problems: problems}}
+		return nil, &fileError{&ValidationError{Problems: problems}}
 	}
-	v.SetConfigType("yaml")
-	return v.MergeConfig(strings.NewReader(string(data)))
+	unknown := unknownKeys(probe)
+	if probe == nil {
+		return unknown, nil // an empty file
+	}
+	return unknown, v.MergeConfigMap(probe)
 }
 
 // fileError is a file that could not be read as a configuration at all:
