@@ -52,13 +52,12 @@ that ends before every question has an answer is exit 2. Or write the default fi
 	return cmd
 }
 
-// runBare is what `mlflowctl` alone does: the wizard on a terminal, else help.
-func runBare(g *globalOpts) func(*cobra.Command, []string) error {
+// runBare is what `mlflowctl` alone does: help and a pointer to `init`,
+// as gh, Copilot and eksctl do; starting the wizard unasked surprised
+// users who wanted the list of commands. The wizard is `mlflowctl init`.
+func runBare(_ *globalOpts) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
-		if !g.interactive() {
-			return cmd.Help()
-		}
-		return run(&initOpts{g: g})
+		return bareHint(cmd)
 	}
 }
 

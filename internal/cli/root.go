@@ -112,6 +112,7 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newUICommand(g),
 	)
 	root.RunE = runBare(g)
+	applyHelp(root)
 	return root
 }
 
