@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -133,6 +134,39 @@ func TestBadInputIsExit2BeforeAnyChange(t *testing.T) {
 		}
 		if m := fake.Mutations(); len(m) != 0 {
 			t.Errorf("bad input changed CloudFormation: %v", m)
+		}
+	})
+}
+
+// Issue 22 item 8: `up -o json` wrote NDJSON events before its result;
+// every command writes one document. --events asks for the events, as
+// JSON lines on stderr.
+func TestUpJSONIsOneDocumentEventsOnRequest(t *testing.T) {
+	noAWSEnv(t)
+	t.Chdir(t.TempDir())
+	synctest.Test(t, func(t *testing.T) {
+		withFakeAWS(t, cfnfake.New(), &putRecorder{})
+		out, errOut, err := runIn(t, "", "up", "--yes", "--region", "us-east-1", "-o", "json", "--events")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, errOut)
+		}
+		dec := json.NewDecoder(strings.NewReader(out))
+		var doc map[string]any
+		if err := dec.Decode(&doc); err != nil || doc["deployment"] != "mlflow" {
+			t.Fatalf("stdout: %v\n%s", err, out)
+		}
+		if dec.More() {
+			t.Fatalf("stdout holds more than one document:\n%s", out)
+		}
+		events := 0
+		for _, line := range strings.Split(errOut, "\n") {
+			var ev map[string]any
+			if strings.HasPrefix(line, "{") && json.Unmarshal([]byte(line), &ev) == nil {
+				events++
+			}
+		}
+		if events == 0 {
+			t.Fatalf("--events wrote no JSON lines on stderr:\n%s", errOut)
 		}
 	})
 }

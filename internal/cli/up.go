@@ -33,6 +33,8 @@ type upOpts struct {
 	rebuildUI bool
 	// noTUI prints plain progress lines even on a terminal.
 	noTUI bool
+	// events writes the progress as JSON lines (on stderr) instead.
+	events bool
 
 	cfg   config.Config
 	flags interface{ Changed(string) bool }
@@ -62,6 +64,7 @@ and parameters, and an estimate of the monthly cost while idle.`,
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "render the stacks and the cost estimate offline; change nothing")
 	cmd.Flags().StringVar(&o.outDir, "out", defaultOutDir, "directory for the dry run's templates and parameter files")
 	cmd.Flags().BoolVar(&o.noTUI, "no-tui", false, "plain timestamped progress lines, even on a terminal")
+	cmd.Flags().BoolVar(&o.events, "events", false, "progress as JSON lines on stderr, one object per stack event (stdout keeps the one result document)")
 	cmd.Flags().BoolVar(&o.rebuildUI, "rebuild-ui", false, "build the MLflow UI again even when the cache has this version and patch series")
 	cmd.Flags().BoolVar(&o.force, "force", false, "look for changes through a change set even when a stack's inputs are unchanged")
 	o.flags = cmd.Flags()

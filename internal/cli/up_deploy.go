@@ -120,7 +120,11 @@ func (o *upOpts) executeDeploy() error {
 	defer func() { close(done); stop() }()
 	go bridge(second, detach, done)
 	o.g.changing()
-	stopView := tui.Watch(eng, tui.Options{Stdout: o.g.stdout, Stderr: o.g.stderr, JSON: o.g.jsonOutput(), NoTUI: o.noTUI, NoColor: o.g.noColor})
+	// stdout holds one document with -o json (as for every command); the
+	// progress goes to stderr: the live view, plain lines, or with
+	// --events JSON lines.
+	stopView := tui.Watch(eng, tui.Options{Stdout: o.g.stderr, Stderr: o.g.stderr, JSON: o.events,
+		NoTUI: o.noTUI || o.g.jsonOutput(), NoColor: o.g.noColor})
 	outs, err := eng.Deploy(ctx, d)
 	if verr := stopView(); err == nil {
 		err = verr
