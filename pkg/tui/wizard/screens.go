@@ -35,8 +35,9 @@ type state struct {
 
 	// accessible forms read an empty line as "take the default".
 	accessible bool
-	// width is the terminal's width, for wrapping.
-	width int
+	// width is the terminal's width, for wrapping; height its lines, for
+	// fitting the summary (zero: unknown).
+	width, height int
 
 	// write answers the summary; overwrite the existing-file question.
 	write     bool
@@ -44,7 +45,7 @@ type state struct {
 }
 
 func newState(o Options) *state {
-	s := &state{o: o, ans: initialAnswers(o.Base, o.EnvProfile, o.EnvRegion), st: newStyles(o.NoColor), write: true, width: o.Width}
+	s := &state{o: o, ans: initialAnswers(o.Base, o.EnvProfile, o.EnvRegion), st: newStyles(o.NoColor), write: true, width: o.Width, height: o.Height}
 	if o.Lookup != nil {
 		s.profiles, s.profilesErr = o.Lookup.Profiles()
 	} else {
