@@ -364,3 +364,21 @@ func TestDuplicateKeysAndAliases(t *testing.T) {
 		}
 	}
 }
+
+// Issue 24 item 4: ~80 groups made the studio template exceed
+// CloudFormation's 1 MB; validation says so before anything renders.
+func TestTooManyGroupsForStudio(t *testing.T) {
+	c := Defaults()
+	c.Studio.Enabled = true
+	for i := len(c.Groups); i <= MaxGroupsWithStudio; i++ {
+		c.Groups = append(c.Groups, Group{Name: fmt.Sprintf("team-%03d", i), Classes: []string{"read"}})
+	}
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "more than the 60 the studio stack's template can hold") {
+		t.Fatalf("error %v", err)
+	}
+	c.Studio.Enabled = false
+	if err := c.Validate(); err != nil {
+		t.Fatalf("without Studio the groups are fine: %v", err)
+	}
+}

@@ -235,9 +235,19 @@ func (c Config) validateAuth(k *checker) {
 	}
 }
 
+// MaxGroupsWithStudio bounds the groups when Studio is on: the studio
+// stack has a role and policies per group, about 13 KB of template each
+// with every class, and CloudFormation takes a template of at most
+// 1,000,000 bytes (from S3). 80 groups made 1,031,030 bytes; 60 leave room.
+// pkg/stacks' TestMaxGroupsFitTheTemplateLimit renders the worst case.
+const MaxGroupsWithStudio = 60
+
 func (c Config) validateGroups(k *checker) {
 	if len(c.Groups) == 0 {
 		k.add("groups", "is empty: keep at least the admins group")
+	}
+	if c.Studio.Enabled && len(c.Groups) > MaxGroupsWithStudio {
+		k.add("groups", "has %d groups, more than the %d the studio stack's template can hold (CloudFormation's 1 MB limit): merge groups, or set studio.enabled: false", len(c.Groups), MaxGroupsWithStudio)
 	}
 	seen := map[string]bool{}
 	for i, g := range c.Groups {
