@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -169,4 +170,41 @@ func TestUpJSONIsOneDocumentEventsOnRequest(t *testing.T) {
 			t.Fatalf("--events wrote no JSON lines on stderr:\n%s", errOut)
 		}
 	})
+}
+
+// Issue 22 item 7: `up --dry-run` ignored AWS_REGION, AWS_DEFAULT_REGION
+// and the profile's region (the header said <region>, the cost us-east-1).
+func TestDryRunTakesTheSDKRegion(t *testing.T) {
+	cfgFile := t.TempDir() + "/config"
+	if err := os.WriteFile(cfgFile, []byte("[profile lab]\nregion = ap-southeast-2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"AWS_REGION": "eu-west-1"}, nil, "eu-west-1"},
+		{map[string]string{"AWS_DEFAULT_REGION": "eu-central-1"}, nil, "eu-central-1"},
+		{map[string]string{"AWS_CONFIG_FILE": cfgFile}, []string{"--profile", "lab"}, "ap-southeast-2"},
+	} {
+		noAWSEnv(t)
+		t.Chdir(t.TempDir())
+		for k, v := range tc.env {
+			t.Setenv(k, v)
+		}
+		out, errOut, err := runIn(t, "", append([]string{"up", "--dry-run", "-o", "json"}, tc.args...)...)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, errOut)
+		}
+		var rep struct {
+			Region string `json:"region"`
+			Cost   struct {
+				Region string `json:"region"`
+			} `json:"idleCost"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Region != tc.want || rep.Cost.Region != tc.want {
+			t.Errorf("%v %v: region %q, cost region %q, want %s (%v)", tc.env, tc.args, rep.Region, rep.Cost.Region, tc.want, err)
+		}
+	}
 }

@@ -128,6 +128,9 @@ type dryRunReport struct {
 }
 
 func (o *upOpts) executeDryRun() error {
+	if o.cfg.Region == "" {
+		o.cfg.Region = sdkRegion(o.g, o.cfg)
+	}
 	d, err := stacks.Render(o.cfg, o.stackOptions(o.cfg))
 	if err != nil {
 		return err
