@@ -88,12 +88,15 @@ func (t *Teardown) log(line string) {
 // Plan finds the deployment's stacks and counts what they hold. It only
 // reads.
 func (t *Teardown) Plan(ctx context.Context) (Plan, error) {
-	p := Plan{Deployment: t.Name, KeepData: t.KeepData}
+	// Empty lists, not null, in JSON.
+	p := Plan{Deployment: t.Name, KeepData: t.KeepData, Stacks: []Stack{}, Buckets: []Bucket{}, Repositories: []Repository{}, Leftovers: []Leftover{}}
 	found, err := FindStacks(ctx, t.CFN, t.Name)
 	if err != nil {
 		return p, fmt.Errorf("find the stacks of deployment %s: %w", t.Name, err)
 	}
-	p.Stacks = found
+	if found != nil {
+		p.Stacks = found
+	}
 	for _, s := range found {
 		if err := t.planStack(ctx, &p, s); err != nil {
 			return p, err
@@ -112,6 +115,9 @@ func (t *Teardown) Plan(ctx context.Context) (Plan, error) {
 	}
 	if len(found) == 0 {
 		p.Leftovers, _, err = t.scan(ctx, Known{}, nil)
+		if p.Leftovers == nil {
+			p.Leftovers = []Leftover{}
+		}
 	}
 	return p, err
 }
