@@ -382,3 +382,16 @@ func TestTooManyGroupsForStudio(t *testing.T) {
 		t.Fatalf("without Studio the groups are fine: %v", err)
 	}
 }
+
+// Issue 22 item 13: China and GovCloud regions rendered with the aws
+// partition's suffixes; they are refused clearly.
+func TestOtherPartitionsRefused(t *testing.T) {
+	for _, r := range []string{"cn-north-1", "cn-northwest-1", "us-gov-west-1", "us-isob-east-1"} {
+		if err := ValidateRegion(r); err == nil || !strings.Contains(err.Error(), "partition, which mlflowctl does not support") {
+			t.Errorf("%s: %v", r, err)
+		}
+	}
+	if err := ValidateRegion("us-east-1"); err != nil {
+		t.Error(err)
+	}
+}

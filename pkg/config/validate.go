@@ -92,6 +92,14 @@ func ValidateRegion(region string) error {
 	if !regionRe.MatchString(region) {
 		return fmt.Errorf("%q is not an AWS region name: use one like us-east-1 or eu-west-2", region)
 	}
+	// The templates, ARNs and URLs are written for the aws partition; the
+	// China (aws-cn) and GovCloud (aws-us-gov) partitions differ in ARNs,
+	// domains and services, so they are refused rather than half-rendered.
+	for prefix, partition := range map[string]string{"cn-": "aws-cn (China)", "us-gov-": "aws-us-gov (GovCloud)", "us-iso": "an isolated"} {
+		if strings.HasPrefix(region, prefix) {
+			return fmt.Errorf("%q is in the %s partition, which mlflowctl does not support: use a commercial region such as us-east-1", region, partition)
+		}
+	}
 	return nil
 }
 
