@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Headless Chromium for the UI login test (pkg/patch: TestLoginInChromium).
+# Headless Chromium for the real-UI login test (pkg/uihost: TestRealUIInChromium).
 # Debian's `chromium` package, installed once; later runs only check it is
 # there. Not pinned to a version: Debian's security archive keeps only the
 # latest build, so a pinned version would stop installing after an update.

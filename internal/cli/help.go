@@ -82,6 +82,19 @@ var examples = map[string]string{
 	"push-container": `  mlflowctl push-container
   mlflowctl push-container --mlflow-version 2.12.2 --builder docker
   mlflowctl push-container --from image.tar --repository team-labs`,
+	"doctor": `  mlflowctl doctor
+  mlflowctl doctor --create-roles`,
+	"verify": `  mlflowctl verify
+  mlflowctl verify --name team-b -o json`,
+	"login": `  mlflowctl login
+  mlflowctl login --no-browser`,
+	"logout": `  mlflowctl logout`,
+	"token": `  mlflowctl token
+  curl -H "Authorization: Bearer $(mlflowctl token)" "$MLFLOW_TRACKING_URI/api/2.0/mlflow/experiments/search?max_results=1"`,
+	"env": `  eval "$(mlflowctl env --sigv4)"
+  eval "$(mlflowctl env --token)"`,
+	"ui build": `  mlflowctl ui build --out ./site
+  mlflowctl ui build --out ./site-2 --mlflow-version 2.12.2`,
 	"version": `  mlflowctl version
   mlflowctl version -o json`,
 	"completion": `  source <(mlflowctl completion bash)

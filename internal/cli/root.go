@@ -105,11 +105,17 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newInitCommand(g),
 		newDownCommand(g),
 		newUsersCommand(g),
+		newDoctorCommand(g),
 		newUpCommand(g),
 		newStatusCommand(g),
+		newVerifyCommand(g),
 		newAuthzCommand(g),
 		newPushContainerCommand(g),
 		newUICommand(g),
+		newLoginCommand(g),
+		newLogoutCommand(g),
+		newTokenCommand(g),
+		newEnvCommand(g),
 	)
 	root.RunE = runBare(g)
 	applyHelp(root)

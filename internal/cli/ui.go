@@ -18,7 +18,7 @@ func newUICommand(g *globalOpts) *cobra.Command {
 		Use:   "ui",
 		Short: "Build and host the patched MLflow UI",
 	}
-	cmd.AddCommand(newUIDeployCommand(g))
+	cmd.AddCommand(newUIDeployCommand(g), newUIBuildCommand(g))
 	return cmd
 }
 
@@ -33,21 +33,35 @@ func newUIDeployCommand(g *globalOpts) *cobra.Command {
 	o := &uiDeployOpts{g: g}
 	cmd := &cobra.Command{
 		Use:   "deploy",
-		Short: "Clone, patch, build (or reuse the cached build) and host the MLflow UI",
+		Short: "Patch the released MLflow UI (or rebuild it from source) and host it",
 		Long: `deploy runs the UI part of ` + "`mlflowctl up`" + ` on its own, for a UI-only change
-(a new patch in ui.patches, a new login setting): it clones MLflow at
-mlflowVersion, applies mlflowctl's login patch and yours, builds the UI in the
-deployment's CodeBuild project unless the assets bucket already holds a build
-of that version and patch series, adds the Cognito settings of the api stack,
-and deploys it to the deployment's Amplify app.
+(a new patch in ui.patches, a new login setting). It makes the UI one of two
+ways, and prints which and why:
+
+  prebuilt (default)  the UI the mlflow wheel of mlflowVersion ships, fetched
+                      from ui.packageIndex (sha256 checked against the index,
+                      cached locally and in the assets bucket), with
+                      mlflowctl's login patch (and yours, when they only
+                      touch mlflow/server/js/public/) added in place. Seconds;
+                      no build, no CodeBuild.
+  source              when ui.build is source, or a patch in ui.patches
+                      changes anything outside mlflow/server/js/public/: clone
+                      MLflow, apply the patch series and build the UI in the
+                      deployment's CodeBuild project (about ten minutes),
+                      unless the assets bucket holds a build of that version
+                      and series.
+
+Either way it adds the Cognito settings of the api stack and deploys the site
+to the deployment's Amplify app.
 
 JSON output (-o json):
-  {"cacheHit": false, "buildKey": "ui/builds/3.18.0/<patch hash>.zip",
-   "amplifyJobId": "1", "url": "https://main.<app id>.amplifyapp.com/"}`,
+  {"path": "prebuilt", "reason": "...", "wheel": "mlflow-3.18.0-py3-none-any.whl sha256:...",
+   "cacheHit": false, "amplifyJobId": "1", "url": "https://main.<app id>.amplifyapp.com/"}
+  (the source path gives "buildKey": "ui/builds/3.18.0/<patch hash>.zip" instead of "wheel")`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return run(o) },
 	}
-	cmd.Flags().BoolVar(&o.rebuild, "rebuild-ui", false, "build again even when the cache has this version and patch series")
+	cmd.Flags().BoolVar(&o.rebuild, "rebuild-ui", false, "source path: build again even when the cache has this version and patch series")
 	return cmd
 }
 
@@ -84,11 +98,14 @@ func (o *uiDeployOpts) Execute() error {
 	if o.g.jsonOutput() {
 		return writeJSON(o.g.stdout, res)
 	}
-	how := "built in CodeBuild"
-	if res.CacheHit {
-		how = "cache hit: no build ran"
+	how := "source path, built in CodeBuild"
+	switch {
+	case res.Path == uihost.PathPrebuilt:
+		how = "prebuilt path, no build: " + res.Wheel
+	case res.CacheHit:
+		how = "source path, cache hit: no build ran"
 	}
-	_, err = fmt.Fprintf(o.g.stdout, "MLflow UI deployed (%s): %s\n", how, res.URL)
+	_, err = fmt.Fprintf(o.g.stdout, "MLflow UI deployed (%s): %s\nUI path %s: %s\n", how, res.URL, res.Path, res.Reason)
 	return err
 }
 

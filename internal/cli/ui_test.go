@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -27,9 +28,12 @@ import (
 
 	"github.com/mlflowctl/mlflowctl/internal/mototest"
 	"github.com/mlflowctl/mlflowctl/pkg/build/buildtest"
+	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
+	"github.com/mlflowctl/mlflowctl/pkg/uihost"
 	"github.com/mlflowctl/mlflowctl/pkg/uihost/amplifyfake"
+	"github.com/mlflowctl/mlflowctl/pkg/uihost/pypifake"
 )
 
 // mlflowRepo serves, over `git http-backend` on 127.0.0.1, a repository
@@ -111,10 +115,18 @@ func unzipFiles(t *testing.T, data []byte) map[string]string {
 	return out
 }
 
-// TestUIDeployBuildsOnceThenHitsTheCache runs `mlflowctl ui deploy` twice
-// against moto (CloudFormation, S3, CodeBuild) and the Amplify fake (moto
-// has no Amplify): the first run builds, the second starts no build.
-func TestUIDeployBuildsOnceThenHitsTheCache(t *testing.T) {
+// uiEnv is moto (CloudFormation, S3, CodeBuild) behind the recording
+// proxy, and the Amplify fake (moto has no Amplify), with the stacks of a
+// deployment "demo" whose outputs the UI step reads.
+type uiEnv struct {
+	proxy  *buildtest.Proxy
+	amp    *amplifyfake.Fake
+	router *httptest.Server
+	s3c    *s3.Client
+}
+
+func newUIEnv(t *testing.T) uiEnv {
+	t.Helper()
 	srv := mototest.Start(t)
 	proxy := buildtest.Start(t, srv.URL)
 	amp := amplifyfake.New(t, "d1abc/main")
@@ -157,6 +169,17 @@ func TestUIDeployBuildsOnceThenHitsTheCache(t *testing.T) {
 		stacks.OutAmplifyAppID: "d1abc"})
 	outputsStack(t, cfn, stacks.UI, map[string]string{stacks.OutAmplifyBranch: "main"})
 
+	return uiEnv{proxy: proxy, amp: amp, router: router, s3c: s3c}
+}
+
+// TestUIDeployBuildsOnceThenHitsTheCache runs `mlflowctl ui deploy` twice
+// by the source path (ui.build: source) against moto and the Amplify fake:
+// the first run builds, the second starts no build.
+func TestUIDeployBuildsOnceThenHitsTheCache(t *testing.T) {
+	env := newUIEnv(t)
+	proxy, amp, router, s3c := env.proxy, env.amp, env.router, env.s3c
+	ctx := context.Background()
+
 	// Play CodeBuild: moto records the build and reports it succeeded, so
 	// leave the site where the buildspec's post_build would.
 	proxy.OnStartBuild = func(string) {
@@ -174,7 +197,7 @@ func TestUIDeployBuildsOnceThenHitsTheCache(t *testing.T) {
 	}
 
 	cfgPath := filepath.Join(t.TempDir(), "mlflowctl.yaml")
-	cfgYAML := "name: demo\nregion: us-east-1\nui:\n  repository: " + mlflowRepo(t) + "\n"
+	cfgYAML := "name: demo\nregion: us-east-1\nui:\n  build: source\n  repository: " + mlflowRepo(t) + "\n"
 	if err := os.WriteFile(cfgPath, []byte(cfgYAML), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +205,7 @@ func TestUIDeployBuildsOnceThenHitsTheCache(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	if !strings.Contains(out, "built in CodeBuild): https://main.d1abc.amplifyapp.com/") || len(proxy.Calls("StartBuild")) != 1 {
+	if !strings.Contains(out, "built in CodeBuild): https://main.d1abc.amplifyapp.com/") || !strings.Contains(out, "UI path source: ui.build is source") || len(proxy.Calls("StartBuild")) != 1 {
 		t.Fatalf("first run: %q, %d builds\n%s", out, len(proxy.Calls("StartBuild")), stderr)
 	}
 	site := unzipFiles(t, amp.Uploaded("1"))
@@ -250,4 +273,123 @@ func keysOf(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// fixtureWheel is a small mlflow wheel whose UI is the release's real
+// build/index.html and a stand-in bundle file.
+func fixtureWheel(t *testing.T, version string) []byte {
+	t.Helper()
+	index, err := os.ReadFile("../../pkg/patch/testdata/mlflow-" + version + "/build/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := pypifake.Wheel(map[string][]byte{
+		uihost.WheelBuildDir + "index.html":        index,
+		uihost.WheelBuildDir + "static/js/main.js": []byte("bundle"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// TestUIDeployPrebuiltMakesNoCodeBuildCall is the default path: against
+// moto and the Amplify fake, `ui deploy` gets the wheel from the index
+// stand-in, deploys the patched release and calls no CodeBuild API at all.
+func TestUIDeployPrebuiltMakesNoCodeBuildCall(t *testing.T) {
+	for _, v := range config.SupportedMLflowVersions {
+		t.Run(v, func(t *testing.T) {
+			env := newUIEnv(t)
+			ix := pypifake.New(t)
+			name := ix.Add(v, fixtureWheel(t, v))
+			cfgPath := filepath.Join(t.TempDir(), "mlflowctl.yaml")
+			cfgYAML := "name: demo\nregion: us-east-1\nmlflowVersion: " + v + "\ngateway:\n  enabled: false\nui:\n  packageIndex: " + ix.JSONURL() + "\n"
+			if err := os.WriteFile(cfgPath, []byte(cfgYAML), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			out, stderr, err := runCLI(t, "ui", "deploy", "--config", cfgPath, "--endpoint-url", env.router.URL)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, stderr)
+			}
+			t.Logf("ui deploy (prebuilt, fixture wheel) took %s", time.Since(start))
+			if n := len(env.proxy.Calls("")); n != 0 {
+				var targets []string
+				for _, c := range env.proxy.Calls("") {
+					targets = append(targets, c.Target)
+				}
+				t.Fatalf("the prebuilt path made %d JSON-protocol calls (CodeBuild, Logs): %v", n, targets)
+			}
+			if !strings.Contains(out, "prebuilt path, no build: "+name) || !strings.Contains(out, "UI path prebuilt: the released MLflow "+v+" UI") {
+				t.Fatalf("output %q", out)
+			}
+			if !strings.Contains(stderr, "UI path prebuilt") || ix.Downloads(name) != 1 {
+				t.Fatalf("stderr %q, downloads %d", stderr, ix.Downloads(name))
+			}
+			site := unzipFiles(t, env.amp.Uploaded("1"))
+			if strings.Count(site["index.html"], "mlflowctl-login.js") != 1 || site["mlflowctl-login.js"] == "" ||
+				!strings.Contains(site["mlflowctl-auth.json"], "democlient") || site["static/js/main.js"] != "bundle" {
+				t.Fatalf("hosted site %v", keysOf(site))
+			}
+			obj, err := env.s3c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("demo-assets"), Key: aws.String(uihost.WheelKey(name))})
+			if err != nil || aws.ToInt64(obj.ContentLength) == 0 {
+				t.Fatalf("the wheel is not cached in the assets bucket: %v", err)
+			}
+		})
+	}
+}
+
+// TestUIBuildWritesTheSiteOffline: `ui build` needs no AWS (no endpoint,
+// no credentials) and writes the patched release with a placeholder
+// settings file naming the outputs that fill it.
+func TestUIBuildWritesTheSiteOffline(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	ix := pypifake.New(t)
+	ix.Add("2.12.2", fixtureWheel(t, "2.12.2"))
+	cfgPath := filepath.Join(t.TempDir(), "mlflowctl.yaml")
+	if err := os.WriteFile(cfgPath, []byte("name: demo\nui:\n  packageIndex: "+ix.SimpleURL()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "site")
+	out, stderr, err := runCLI(t, "ui", "build", "--config", cfgPath, "--out", dir, "--mlflow-version", "2.12.2")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	index, _ := os.ReadFile(filepath.Join(dir, "index.html"))
+	script, _ := os.ReadFile(filepath.Join(dir, "mlflowctl-login.js"))
+	settings, _ := os.ReadFile(filepath.Join(dir, "mlflowctl-auth.json"))
+	var placeholder map[string]string
+	if err := json.Unmarshal(settings, &placeholder); err != nil {
+		t.Fatalf("placeholder is not JSON: %v", err)
+	}
+	if !strings.Contains(string(index), `<script src="./static-files/mlflowctl-login.js"></script></head>`) || len(script) == 0 ||
+		!strings.Contains(placeholder["clientId"], stacks.OutUserPoolClientID+" of stack demo-api") || !strings.Contains(out, "MLflow 2.12.2 UI") {
+		t.Fatalf("out %q\nindex %s\nsettings %s", out, index, settings)
+	}
+	_, _, err = runCLI(t, "ui", "build", "--config", cfgPath, "--out", dir)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("a non-empty --out: exit %d %v", exitCode(err), err)
+	}
+	_, _, err = runCLI(t, "ui", "build", "--config", cfgPath, "--out", t.TempDir()+"/x", "--mlflow-version", "1.0.0")
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--mlflow-version") {
+		t.Fatalf("an unsupported version: exit %d %v", exitCode(err), err)
+	}
+}
+
+// TestUIBuildRefusesASourceOnlyPatch: a patch outside public/ needs the
+// source path, which ui build does not do; exit 2 naming the patch.
+func TestUIBuildRefusesASourceOnlyPatch(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "theme.patch")
+	diff := "diff --git a/mlflow/server/js/src/theme.ts b/mlflow/server/js/src/theme.ts\n--- a/mlflow/server/js/src/theme.ts\n+++ b/mlflow/server/js/src/theme.ts\n@@ -1 +1 @@\n-a\n+b\n"
+	cfgPath := filepath.Join(dir, "mlflowctl.yaml")
+	if os.WriteFile(p, []byte(diff), 0o644) != nil || os.WriteFile(cfgPath, []byte("name: demo\nui:\n  patches: ["+p+"]\n"), 0o644) != nil {
+		t.Fatal("write")
+	}
+	_, _, err := runCLI(t, "ui", "build", "--config", cfgPath, "--out", filepath.Join(dir, "site"))
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "src/theme.ts") {
+		t.Fatalf("want exit 2 naming the patch's file, got %d %v", exitCode(err), err)
+	}
 }

@@ -73,6 +73,10 @@ func (o *upOpts) executeDeploy() error {
 	if err != nil {
 		return err
 	}
+	missingRoles, err := o.upPreflight(c)
+	if err != nil {
+		return err
+	}
 	// The engine's Detach is bridged from interrupts, which start only
 	// once the user said yes: before that a Ctrl-C has nothing to stop.
 	detach := make(chan struct{})
@@ -93,6 +97,8 @@ func (o *upOpts) executeDeploy() error {
 	if c.aws != nil {
 		wireAWSSteps(&opts, o.cfg, *c.aws, eng, o.rebuildUI)
 	}
+	origin := &uiOrigin{cfn: c.cfn, deployment: o.cfg.Name}
+	opts.UIOrigin = origin.read
 	d, err := stacks.Render(o.cfg, opts)
 	if err != nil {
 		return err
@@ -102,6 +108,9 @@ func (o *upOpts) executeDeploy() error {
 		return err
 	}
 	if err := printPlan(o.g.stderr, plan); err != nil {
+		return err
+	}
+	if err := printUIPath(o.g.stderr, o.cfg); err != nil {
 		return err
 	}
 	ok, err := o.confirm(o.g.ctx, fmt.Sprintf("Deploy %q to %s?", d.Name, c.region))
@@ -119,13 +128,22 @@ func (o *upOpts) executeDeploy() error {
 	done := make(chan struct{})
 	defer func() { close(done); stop() }()
 	go bridge(second, detach, done)
-	o.g.changing()
+	o.g.changing() // creating roles is a change already
+	if err := o.upCreateRoles(ctx, missingRoles); err != nil {
+		return err
+	}
 	// stdout holds one document with -o json (as for every command); the
 	// progress goes to stderr: the live view, plain lines, or with
 	// --events JSON lines.
 	stopView := tui.Watch(eng, tui.Options{Stdout: o.g.stderr, Stderr: o.g.stderr, JSON: o.events,
 		NoTUI: o.noTUI || o.g.jsonOutput(), NoColor: o.g.noColor})
 	outs, err := eng.Deploy(ctx, d)
+	if err == nil && stacks.UIOriginPending(o.cfg, origin.used, outs) {
+		// A first deployment: the UI's origin exists only now; the
+		// tracking server admits it after one more server update.
+		eng.Note(stacks.Server, "admitting the UI origin "+stacks.UIOrigin(outs[stacks.API])+" for browser writes: updating the tracking server")
+		outs, err = eng.Deploy(ctx, d)
+	}
 	if verr := stopView(); err == nil {
 		err = verr
 	}
@@ -135,7 +153,10 @@ func (o *upOpts) executeDeploy() error {
 	res := upResult{Deployment: d.Name, Region: c.region, Plan: plan, Endpoints: stacks.EndpointsFrom(outs)}
 	res.Next = nextCommands(o.cfg.Name, res.Endpoints)
 	if o.g.jsonOutput() {
-		return writeJSON(o.g.stdout, res)
+		if err := writeJSON(o.g.stdout, res); err != nil {
+			return err
+		}
+		return o.upVerify(ctx, c, outs)
 	}
 	p := &printer{w: o.g.stdout}
 	printEndpoints(p, res.Endpoints)
@@ -143,7 +164,27 @@ func (o *upOpts) executeDeploy() error {
 	for _, n := range res.Next {
 		p.f("  %s\n", n)
 	}
-	return p.err
+	if p.err != nil {
+		return p.err
+	}
+	return o.upVerify(ctx, c, outs)
+}
+
+// uiOrigin reads the UI origin from the api stack as it is now, and
+// remembers what it gave the server stack.
+type uiOrigin struct {
+	cfn        stacks.DescribeStacksAPI
+	deployment string
+	used       string
+}
+
+func (u *uiOrigin) read(ctx context.Context) (string, error) {
+	api, found, err := stacks.Read(ctx, u.cfn, u.deployment, stacks.API)
+	if err != nil || !found {
+		return "", err
+	}
+	u.used = stacks.UIOrigin(api.Outputs)
+	return u.used, nil
 }
 
 // s3Putter uploads the authorizer zip to the assets bucket.
@@ -228,7 +269,8 @@ func (o *upOpts) confirmFunc() func(context.Context, string) (bool, error) {
 func printEndpoints(p *printer, e stacks.Endpoints) {
 	rows := [][2]string{
 		{"MLflow UI", e.UI},
-		{"Tracking URI", e.TrackingURI},
+		{"Tracking URI", e.TrackingURI + sigv4Note(e.TrackingURI)},
+		{"Token URI", e.TokenTrackingURI + tokenNote(e.TokenTrackingURI)},
 		{"Cognito login", e.CognitoLogin},
 		{"User pool", e.UserPoolID},
 		{"REST API", e.RestAPIID},
@@ -243,18 +285,41 @@ func printEndpoints(p *printer, e stacks.Endpoints) {
 	}
 }
 
+func sigv4Note(uri string) string {
+	if uri == "" {
+		return ""
+	}
+	return "   (SigV4: IAM roles)"
+}
+
+func tokenNote(uri string) string {
+	if uri == "" {
+		return ""
+	}
+	return "   (Cognito token: mlflowctl login)"
+}
+
 // nextCommands are what a user runs after up.
 func nextCommands(name string, e stacks.Endpoints) []string {
-	nameFlag := ""
-	if name != "mlflow" {
-		nameFlag = " --name " + name
-	}
+	nameFlag := nameFlag(name)
 	next := []string{
 		fmt.Sprintf("mlflowctl users add%s you@example.com --group admins   # then log in at the MLflow UI", nameFlag),
 		fmt.Sprintf("mlflowctl status%s", nameFlag),
 	}
-	if e.TrackingURI != "" {
-		next = append(next, fmt.Sprintf("MLFLOW_TRACKING_URI=%s MLFLOW_TRACKING_AWS_SIGV4=true python train.py   # SDK with your IAM role", e.TrackingURI))
+	if e.TrackingURI == "" {
+		return next
+	}
+	pin := mlflowRequirement(e.MLflowVersion)
+	region := ""
+	if m := regionInHost.FindStringSubmatch(e.TrackingURI); m != nil {
+		region = " AWS_DEFAULT_REGION=" + m[1] // the region requests-auth-aws-sigv4 signs for
+	}
+	next = append(next,
+		fmt.Sprintf("pip install %s requests-auth-aws-sigv4 boto3 && MLFLOW_TRACKING_URI=%s MLFLOW_TRACKING_AWS_SIGV4=true%s python train.py   # SDK with your IAM role", pin, e.TrackingURI, region),
+		fmt.Sprintf("pip install %s && mlflowctl login%s && eval \"$(mlflowctl env --token%s)\" && python train.py   # SDK with your Cognito login (laptop, CI)", pin, nameFlag, nameFlag))
+	if e.CognitoDomain != "" && e.AppClientID != "" {
+		next = append(next, fmt.Sprintf("mlflowctl login%s --tracking-uri %s --auth-domain %s --client-id %s   # the same for users without AWS credentials",
+			nameFlag, e.TrackingURI, e.CognitoDomain, e.AppClientID))
 	}
 	return next
 }

@@ -22,7 +22,7 @@ func TestUpDryRunOffline(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
-	if !strings.Contains(errOut, "nothing was sent to AWS") {
+	if !strings.Contains(errOut, "nothing was sent to AWS") || !strings.Contains(errOut, "UI: prebuilt:") {
 		t.Errorf("stderr: %s", errOut)
 	}
 	for _, id := range []string{"bootstrap", "server", "api", "studio", "ui"} {

@@ -48,10 +48,25 @@ func GroupClasses(groups []config.Group, names []string) (classes, known []strin
 	return classes, known
 }
 
-// EnforcerFor tells who guards a path: /api/... is SigV4 (IAM), the rest
-// is the browser's (the authorizer).
+// The one table of which paths the api stack sends through AWS_IAM
+// (pkg/stacks builds its methods to match, and its
+// TestMethodsFollowTheEnforcerTable checks every rendered method against
+// EnforcerFor): the SDK's REST API, the AI gateway's invocation paths, and
+// the root paths SDKs call.
+var (
+	IAMPathPrefixes = []string{"/api/", "/gateway/", "/endpoints/"}
+	IAMExactPaths   = []string{"/version", "/health", "/v1/traces"}
+)
+
+// EnforcerFor tells who guards a path: the paths in the IAM table are
+// SigV4 (IAM); the token path (/t/...) and everything else are decided by
+// the authorizer (from the Authorization header on /t, from the UI's
+// cookie elsewhere).
 func EnforcerFor(path string) string {
-	if strings.HasPrefix(path, "/api/") {
+	if strings.HasPrefix(path, TokenPathPrefix+"/") {
+		return EnforcerAuthorizer
+	}
+	if slices.Contains(IAMExactPaths, path) || slices.ContainsFunc(IAMPathPrefixes, func(p string) bool { return strings.HasPrefix(path, p) }) {
 		return EnforcerIAM
 	}
 	return EnforcerAuthorizer
@@ -68,7 +83,12 @@ func Check(groups []config.Group, names []string, method, path string) (Decision
 	path, _, _ = strings.Cut(path, "?")
 	d := Decision{Method: method, Path: path, Groups: names, Enforcer: EnforcerFor(path)}
 	d.Classes, d.Known = GroupClasses(groups, names)
-	if r, ok := Lookup(method, path); ok {
+	// A token-path request is the SDK route under TokenPathPrefix.
+	route := path
+	if strings.HasPrefix(path, TokenPathPrefix+"/") {
+		route = strings.TrimPrefix(path, TokenPathPrefix)
+	}
+	if r, ok := Lookup(method, route); ok {
 		d.Route = &r
 	}
 	if len(d.Known) == 0 {
@@ -100,7 +120,7 @@ func groupResources(g config.Group, enforcer string) ([]string, error) {
 	if enforcer == EnforcerIAM {
 		return IAMResources(g.Classes)
 	}
-	return UIResources(g.Classes)
+	return AuthorizerResources(g.Classes)
 }
 
 // MatrixRow is one route and the configured groups allowed to call it.

@@ -277,7 +277,7 @@ type AuthorizerDoc struct {
 func AuthorizerPolicy(groups []config.Group) ([]byte, error) {
 	doc := AuthorizerDoc{Version: 1, Groups: map[string][]string{}}
 	for _, g := range groups {
-		rs, err := UIResources(g.Classes)
+		rs, err := AuthorizerResources(g.Classes)
 		if err != nil {
 			return nil, fmt.Errorf("group %q: %w", g.Name, err)
 		}
@@ -288,6 +288,36 @@ func AuthorizerPolicy(groups []config.Group) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+// TokenPathPrefix is the base path of the SDK token path: the api stack
+// mirrors every AWS_IAM route under it, behind a second REQUEST authorizer
+// keyed on the Authorization header (Cognito tokens for laptops and CI).
+const TokenPathPrefix = "/t"
+
+// AuthorizerResources are one group's patterns in the authorizer's
+// policy: its browser routes and, under TokenPathPrefix, the twins of its
+// SDK routes, so the token path grants exactly what the group's IAM role
+// would. The function sends each authorizer only the patterns of its own
+// paths (templates/authorizer: servedBy).
+func AuthorizerResources(classes []string) ([]string, error) {
+	ui, err := UIResources(classes)
+	if err != nil {
+		return nil, err
+	}
+	sdk, err := IAMResources(classes)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(ui)
+	for _, r := range sdk {
+		if r == "*/*" {
+			continue // admins: "*/*" already covers the token path
+		}
+		verb, path, _ := strings.Cut(r, "/")
+		out = append(out, verb+TokenPathPrefix+"/"+path)
+	}
+	return dedupe(out), nil
 }
 
 // IAMPolicyDocument is the execute-api policy of one SageMaker execution

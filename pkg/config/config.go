@@ -98,7 +98,20 @@ type UI struct {
 	Enabled    bool     `yaml:"enabled" mapstructure:"enabled" json:"enabled"`
 	Repository string   `yaml:"repository" mapstructure:"repository" json:"repository"`
 	Patches    []string `yaml:"patches" mapstructure:"patches" json:"patches"`
+	// Build is how the UI is made: auto (the released UI from the mlflow
+	// wheel, patched in place, unless a patch needs a rebuild) or source.
+	Build string `yaml:"build" mapstructure:"build" json:"build"`
+	// PackageIndex is the Python package index the mlflow wheel comes from:
+	// a simple index (a URL ending in /simple, PEP 691 or 503; the default
+	// https://pypi.org/simple) or a JSON API base (https://pypi.org/pypi).
+	PackageIndex string `yaml:"packageIndex" mapstructure:"packageIndex" json:"packageIndex"`
 }
+
+// UI build modes (ui.build).
+const (
+	UIBuildAuto   = "auto"
+	UIBuildSource = "source"
+)
 
 // Logs configures CloudWatch log retention for every log group.
 type Logs struct {

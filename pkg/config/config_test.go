@@ -112,6 +112,8 @@ func TestValidationRules(t *testing.T) {
 		{"studio.domainId", func(c *Config) { c.Studio.DomainID = "my-domain" }},
 		{"ui.repository", func(c *Config) { c.UI.Repository = "github.com/mlflow/mlflow" }},
 		{"ui.patches[0]", func(c *Config) { c.UI.Patches = []string{""} }},
+		{"ui.build", func(c *Config) { c.UI.Build = "prebuilt-always" }},
+		{"ui.packageIndex", func(c *Config) { c.UI.PackageIndex = "pypi.org/simple" }},
 		{"builder", func(c *Config) { c.Builder = "kaniko" }},
 		{"logs.retentionDays", func(c *Config) { c.Logs.RetentionDays = 10 }},
 	}

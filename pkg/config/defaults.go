@@ -31,7 +31,7 @@ func Defaults() Config {
 			Enabled: true,
 			Service: Service{CPU: 512, Memory: 1024, DesiredCount: 1, MaxCount: 4, Architecture: "x86_64"},
 			Endpoints: []Endpoint{
-				{Name: "chat", Type: "llm/v1/chat", Model: "anthropic.claude-3-5-haiku-20241022-v1:0"},
+				{Name: "chat", Type: "llm/v1/chat", Model: DefaultChatModel},
 				{Name: "embeddings", Type: "llm/v1/embeddings", Model: "amazon.titan-embed-text-v2:0"},
 			},
 		},
@@ -42,8 +42,9 @@ func Defaults() Config {
 			{Name: "model-approvers", Classes: []string{"read", "registry"}, Precedence: 2},
 			{Name: "readers", Classes: []string{"read"}, Precedence: 3},
 		},
-		Studio:  Studio{Enabled: true},
-		UI:      UI{Enabled: true, Repository: "https://github.com/mlflow/mlflow.git", Patches: []string{}},
+		Studio: Studio{Enabled: true},
+		UI: UI{Enabled: true, Repository: "https://github.com/mlflow/mlflow.git", Patches: []string{},
+			Build: UIBuildAuto, PackageIndex: "https://pypi.org/simple"},
 		Builder: "auto",
 		Logs:    Logs{RetentionDays: 30},
 	}

@@ -12,6 +12,11 @@ import (
 // static-files/mlflowctl-auth.json).
 const LoginSettingsFile = "mlflowctl-auth.json"
 
+// LoginCookie is the cookie the login script sets ("Bearer <token>",
+// URL-encoded); the MLflow UI turns it into an Authorization header and the
+// authorizer also reads it (downloads, images, Web Workers).
+const LoginCookie = "mlflow-request-header-Authorization"
+
 // LoginSettings is the content of LoginSettingsFile (templates/ui/README.md).
 type LoginSettings struct {
 	Region      string   `json:"region"`

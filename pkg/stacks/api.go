@@ -1,11 +1,15 @@
 package stacks
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
+	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 )
@@ -31,7 +35,50 @@ const (
 	EnvUserPoolID  = "USER_POOL_ID"
 	EnvAppClientID = "APP_CLIENT_ID"
 	EnvTokenUse    = "TOKEN_USE"
+	// EnvAuthSources tells the authorizer where each path's token is: the
+	// identity source of the API Gateway authorizer that serves the path
+	// (API Gateway caches the answer under that source alone).
+	EnvAuthSources = "AUTH_SOURCES"
 )
+
+// TokenPathPrefix is the base path of the SDK token path: <tracking
+// URI>/t/api/... carries "Authorization: Bearer <Cognito token>" and is
+// decided by TokenAuthorizer (the same function as the UI's authorizer).
+const TokenPathPrefix = authz.TokenPathPrefix
+
+// CLICallbackURLs are the loopback redirects of `mlflowctl login`
+// (pkg/login.CallbackPorts), registered on the UI's app client: Cognito
+// matches callback URLs exactly, port included, and accepts http:// only
+// for localhost. The same client keeps one client id for the authorizer.
+// https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-client-apps.html
+var CLICallbackURLs = []string{
+	"http://localhost:38917/callback",
+	"http://localhost:38918/callback",
+	"http://localhost:38919/callback",
+}
+
+// UICookie is the cookie the login script sets and the UI path's
+// authorizer is keyed on (its identity source).
+const UICookie = "mlflow-request-header-Authorization"
+
+// AuthSource tells the authorizer function which identity source the API
+// Gateway authorizer bound to the resources under Prefix is configured
+// with: the function reads the token from there alone, because API
+// Gateway caches its answer under that source's value and nothing else.
+type AuthSource struct {
+	Prefix string `json:"prefix"`
+	Source string `json:"source"`
+}
+
+// AuthSources is the function's AUTH_SOURCES: the token path reads the
+// Authorization header (TokenAuthorizer's identity source), everything
+// else the UI's cookie (Authorizer's identity source).
+func AuthSources() []AuthSource {
+	return []AuthSource{
+		{Prefix: TokenPathPrefix + "/", Source: "header:Authorization"},
+		{Prefix: "/", Source: "cookie:" + UICookie},
+	}
+}
 
 type apiResource struct{ LogicalID, Parent, PathPart, Path string }
 
@@ -40,6 +87,8 @@ type apiMethod struct {
 	Port                            int
 	TargetPath                      string
 	Proxy                           bool
+	// Authorizer is the logical id of a CUSTOM method's authorizer.
+	Authorizer string
 }
 
 // Target names the backend for the progress label.
@@ -70,6 +119,7 @@ type apiData struct {
 	SSM              []ssmParam
 	RestAPIURL       string
 	UIURL            string
+	CallbackURLs     []string
 }
 
 const (
@@ -91,12 +141,15 @@ func newAPIData(cfg config.Config) apiData {
 			{EnvUserPoolID, "!Ref UserPool"},
 			{EnvAppClientID, "!Ref UserPoolClient"},
 			{EnvTokenUse, quote(cfg.Authorizer.TokenUse)},
+			{EnvAuthSources, quote(mustJSON(AuthSources()))},
 		},
+		CallbackURLs: CLICallbackURLs,
 	}
 	if d.MFAConfiguration == "" {
 		d.MFAConfiguration = "OFF"
 	}
 	d.Resources, d.Methods = routes(cfg)
+	d.Resources, d.Methods = withTokenPath(d.Resources, d.Methods)
 	for _, g := range cfg.Groups {
 		d.Groups = append(d.Groups, cognitoGroup{LogicalID: "Group" + logicalName(g.Name), Name: g.Name, Classes: g.Classes, Precedence: g.Precedence})
 	}
@@ -125,13 +178,13 @@ func routes(cfg config.Config) ([]apiResource, []apiMethod) {
 		{"VersionResource", root, "version", "/version"},
 	}
 	ms := []apiMethod{
-		{"RootMethod", root, "/", "CUSTOM", serverListenerPort, "/", false},
-		{"ProxyMethod", "!Ref ProxyResource", "/{proxy+}", "CUSTOM", serverListenerPort, "/{proxy}", true},
-		{"ApiProxyMethod", "!Ref ApiProxyResource", "/api/{proxy+}", "AWS_IAM", serverListenerPort, "/api/{proxy}", true},
+		{"RootMethod", root, "/", "CUSTOM", serverListenerPort, "/", false, "Authorizer"},
+		{"ProxyMethod", "!Ref ProxyResource", "/{proxy+}", "CUSTOM", serverListenerPort, "/{proxy}", true, "Authorizer"},
+		{"ApiProxyMethod", "!Ref ApiProxyResource", "/api/{proxy+}", "AWS_IAM", serverListenerPort, "/api/{proxy}", true, ""},
 		// The SDK reads the server version (and may check health) with
 		// SigV4; these root paths are its, not the UI's.
-		{"VersionMethod", "!Ref VersionResource", "/version", "AWS_IAM", serverListenerPort, "/version", false},
-		{"HealthMethod", "!Ref HealthResource", "/health", "AWS_IAM", serverListenerPort, "/health", false},
+		{"VersionMethod", "!Ref VersionResource", "/version", "AWS_IAM", serverListenerPort, "/version", false, ""},
+		{"HealthMethod", "!Ref HealthResource", "/health", "AWS_IAM", serverListenerPort, "/health", false, ""},
 	}
 	res = append(res, apiResource{"HealthResource", root, "health", "/health"})
 	if config.Major(cfg.MLflowVersion) >= 3 {
@@ -139,7 +192,7 @@ func routes(cfg config.Config) ([]apiResource, []apiMethod) {
 		res = append(res,
 			apiResource{"V1Resource", root, "v1", "/v1"},
 			apiResource{"V1TracesResource", "!Ref V1Resource", "traces", "/v1/traces"})
-		ms = append(ms, apiMethod{"V1TracesMethod", "!Ref V1TracesResource", "/v1/traces", "AWS_IAM", serverListenerPort, "/v1/traces", false})
+		ms = append(ms, apiMethod{"V1TracesMethod", "!Ref V1TracesResource", "/v1/traces", "AWS_IAM", serverListenerPort, "/v1/traces", false, ""})
 	}
 	switch {
 	case cfg.UsesSeparateGateway():
@@ -150,18 +203,66 @@ func routes(cfg config.Config) ([]apiResource, []apiMethod) {
 			apiResource{"EndpointsResource", root, "endpoints", "/endpoints"},
 			apiResource{"EndpointsProxyResource", "!Ref EndpointsResource", "{proxy+}", "/endpoints/{proxy+}"})
 		ms = append(ms,
-			apiMethod{"EndpointsApiMethod", "!Ref EndpointsApiResource", "/api/2.0/endpoints", "AWS_IAM", gatewayListenerPort, "/api/2.0/endpoints/", false},
-			apiMethod{"EndpointsApiProxyMethod", "!Ref EndpointsApiProxyResource", "/api/2.0/endpoints/{proxy+}", "AWS_IAM", gatewayListenerPort, "/api/2.0/endpoints/{proxy}", true},
-			apiMethod{"EndpointsProxyMethod", "!Ref EndpointsProxyResource", "/endpoints/{proxy+}", "AWS_IAM", gatewayListenerPort, "/endpoints/{proxy}", true})
+			apiMethod{"EndpointsApiMethod", "!Ref EndpointsApiResource", "/api/2.0/endpoints", "AWS_IAM", gatewayListenerPort, "/api/2.0/endpoints/", false, ""},
+			apiMethod{"EndpointsApiProxyMethod", "!Ref EndpointsApiProxyResource", "/api/2.0/endpoints/{proxy+}", "AWS_IAM", gatewayListenerPort, "/api/2.0/endpoints/{proxy}", true, ""},
+			apiMethod{"EndpointsProxyMethod", "!Ref EndpointsProxyResource", "/endpoints/{proxy+}", "AWS_IAM", gatewayListenerPort, "/endpoints/{proxy}", true, ""})
 	case cfg.Gateway.Enabled:
 		// From 3.9 the gateway is served by the tracking server itself.
 		res = append(res,
 			apiResource{"GatewayResource", root, "gateway", "/gateway"},
 			apiResource{"GatewayProxyResource", "!Ref GatewayResource", "{proxy+}", "/gateway/{proxy+}"})
 		ms = append(ms,
-			apiMethod{"GatewayProxyMethod", "!Ref GatewayProxyResource", "/gateway/{proxy+}", "AWS_IAM", serverListenerPort, "/gateway/{proxy}", true})
+			apiMethod{"GatewayProxyMethod", "!Ref GatewayProxyResource", "/gateway/{proxy+}", "AWS_IAM", serverListenerPort, "/gateway/{proxy}", true, ""})
 	}
 	return res, ms
+}
+
+// withTokenPath mirrors every SDK (AWS_IAM) route under TokenPathPrefix,
+// authorized by TokenAuthorizer from the Authorization header and sent to
+// the same backend path: <tracking URI>/t works for the stock MLflow
+// client with MLFLOW_TRACKING_TOKEN. The UI's routes are not mirrored.
+func withTokenPath(res []apiResource, ms []apiMethod) ([]apiResource, []apiMethod) {
+	byPath := map[string]string{"/": "!GetAtt RestApi.RootResourceId"}
+	for _, r := range res {
+		byPath[r.Path] = "!Ref " + r.LogicalID
+	}
+	tRes := []apiResource{{"TResource", byPath["/"], strings.TrimPrefix(TokenPathPrefix, "/"), TokenPathPrefix}}
+	tByPath := map[string]string{"/": "!Ref TResource"}
+	// Resources in the order given, which lists parents first.
+	for _, r := range res {
+		parent := parentPath(r.Path)
+		tRes = append(tRes, apiResource{"T" + r.LogicalID, tByPath[parent], r.PathPart, TokenPathPrefix + r.Path})
+		tByPath[r.Path] = "!Ref T" + r.LogicalID
+	}
+	var tMs []apiMethod
+	used := map[string]bool{"/": true}
+	for _, m := range ms {
+		if m.Auth != "AWS_IAM" {
+			continue
+		}
+		for p := m.Path; p != "/"; p = parentPath(p) {
+			used[p] = true
+		}
+		t := m
+		t.LogicalID, t.Resource, t.Path = "T"+m.LogicalID, tByPath[m.Path], TokenPathPrefix+m.Path
+		t.Auth, t.Authorizer = "CUSTOM", "TokenAuthorizer"
+		tMs = append(tMs, t)
+	}
+	out := []apiResource{tRes[0]}
+	for _, r := range tRes[1:] {
+		if used[strings.TrimPrefix(r.Path, TokenPathPrefix)] {
+			out = append(out, r)
+		}
+	}
+	return append(res, out...), append(ms, tMs...)
+}
+
+func parentPath(p string) string {
+	i := strings.LastIndex(p, "/")
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
 }
 
 var nonAlnum = regexp.MustCompile(`[^A-Za-z0-9]+`)
@@ -216,6 +317,7 @@ func apiStack(cfg config.Config, opts Options) (deploy.Stack, error) {
 		return deploy.Stack{}, err
 	}
 	d.DeploymentID = "Deployment" + hash8(first)
+	rendered := d.DeploymentID
 	tpl, err := renderTemplate(API, d)
 	if err != nil {
 		return deploy.Stack{}, err
@@ -234,14 +336,36 @@ func apiStack(cfg config.Config, opts Options) (deploy.Stack, error) {
 		Capabilities: []string{"CAPABILITY_IAM"},
 		HoldsData:    cfg.Cognito.DeletionProtection,
 		Before:       authorizerHook(cfg, opts),
+		Finalize:     deploymentFollowsBackend(rendered),
 	}
 	return st, nil
+}
+
+// deploymentFollowsBackend renames the API deployment after a hash of the
+// template and the NLB it targets: the stage serves a snapshot taken when
+// the deployment was created, and a replaced NLB (new ARN, so a new VPC
+// link, and a new DNS name in every integration) arrives only as
+// parameters, which leave the template text unchanged.
+func deploymentFollowsBackend(rendered string) func([]byte, map[string]string) ([]byte, error) {
+	return func(tpl []byte, params map[string]string) ([]byte, error) {
+		if !bytes.Contains(tpl, []byte(rendered)) {
+			return nil, fmt.Errorf("the api template has no deployment %s to rename", rendered)
+		}
+		backend := params[ParamNlbArn] + "\n" + params[ParamNlbDNSName]
+		id := "Deployment" + hash8(append(slices.Clone(tpl), backend...))
+		return bytes.ReplaceAll(tpl, []byte(rendered), []byte(id)), nil
+	}
 }
 
 // authorizerHook uploads the authorizer zip to the assets bucket and
 // passes its key.
 func authorizerHook(cfg config.Config, opts Options) func(context.Context, deploy.Outputs) (map[string]string, error) {
 	return func(ctx context.Context, deps deploy.Outputs) (map[string]string, error) {
+		if opts.EnsureAPIGatewayLogging != nil {
+			if err := opts.EnsureAPIGatewayLogging(ctx); err != nil {
+				return nil, err
+			}
+		}
 		if opts.AuthorizerPackage == nil || opts.UploadAsset == nil {
 			return nil, fmt.Errorf("the authorizer cannot be packaged: mlflowctl was built without it")
 		}
@@ -258,4 +382,12 @@ func authorizerHook(cfg config.Config, opts Options) func(context.Context, deplo
 		}
 		return map[string]string{ParamAuthorizerCodeKey: key}, nil
 	}
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // plain structs of strings always marshal
+	}
+	return string(b)
 }

@@ -21,14 +21,20 @@ func Skeleton(name string) deploy.Deployment {
 
 // Endpoints are the addresses people and programs use, from stack outputs.
 type Endpoints struct {
-	UI            string `json:"ui,omitempty"`
-	TrackingURI   string `json:"trackingUri,omitempty"`
-	CognitoLogin  string `json:"cognitoLogin,omitempty"`
-	UserPoolID    string `json:"userPoolId,omitempty"`
-	RestAPIID     string `json:"restApiId,omitempty"`
-	DomainID      string `json:"studioDomainId,omitempty"`
-	UserProfiles  string `json:"studioUserProfiles,omitempty"`
-	MLflowVersion string `json:"mlflowVersion,omitempty"`
+	UI           string `json:"ui,omitempty"`
+	TrackingURI  string `json:"trackingUri,omitempty"`
+	CognitoLogin string `json:"cognitoLogin,omitempty"`
+	// TokenTrackingURI is the tracking URI for Cognito tokens
+	// (mlflowctl login); CognitoDomain and AppClientID are what login
+	// needs without AWS credentials.
+	TokenTrackingURI string `json:"tokenTrackingUri,omitempty"`
+	CognitoDomain    string `json:"cognitoDomain,omitempty"`
+	AppClientID      string `json:"appClientId,omitempty"`
+	UserPoolID       string `json:"userPoolId,omitempty"`
+	RestAPIID        string `json:"restApiId,omitempty"`
+	DomainID         string `json:"studioDomainId,omitempty"`
+	UserProfiles     string `json:"studioUserProfiles,omitempty"`
+	MLflowVersion    string `json:"mlflowVersion,omitempty"`
 }
 
 // EndpointsFrom reads the endpoints from deployed stacks' outputs.
@@ -43,6 +49,10 @@ func EndpointsFrom(outs deploy.Outputs) Endpoints {
 		UserProfiles:  outs[Studio][OutUserProfiles],
 		MLflowVersion: outs[Server][OutMLflowVersion],
 	}
+	if e.TrackingURI != "" {
+		e.TokenTrackingURI = e.TrackingURI + TokenPathPrefix
+	}
+	e.CognitoDomain, e.AppClientID = api[OutCognitoDomain], api[OutUserPoolClientID]
 	if d, c := api[OutCognitoDomain], api[OutUserPoolClientID]; d != "" && c != "" && e.UI != "" {
 		q := url.Values{"client_id": {c}, "response_type": {"code"}, "scope": {"openid email profile"}, "redirect_uri": {e.UI}}
 		e.CognitoLogin = strings.TrimSuffix(d, "/") + "/login?" + q.Encode()

@@ -27,8 +27,9 @@ var tagForms = map[string]string{
 	"AWS::ElasticLoadBalancingV2::TargetGroup": "list", "AWS::ApiGateway::VpcLink": "list",
 	"AWS::ApiGateway::RestApi": "list", "AWS::ApiGateway::Stage": "list", "AWS::Lambda::Function": "list",
 	"AWS::Amplify::App": "list", "AWS::Amplify::Branch": "list", "AWS::SageMaker::Domain": "list",
-	"AWS::SageMaker::UserProfile": "list",
-	"AWS::Cognito::UserPool":      "UserPoolTags", "AWS::SSM::Parameter": "Tags",
+	"AWS::SageMaker::UserProfile":           "list",
+	"AWS::SageMaker::StudioLifecycleConfig": "list",
+	"AWS::Cognito::UserPool":                "UserPoolTags", "AWS::SSM::Parameter": "Tags",
 }
 
 var untaggable = []string{
@@ -111,6 +112,21 @@ func TestBucketsEncryptedPrivateAndTLSOnly(t *testing.T) {
 			}
 		}
 	})
+}
+
+// methodPath is the API path of a method, from its resource's chain of
+// PathParts.
+func methodPath(tpl Template, m Resource) string {
+	path := ""
+	for id := refName(m.Properties["ResourceId"]); id != ""; {
+		r := tpl.Resources[id]
+		path = "/" + fmt.Sprint(r.Properties["PathPart"]) + path
+		id = refName(r.Properties["ParentId"])
+	}
+	if path == "" {
+		return "/"
+	}
+	return path
 }
 
 func refName(v any) string {
@@ -246,8 +262,14 @@ func TestEveryAPIMethodIsAuthenticated(t *testing.T) {
 			switch r.Properties["AuthorizationType"] {
 			case "AWS_IAM":
 			case "CUSTOM":
-				if refName(r.Properties["AuthorizerId"]) != "Authorizer" {
-					t.Errorf("%s: CUSTOM without the Lambda authorizer", id)
+				// The token path's methods use the Authorization-header
+				// authorizer, every other one the cookie authorizer.
+				want := "Authorizer"
+				if strings.HasPrefix(methodPath(tpl, r), TokenPathPrefix+"/") {
+					want = "TokenAuthorizer"
+				}
+				if refName(r.Properties["AuthorizerId"]) != want {
+					t.Errorf("%s (%s): CUSTOM with authorizer %v, want %s", id, methodPath(tpl, r), r.Properties["AuthorizerId"], want)
 				}
 			default:
 				t.Errorf("%s: AuthorizationType %v, want CUSTOM or AWS_IAM", id, r.Properties["AuthorizationType"])

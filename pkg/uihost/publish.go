@@ -55,8 +55,14 @@ type PublishInput struct {
 
 // Result says what Publish did.
 type Result struct {
+	// Path is prebuilt or source; Reason says why.
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+	// Wheel is the mlflow wheel the prebuilt path used (name and sha256).
+	Wheel string `json:"wheel,omitempty"`
+	// CacheHit and BuildKey are the source path's CodeBuild cache.
 	CacheHit bool   `json:"cacheHit"`
-	BuildKey string `json:"buildKey"`
+	BuildKey string `json:"buildKey,omitempty"`
 	JobID    string `json:"amplifyJobId"`
 	URL      string `json:"url"`
 }
@@ -64,7 +70,7 @@ type Result struct {
 // Publish makes sure the build of (version, patch hash) exists, adds the
 // deployment's login settings, and deploys the site to Amplify.
 func (p Publisher) Publish(ctx context.Context, in PublishInput) (Result, error) {
-	res := Result{BuildKey: CacheKey(in.MLflowVersion, in.PatchHash), URL: in.Settings.RedirectURI}
+	res := Result{Path: PathSource, BuildKey: CacheKey(in.MLflowVersion, in.PatchHash), URL: in.Settings.RedirectURI}
 	hit, err := p.Bucket.Exists(ctx, res.BuildKey)
 	if err != nil {
 		return res, err

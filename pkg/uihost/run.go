@@ -20,7 +20,7 @@ import (
 
 // RunOptions tune Run.
 type RunOptions struct {
-	// Rebuild ignores a cached build (--rebuild-ui).
+	// Rebuild ignores a cached CodeBuild build (--rebuild-ui; source path).
 	Rebuild bool
 	// Progress gets one line per step and build log line.
 	Progress func(string)
@@ -28,6 +28,8 @@ type RunOptions struct {
 	CloneProgress io.Writer
 	// CacheDir holds clones (default patch.DefaultCacheDir()).
 	CacheDir string
+	// WheelCacheDir holds mlflow wheels (default DefaultWheelCacheDir()).
+	WheelCacheDir string
 	// Poll is the CodeBuild and Amplify status interval (defaults: 5 s, 1 s).
 	Poll time.Duration
 }
@@ -42,34 +44,69 @@ func (e *MissingOutputsError) Error() string {
 // ExitCode marks an undeployed deployment as bad usage.
 func (e *MissingOutputsError) ExitCode() int { return 2 }
 
-// Run clones MLflow at cfg's version, applies mlflowctl's patch and the
-// user's, builds the UI in CodeBuild (or takes it from the cache), and
-// hosts it on the deployment's Amplify app. outs are the stack outputs.
+// Run hosts the patched MLflow UI on the deployment's Amplify app, by the
+// path Choose picks: the released UI from the mlflow wheel, patched in
+// place (default), or a clone + patch series + CodeBuild build (or its
+// cached result). outs are the stack outputs.
 func Run(ctx context.Context, awsCfg aws.Config, cfg config.Config, outs deploy.Outputs, o RunOptions) (Result, error) {
-	boot := build.BootstrapFrom(outs[stacks.Bootstrap])
-	if boot.AssetsBucket == "" || boot.CodeBuildProject == "" {
-		return Result{}, &MissingOutputsError{What: fmt.Sprintf("stack %s-%s has no %s/%s output", cfg.Name, stacks.Bootstrap, stacks.OutAssetsBucket, stacks.OutCodeBuildProject)}
-	}
-	api := outs[stacks.API]
-	appID := api[stacks.OutAmplifyAppID]
-	if appID == "" {
-		return Result{}, &MissingOutputsError{What: fmt.Sprintf("stack %s-%s has no %s output", cfg.Name, stacks.API, stacks.OutAmplifyAppID)}
-	}
-	branch := outs[stacks.UI][stacks.OutAmplifyBranch]
-	if branch == "" {
-		return Result{}, &MissingOutputsError{What: fmt.Sprintf("stack %s-%s has no %s output", cfg.Name, stacks.UI, stacks.OutAmplifyBranch)}
-	}
-	settings, err := SettingsFromOutputs(awsCfg.Region, cfg.Authorizer.TokenUse, api)
+	choice, err := Choose(cfg)
 	if err != nil {
 		return Result{}, err
+	}
+	say(o.Progress, "UI path %s", choice)
+	if o.Rebuild && choice.Path == PathPrebuilt {
+		say(o.Progress, "--rebuild-ui applies to the source path: the prebuilt path builds nothing")
+	}
+	boot := build.BootstrapFrom(outs[stacks.Bootstrap])
+	if boot.AssetsBucket == "" || (choice.Path == PathSource && boot.CodeBuildProject == "") {
+		return Result{}, &MissingOutputsError{What: fmt.Sprintf("stack %s-%s has no %s/%s output", cfg.Name, stacks.Bootstrap, stacks.OutAssetsBucket, stacks.OutCodeBuildProject)}
+	}
+	target, err := hostingTarget(awsCfg.Region, cfg, outs)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := publish(ctx, awsCfg, cfg, boot, choice, target, o)
+	res.Path, res.Reason = choice.Path, choice.Reason
+	return res, err
+}
+
+// target is where the UI goes and the login settings it gets.
+type target struct {
+	AppID, Branch string
+	Settings      patch.LoginSettings
+}
+
+func hostingTarget(region string, cfg config.Config, outs deploy.Outputs) (target, error) {
+	api := outs[stacks.API]
+	t := target{AppID: api[stacks.OutAmplifyAppID], Branch: outs[stacks.UI][stacks.OutAmplifyBranch]}
+	if t.AppID == "" {
+		return t, &MissingOutputsError{What: fmt.Sprintf("stack %s-%s has no %s output", cfg.Name, stacks.API, stacks.OutAmplifyAppID)}
+	}
+	if t.Branch == "" {
+		return t, &MissingOutputsError{What: fmt.Sprintf("stack %s-%s has no %s output", cfg.Name, stacks.UI, stacks.OutAmplifyBranch)}
+	}
+	var err error
+	t.Settings, err = SettingsFromOutputs(region, cfg.Authorizer.TokenUse, api)
+	return t, err
+}
+
+func publish(ctx context.Context, awsCfg aws.Config, cfg config.Config, boot build.Bootstrap, choice Choice, t target, o RunOptions) (Result, error) {
+	p := publisher(awsCfg, boot, o)
+	if choice.Path == PathPrebuilt {
+		bucket := p.Bucket
+		return p.PublishPrebuilt(ctx, PrebuiltInput{
+			MLflowVersion: cfg.MLflowVersion, Insertion: choice.Insertion,
+			Wheels: Wheels{Index: cfg.UI.PackageIndex, CacheDir: o.WheelCacheDir, Bucket: &bucket, Progress: o.Progress},
+			AppID:  t.AppID, Branch: t.Branch, Settings: t.Settings,
+		})
 	}
 	src, err := prepareSources(ctx, cfg, o)
 	if err != nil {
 		return Result{}, err
 	}
-	return publisher(awsCfg, boot, o).Publish(ctx, PublishInput{
+	return p.Publish(ctx, PublishInput{
 		MLflowVersion: cfg.MLflowVersion, SourceDir: filepath.Join(src.Dir, "mlflow", "server", "js"),
-		PatchHash: src.SeriesHash, AppID: appID, Branch: branch, Settings: settings, Rebuild: o.Rebuild,
+		PatchHash: src.SeriesHash, AppID: t.AppID, Branch: t.Branch, Settings: t.Settings, Rebuild: o.Rebuild,
 	})
 }
 

@@ -147,12 +147,28 @@
         COOKIE_NAME + '=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Secure; SameSite=Strict';
     }
 
+    // cookieToken is the token in the shared cookie ('' when none).
+    function cookieToken() {
+      for (const part of String(env.document.cookie || '').split(';')) {
+        const i = part.indexOf('=');
+        if (i > 0 && part.slice(0, i).trim() === COOKIE_NAME) {
+          return decodeURIComponent(part.slice(i + 1).trim()).replace(/^Bearer /, '');
+        }
+      }
+      return '';
+    }
+
+    // clearSession forgets this tab's session. The cookie is shared by
+    // every tab of the site, so it is cleared only when it holds this
+    // tab's token: a new tab (no session of its own) must not sign out
+    // another tab whose token is still valid.
     function clearSession() {
+      const mine = readJSON(KEY_TOKENS);
       env.storage.removeItem(KEY_TOKENS);
       env.storage.removeItem(KEY_PENDING);
       if (refreshTimer !== null) env.clearTimeout(refreshTimer);
       refreshTimer = null;
-      clearCookie();
+      if (mine && mine.token && cookieToken() === mine.token) clearCookie();
     }
 
     // tokensFrom turns a /oauth2/token response into what is stored; the
@@ -277,7 +293,7 @@
       const pending = readJSON(KEY_PENDING);
       env.storage.removeItem(KEY_PENDING);
       const returnTo = (pending && pending.returnTo) || '/';
-      env.ui.hide();
+      env.ui.hold();
       if (params.get('error')) {
         const why = params.get('error') + ': ' + (params.get('error_description') || '');
         return fail(new Error('Cognito returned ' + why), returnTo);
@@ -301,8 +317,8 @@
         return fail(e, returnTo);
       }
       env.storage.removeItem(KEY_FAILURES);
-      // The React app started while the code was exchanged, without the
-      // cookie; one navigation to the clean URL (no ?code) starts it signed in.
+      // The page was held (the React app never started); one navigation to
+      // the clean URL (no ?code) starts it signed in.
       env.location.replace(returnTo);
       return 'signed-in';
     }
@@ -318,7 +334,7 @@
         return 'session';
       }
       if (tokens && tokens.refreshToken) {
-        env.ui.hide();
+        env.ui.hold();
         try {
           await refresh();
         } catch (e) {
@@ -327,12 +343,15 @@
         env.location.replace(env.location.pathname + env.location.hash);
         return 'refreshed';
       }
+      env.ui.hold();
       clearSession();
       return beginLogin().catch((e) => stop(e));
     }
 
+    // signOut is explicit: it clears the shared cookie whoever set it.
     async function signOut() {
       clearSession();
+      clearCookie();
       env.storage.removeItem(KEY_FAILURES);
       const settings = await loadSettings();
       const q = new URLSearchParams({ client_id: settings.clientId, logout_uri: settings.logoutUri });
@@ -350,13 +369,26 @@
   }
 
   function browserUI(doc) {
+    let held = false;
     function whenBody(fn) {
       if (doc.body) fn();
-      else doc.addEventListener('DOMContentLoaded', fn, { once: true });
+      else if (held) {
+        // A held page stops parsing in <head>: make the body here.
+        doc.documentElement.append(doc.createElement('body'));
+        fn();
+      } else doc.addEventListener('DOMContentLoaded', fn, { once: true });
     }
     return {
       hide() {
         doc.documentElement.style.visibility = 'hidden';
+      },
+      // hold hides the page and stops loading it, so the UI's bundle (a
+      // deferred script after this one) never starts and sends no API call
+      // without a token while the user is sent to sign in.
+      hold() {
+        held = true;
+        doc.documentElement.style.visibility = 'hidden';
+        if (doc.defaultView && typeof doc.defaultView.stop === 'function') doc.defaultView.stop();
       },
       show() {
         doc.documentElement.style.visibility = '';

@@ -39,7 +39,7 @@ function tokenBody(lifetimeSec, extra = {}) {
 }
 
 // fakeEnv records every effect the script has on the page.
-function fakeEnv({ search = '', hash = '#/experiments/1', settings = SETTINGS, storage, token } = {}) {
+function fakeEnv({ search = '', hash = '#/experiments/1', settings = SETTINGS, storage, token, jar } = {}) {
   const store = storage || new Map();
   const env = {
     calls: [],
@@ -71,9 +71,18 @@ function fakeEnv({ search = '', hash = '#/experiments/1', settings = SETTINGS, s
     crypto: globalThis.crypto,
     settingsUrl: 'https://ui.example.test/static-files/mlflowctl-auth.json',
   };
+  // The cookie jar is shared by the tabs of a test (pass the same jar).
+  env.jar = jar || new Map();
   env.document = {
     set cookie(v) {
       env.cookies.push(v);
+      const [pair] = v.split('; ');
+      const i = pair.indexOf('=');
+      if (/Max-Age=0/.test(v)) env.jar.delete(pair.slice(0, i));
+      else env.jar.set(pair.slice(0, i), pair.slice(i + 1));
+    },
+    get cookie() {
+      return [...env.jar].map(([k, v]) => k + '=' + v).join('; ');
     },
   };
   env.now = () => env.clock;
@@ -86,6 +95,7 @@ function fakeEnv({ search = '', hash = '#/experiments/1', settings = SETTINGS, s
   };
   env.ui = {
     hide: () => (env.hidden = true),
+    hold: () => (env.hidden = env.held = true),
     show: () => (env.hidden = false),
     showError: (msg, retry) => env.errors.push({ msg, retry }),
     addSignOut: (fn) => {
@@ -346,4 +356,32 @@ test('expiry follows the token lifetime on the browser clock, whatever the skew'
   assert.equal(await login.createAuth(back).start(), 'signed-in');
   assert.equal(parseCookie(lastCookie(back)).attrs.Expires, new Date(back.clock + 1800 * 1000).toUTCString());
   assert.equal(back.timers.at(-1).ms, 1800 * 1000 - login.REFRESH_EARLY_MS);
+});
+
+test('a new tab does not delete the cookie of another tab whose token is still valid', async () => {
+  // Tab A signs in; its token is in the cookie every tab of the site shares.
+  const jar = new Map();
+  const { result } = await signIn({ jar });
+  assert.equal(result, 'signed-in');
+  const shared = decodeURIComponent(jar.get(login.COOKIE_NAME) || '');
+  assert.match(shared, /^Bearer ey/, 'tab A is signed in');
+  // Tab B opens: its sessionStorage is empty, so it goes to login...
+  const b = fakeEnv({ jar });
+  assert.equal(await login.createAuth(b).start(), 'login');
+  assert.ok(b.held, 'the new tab holds its page while it signs in');
+  // ...without touching the shared cookie tab A's API calls carry.
+  assert.deepEqual(b.cookies, [], 'the new tab wrote the cookie: ' + b.cookies.join(' | '));
+  assert.equal(decodeURIComponent(jar.get(login.COOKIE_NAME)), shared);
+});
+
+test('a tab clears the cookie when it holds its own failed session', async () => {
+  const jar = new Map();
+  const env = fakeEnv({ jar, token: () => [400, { error: 'invalid_grant' }] });
+  const tokens = { token: 'mine', refreshToken: 'r', expiresAt: NOW + 10 * 60 * 1000 };
+  env.storage.setItem('mlflowctl.auth.tokens', JSON.stringify(tokens));
+  jar.set(login.COOKIE_NAME, encodeURIComponent('Bearer mine'));
+  const auth = login.createAuth(env);
+  assert.equal(await auth.start(), 'session');
+  assert.equal(await auth.refreshNow(), 'login');
+  assert.equal(jar.has(login.COOKIE_NAME), false, 'a failed session of this tab leaves its cookie');
 });
