@@ -376,7 +376,7 @@ func TestTooManyGroupsForStudio(t *testing.T) {
 		c.Groups = append(c.Groups, Group{Name: fmt.Sprintf("team-%03d", i), Classes: []string{"read"}})
 	}
 	err := c.Validate()
-	if err == nil || !strings.Contains(err.Error(), "more than the 60 the studio stack's template can hold") {
+	if err == nil || !strings.Contains(err.Error(), "more than the 50 the studio stack's template can hold") {
 		t.Fatalf("error %v", err)
 	}
 	c.Studio.Enabled = false
