@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/mlflowctl/mlflowctl/internal/cli"
@@ -28,7 +29,7 @@ func main() {
 	code := exitCode(ctx, err)
 	stop()
 	if err != nil && !silent(err) {
-		fmt.Fprintln(os.Stderr, "Error:", err)
+		fmt.Fprintln(os.Stderr, errorLine(code, err))
 	}
 	os.Exit(code)
 }
@@ -47,6 +48,19 @@ func exitCode(ctx context.Context, err error) int {
 		return 130
 	}
 	return 1
+}
+
+// errorLine is what the user reads last. An interrupt reads as one, not
+// as Go's "context canceled".
+func errorLine(code int, err error) string {
+	if code != 130 || !errors.Is(err, context.Canceled) {
+		return "Error: " + err.Error()
+	}
+	msg := strings.TrimSuffix(strings.TrimSuffix(err.Error(), "context canceled"), ": ")
+	if msg == "" {
+		return "Interrupted."
+	}
+	return "Interrupted: " + msg
 }
 
 func silent(err error) bool {

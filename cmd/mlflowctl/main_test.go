@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -57,7 +58,7 @@ func TestExitCodes(t *testing.T) {
 		text string
 	}{
 		{[]string{"version"}, 0, "mlflowctl 9.9.9 (commit c0ffee"},
-		{[]string{"--help"}, 0, "Available Commands"},
+		{[]string{"--help"}, 0, "Getting started:"},
 		{[]string{"no-such-command"}, 2, "unknown command"},
 		{[]string{"whoami", "--endpoint-url", "http://127.0.0.1:1"}, 2, "--region"},
 		{[]string{"config", "validate", "--config", "missing.yaml"}, 2, "config init"},
@@ -116,5 +117,20 @@ func TestExitCodeMapping(t *testing.T) {
 		if got := exitCode(tc.ctx, tc.err); got != tc.want {
 			t.Errorf("%s: exit %d, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// Issue 22 item 13: Ctrl-C ended with "Error: context canceled".
+func TestInterruptIsNotReportedAsAnError(t *testing.T) {
+	for err, want := range map[error]string{
+		context.Canceled: "Interrupted.",
+		fmt.Errorf("stack mlflow-server: %w", context.Canceled): "Interrupted: stack mlflow-server",
+	} {
+		if got := errorLine(130, err); got != want {
+			t.Errorf("errorLine(%v) = %q, want %q", err, got, want)
+		}
+	}
+	if got := errorLine(1, errors.New("boom")); got != "Error: boom" {
+		t.Errorf("plain failure: %q", got)
 	}
 }

@@ -155,7 +155,10 @@ func (o *downOpts) planWriter() io.Writer {
 }
 
 type downReport struct {
-	Plan    teardown.Plan    `json:"plan"`
+	Plan teardown.Plan `json:"plan"`
+	// Found is false when nothing of the deployment existed; Deleted is
+	// then false too (there was nothing to delete).
+	Found   bool             `json:"found"`
 	Deleted bool             `json:"deleted"`
 	Result  *teardown.Result `json:"result,omitempty"`
 	Error   string           `json:"error,omitempty"`
@@ -167,8 +170,9 @@ func (o *downOpts) Execute() error {
 		return o.writeJSON(downReport{Plan: o.plan})
 	}
 	if o.plan.Empty() {
-		return o.writeJSON(downReport{Plan: o.plan, Deleted: true})
+		return o.writeJSON(downReport{Plan: o.plan})
 	}
+	o.g.changing()
 	res, err := o.td.Run(o.g.ctx, o.plan)
 	var left *teardown.LeftoversError
 	if err != nil && !errors.As(err, &left) {
@@ -179,7 +183,7 @@ func (o *downOpts) Execute() error {
 		return err
 	}
 	if o.g.jsonOutput() {
-		report := downReport{Plan: o.plan, Deleted: err == nil, Result: &res}
+		report := downReport{Plan: o.plan, Found: true, Deleted: err == nil, Result: &res}
 		if err != nil {
 			report.Error = err.Error()
 		}
@@ -209,5 +213,6 @@ func (o *downOpts) writeJSON(r downReport) error {
 	if !o.g.jsonOutput() {
 		return nil
 	}
+	r.Found = r.Found || !r.Plan.Empty()
 	return writeJSON(o.g.stdout, r)
 }

@@ -158,3 +158,16 @@ func TestDownBadFlags(t *testing.T) {
 		t.Fatalf("want exit 2 naming --studio-timeout, got %d: %v", exitCode(err), err)
 	}
 }
+
+// Issue 22 item 13: `down -o json` said "deleted": true for a deployment
+// that never existed, and wrote null where a list belongs.
+func TestDownJSONOnNothing(t *testing.T) {
+	srv := mototest.Start(t)
+	out, _, err := runDown(t, strings.NewReader(""), "--name", "absent", "--endpoint-url", srv.URL, "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "null") || !strings.Contains(out, `"found": false`) || !strings.Contains(out, `"deleted": false`) {
+		t.Fatalf("report:\n%s", out)
+	}
+}

@@ -42,8 +42,9 @@ shows a summary with what will be created, and writes mlflowctl.yaml (or
 step; Ctrl-C leaves without writing anything.
 
 Without a terminal use --accessible (or ACCESSIBLE=1): plain prompts, one
-answer per line, where an empty line takes the default and 0 ends a
-multiple choice. Or write the default file with ` + "`mlflowctl config init`" + `.`,
+answer per line, where an empty line takes the default, a menu takes its
+number or its value, and 0 (or an empty line) ends a multiple choice; input
+that ends before every question has an answer is exit 2. Or write the default file with ` + "`mlflowctl config init`" + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return run(o) },
 	}
@@ -51,13 +52,12 @@ multiple choice. Or write the default file with ` + "`mlflowctl config init`" + 
 	return cmd
 }
 
-// runBare is what `mlflowctl` alone does: the wizard on a terminal, else help.
-func runBare(g *globalOpts) func(*cobra.Command, []string) error {
+// runBare is what `mlflowctl` alone does: help and a pointer to `init`,
+// as gh, Copilot and eksctl do; starting the wizard unasked surprised
+// users who wanted the list of commands. The wizard is `mlflowctl init`.
+func runBare(_ *globalOpts) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
-		if !g.interactive() {
-			return cmd.Help()
-		}
-		return run(&initOpts{g: g})
+		return bareHint(cmd)
 	}
 }
 

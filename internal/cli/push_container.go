@@ -46,7 +46,7 @@ the layers ECR does not have yet.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.mlflowVersion, "mlflow-version", "", "MLflow version to serve (default: mlflowVersion from the config)")
-	f.StringVar(&o.repository, "repository", build.DefaultPyfuncRepository, "ECR repository (created with scan on push if missing)")
+	f.StringVar(&o.repository, "repository", "", "ECR repository (default: the deployment's own, <name>-pyfunc from its bootstrap stack; another is created with scan on push if missing and deleted by `down`)")
 	f.StringVar(&o.builder, "builder", "", "auto, codebuild or docker (default: builder from the config)")
 	f.StringVar(&o.platform, "platform", build.PlatformAMD64, "image platform: linux/amd64 or linux/arm64")
 	f.StringVar(&o.from, "from", "", "push this `docker save` tarball instead of building")
@@ -74,7 +74,7 @@ func (o *pushContainerOpts) Validate() error {
 	if o.from != "" && !versionRe.MatchString(o.mlflowVersion) {
 		return usageErrorf("--mlflow-version %q is not a version (it becomes the tag): use X.Y.Z, e.g. %s", o.mlflowVersion, config.DefaultMLflowVersion)
 	}
-	if len(o.repository) < 2 || len(o.repository) > 256 || !ecrRepositoryRe.MatchString(o.repository) {
+	if o.repository != "" && (len(o.repository) < 2 || len(o.repository) > 256 || !ecrRepositoryRe.MatchString(o.repository)) {
 		return usageErrorf("--repository %q is not an ECR repository name: use lowercase letters, digits and . _ - /, e.g. %s", o.repository, build.DefaultPyfuncRepository)
 	}
 	if !slices.Contains([]string{build.ModeAuto, build.ModeCodeBuild, build.ModeDocker}, o.builder) {
@@ -110,6 +110,7 @@ func (o *pushContainerOpts) Execute() error {
 		Builder:       o.builder,
 		Platform:      o.platform,
 		From:          o.from,
+		Changing:      o.g.changing,
 	}, env)
 	if err != nil {
 		return err

@@ -200,7 +200,7 @@ func TestPushContainerFromTarball(t *testing.T) {
 	if err := tarball.WriteToFile(path, tag, img); err != nil {
 		t.Fatal(err)
 	}
-	out, stderr, err := runCLI(t, "push-container", "--from", path, "--mlflow-version", "3.18.0", "--endpoint-url", srv.URL, "-o", "json")
+	out, stderr, err := runCLI(t, "push-container", "--from", path, "--repository", "mlflow-pyfunc", "--mlflow-version", "3.18.0", "--endpoint-url", srv.URL, "-o", "json")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -247,7 +247,13 @@ func TestPushContainerBadInput(t *testing.T) {
 		{[]string{"--builder", "kaniko"}, "--builder"},
 		{[]string{"--repository", "Bad Name"}, "--repository"},
 		{[]string{"--from", "/nonexistent/image.tar"}, "--from"},
-		{[]string{"--builder", "codebuild"}, "mlflow-bootstrap does not exist"},
+		{[]string{"--builder", "codebuild", "--repository", "mine"}, "mlflow-bootstrap does not exist"},
+		// Issue 22 item 3: without --repository the image goes to the
+		// deployment's own repository, made by its bootstrap stack; pushing
+		// before it exists would make a repository the stack then collides
+		// with (RepositoryAlreadyExistsException), so it is refused.
+		{[]string{"--from", "/dev/null", "--name", "cb"}, "creates its repository cb-pyfunc: run `mlflowctl up` first"},
+		{[]string{"--builder", "docker", "--name", "cb"}, "deployment cb has no bootstrap stack"},
 	} {
 		args := append([]string{"push-container", "--endpoint-url", srv.URL}, tc.args...)
 		_, _, err := runCLI(t, args...)

@@ -40,6 +40,8 @@ type globalOpts struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// mark records that the command began changing AWS (exitcode.go).
+	mark *changeMark
 }
 
 // IO are the streams a command reads and writes.
@@ -51,7 +53,7 @@ type IO struct {
 // Execute runs mlflowctl with args. Errors raised before any command code
 // runs (unknown flags or commands, wrong arguments) are usage errors.
 func Execute(ctx context.Context, build BuildInfo, args []string, streams IO) error {
-	g := &globalOpts{build: build, ctx: ctx, stdin: streams.In, stdout: streams.Out, stderr: streams.Err}
+	g := &globalOpts{build: build, ctx: ctx, stdin: streams.In, stdout: streams.Out, stderr: streams.Err, mark: &changeMark{}}
 	root := newRootCommand(g)
 	root.SetArgs(args)
 	root.SetIn(streams.In)
@@ -68,7 +70,7 @@ func Execute(ctx context.Context, build BuildInfo, args []string, streams IO) er
 			return &UsageError{Msg: err.Error() + "\nRun 'mlflowctl --help' for usage."}
 		}
 	}
-	return err
+	return settle(g.mark, err)
 }
 
 func newRootCommand(g *globalOpts) *cobra.Command {
@@ -117,6 +119,7 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newEnvCommand(g),
 	)
 	root.RunE = runBare(g)
+	applyHelp(root)
 	return root
 }
 

@@ -90,6 +90,7 @@ func (o *uiDeployOpts) Execute() error {
 	if len(outs) == 0 {
 		return usageErrorf("nothing is deployed as %q in %s: run `mlflowctl up` first", o.cfg.Name, awsCfg.Region)
 	}
+	o.g.changing()
 	res, err := uihost.Run(o.g.ctx, awsCfg, o.cfg, outs, uihost.RunOptions{Rebuild: o.rebuild, Progress: o.progress})
 	if err != nil {
 		return err

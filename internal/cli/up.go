@@ -35,6 +35,8 @@ type upOpts struct {
 	rebuildUI bool
 	// noTUI prints plain progress lines even on a terminal.
 	noTUI bool
+	// events writes the progress as JSON lines (on stderr) instead.
+	events bool
 	// skipPreflight skips the account checks before the plan (doctor.go).
 	skipPreflight bool
 	preflightIAM  preflight.IAMAPI
@@ -69,6 +71,7 @@ and parameters, and an estimate of the monthly cost while idle.`,
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "render the stacks and the cost estimate offline; change nothing")
 	cmd.Flags().StringVar(&o.outDir, "out", defaultOutDir, "directory for the dry run's templates and parameter files")
 	cmd.Flags().BoolVar(&o.noTUI, "no-tui", false, "plain timestamped progress lines, even on a terminal")
+	cmd.Flags().BoolVar(&o.events, "events", false, "progress as JSON lines on stderr, one object per stack event (stdout keeps the one result document)")
 	cmd.Flags().BoolVar(&o.rebuildUI, "rebuild-ui", false, "source path: build the MLflow UI again even when the cache has this version and patch series")
 	cmd.Flags().BoolVar(&o.skipPreflight, "skip-preflight", false, "do not run doctor's account checks before the plan")
 	cmd.Flags().BoolVar(&o.skipVerify, "skip-verify", false, "do not run verify's end-to-end checks after the deploy")
@@ -138,6 +141,9 @@ type dryRunReport struct {
 }
 
 func (o *upOpts) executeDryRun() error {
+	if o.cfg.Region == "" {
+		o.cfg.Region = sdkRegion(o.g, o.cfg)
+	}
 	d, err := stacks.Render(o.cfg, o.stackOptions(o.cfg))
 	if err != nil {
 		return err

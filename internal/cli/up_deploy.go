@@ -77,8 +77,9 @@ func (o *upOpts) executeDeploy() error {
 	if err != nil {
 		return err
 	}
-	ctx, detach, stop := interrupts(o.g.ctx, o.g.stderr)
-	defer stop()
+	// The engine's Detach is bridged from interrupts, which start only
+	// once the user said yes: before that a Ctrl-C has nothing to stop.
+	detach := make(chan struct{})
 	eng := deploy.New(c.cfn, deploy.Options{
 		Version:     o.g.build.Version,
 		Force:       o.force,
@@ -102,7 +103,7 @@ func (o *upOpts) executeDeploy() error {
 	if err != nil {
 		return err
 	}
-	plan, err := eng.Plan(ctx, d)
+	plan, err := eng.Plan(o.g.ctx, d)
 	if err != nil {
 		return err
 	}
@@ -112,16 +113,30 @@ func (o *upOpts) executeDeploy() error {
 	if err := printUIPath(o.g.stderr, o.cfg); err != nil {
 		return err
 	}
-	if ok, err := o.confirm(ctx, fmt.Sprintf("Deploy %q to %s?", d.Name, c.region)); err != nil || !ok {
+	ok, err := o.confirm(o.g.ctx, fmt.Sprintf("Deploy %q to %s?", d.Name, c.region))
+	if o.g.ctx.Err() != nil {
+		_, _ = fmt.Fprintln(o.g.stderr, "\nNothing changed.")
+		return &silentError{err: &interruptedError{msg: "interrupted at the confirmation; nothing changed"}}
+	}
+	if err != nil || !ok {
 		if err == nil {
 			_, err = fmt.Fprintln(o.g.stderr, "Nothing changed.")
 		}
 		return err
 	}
+	ctx, second, stop := interrupts(o.g.ctx, o.g.stderr)
+	done := make(chan struct{})
+	defer func() { close(done); stop() }()
+	go bridge(second, detach, done)
+	o.g.changing() // creating roles is a change already
 	if err := o.upCreateRoles(ctx, missingRoles); err != nil {
 		return err
 	}
-	stopView := tui.Watch(eng, tui.Options{Stdout: o.g.stdout, Stderr: o.g.stderr, JSON: o.g.jsonOutput(), NoTUI: o.noTUI, NoColor: o.g.noColor})
+	// stdout holds one document with -o json (as for every command); the
+	// progress goes to stderr: the live view, plain lines, or with
+	// --events JSON lines.
+	stopView := tui.Watch(eng, tui.Options{Stdout: o.g.stderr, Stderr: o.g.stderr, JSON: o.events,
+		NoTUI: o.noTUI || o.g.jsonOutput(), NoColor: o.g.noColor})
 	outs, err := eng.Deploy(ctx, d)
 	if err == nil && stacks.UIOriginPending(o.cfg, origin.used, outs) {
 		// A first deployment: the UI's origin exists only now; the
@@ -200,14 +215,14 @@ func printPlan(w io.Writer, plan []deploy.StackPlan) error {
 }
 
 // confirm asks on stderr and reads the answer from stdin, unless --yes.
-func (o *upOpts) confirm(_ context.Context, question string) (bool, error) {
+func (o *upOpts) confirm(ctx context.Context, question string) (bool, error) {
 	if o.g.yes {
 		return true, nil
 	}
 	if _, err := fmt.Fprintf(o.g.stderr, "%s [y/N] ", question); err != nil {
 		return false, err
 	}
-	line, err := bufio.NewReader(o.g.stdin).ReadString('\n')
+	line, err := readAnswer(ctx, o.g.stdin)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return false, err
 	}
@@ -216,6 +231,35 @@ func (o *upOpts) confirm(_ context.Context, question string) (bool, error) {
 	}
 	ans := strings.ToLower(strings.TrimSpace(line))
 	return ans == "y" || ans == "yes", nil
+}
+
+// readAnswer reads one line, or gives up at once when ctx ends (Ctrl-C):
+// a read from a terminal cannot be interrupted, so it runs aside.
+func readAnswer(ctx context.Context, in io.Reader) (string, error) {
+	type answer struct {
+		line string
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		line, err := bufio.NewReader(in).ReadString('\n')
+		got <- answer{line, err}
+	}()
+	select {
+	case a := <-got:
+		return a.line, a.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// bridge closes to when from closes (a second Ctrl-C), until done.
+func bridge(from <-chan struct{}, to chan struct{}, done <-chan struct{}) {
+	select {
+	case <-from:
+		close(to)
+	case <-done:
+	}
 }
 
 func (o *upOpts) confirmFunc() func(context.Context, string) (bool, error) {

@@ -184,12 +184,10 @@ func TestUpJSONEndsWithTheResult(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v\n%s", err, errOut)
 		}
-		lines := strings.Split(strings.TrimSpace(out), "\n")
-		// Progress events are JSON lines; the result is the last object.
-		start := strings.LastIndex(out, "\n{\n")
+		// stdout is the result document alone (issue 22 item 8).
 		var res upResult
-		if start < 0 || json.Unmarshal([]byte(out[start:]), &res) != nil {
-			t.Fatalf("no result object at the end of:\n%s", strings.Join(lines[max(0, len(lines)-20):], "\n"))
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("stdout is not one JSON document: %v\n%s", err, out)
 		}
 		if res.Deployment != "mlflow" || len(res.Plan) != len(stacks.IDs) || res.Endpoints.UI == "" || len(res.Next) == 0 {
 			t.Fatalf("result %+v", res)

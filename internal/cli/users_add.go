@@ -114,6 +114,7 @@ func (o *usersAddOpts) Ask() error {
 }
 
 func (o *usersAddOpts) Execute() error {
+	o.g.changing()
 	change, err := ensureUser(o.usersBase, o.email, o.groups, o.user, o.found, o.creds)
 	if err != nil {
 		return err

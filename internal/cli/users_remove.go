@@ -73,6 +73,7 @@ func (o *usersRemoveOpts) Ask() error {
 func (o *usersRemoveOpts) Execute() error {
 	removed := o.found && o.decided
 	if removed {
+		o.g.changing()
 		if err := o.dir.Delete(o.g.ctx, o.user); err != nil {
 			return err
 		}

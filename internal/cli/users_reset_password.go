@@ -77,6 +77,7 @@ func (o *usersResetPasswordOpts) Ask() error {
 }
 
 func (o *usersResetPasswordOpts) Execute() error {
+	o.g.changing()
 	if err := o.dir.SetPassword(o.g.ctx, o.user, o.creds.Password, o.creds.Temporary); err != nil {
 		return err
 	}

@@ -118,6 +118,7 @@ func (o *usersSeedOpts) Ask() error {
 }
 
 func (o *usersSeedOpts) Execute() error {
+	o.g.changing()
 	changes := make([]userChange, 0, len(o.items))
 	for _, it := range o.items {
 		c, err := ensureUser(o.usersBase, it.demo.Email, []string{it.demo.Group}, it.user, it.found, it.creds)

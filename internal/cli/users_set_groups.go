@@ -76,6 +76,7 @@ func (o *usersSetGroupsOpts) Validate() error {
 }
 
 func (o *usersSetGroupsOpts) Execute() error {
+	o.g.changing()
 	added, removed, err := o.dir.SetGroups(o.g.ctx, &o.user, o.groups)
 	if err != nil {
 		return err

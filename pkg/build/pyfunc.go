@@ -6,20 +6,33 @@ import (
 	"path"
 
 	"github.com/mlflowctl/mlflowctl/pkg/ecr"
+	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
-// DefaultPyfuncRepository is the repository the seed's labs pull from.
+// DefaultPyfuncRepository is the repository the seed's labs pull from:
+// the pyfunc repository of the default deployment "mlflow".
 const DefaultPyfuncRepository = "mlflow-pyfunc"
+
+// PyfuncRepository is the repository a deployment's bootstrap stack makes
+// for serving images, <deployment>-pyfunc; for the default deployment that
+// is DefaultPyfuncRepository, so the labs' image name keeps working.
+func PyfuncRepository(deployment string) string { return deployment + "-pyfunc" }
 
 // PushRequest is `mlflowctl push-container`.
 type PushRequest struct {
 	Deployment    string
 	MLflowVersion string
-	Repository    string
-	Builder       string // auto, codebuild, docker
-	Platform      string
+	// Repository is where the image goes; empty is the deployment's own
+	// (its bootstrap stack's PyfuncRepositoryUri), which must exist: a
+	// repository made here first would collide with the stack's later.
+	Repository string
+	Builder    string // auto, codebuild, docker
+	Platform   string
 	// From is a `docker save` tarball pushed as it is, instead of building.
 	From string
+	// Changing, when set, is called once just before the first change in
+	// AWS: errors after it are no longer bad usage (exit 2) but failures.
+	Changing func()
 }
 
 // PushResult is the pushed serving image.
@@ -39,9 +52,19 @@ type PushResult struct {
 // pushes a local image tarball under that tag.
 func PushContainer(ctx context.Context, req PushRequest, env Env) (PushResult, error) {
 	// Everything that can be wrong is checked before anything changes in AWS.
+	if req.Repository == "" {
+		repo, err := deploymentRepository(ctx, req.Deployment, env)
+		if err != nil {
+			return PushResult{}, err
+		}
+		req.Repository = repo
+	}
 	b, img, err := preparePush(ctx, req, env)
 	if err != nil {
 		return PushResult{}, err
+	}
+	if req.Changing != nil {
+		req.Changing()
 	}
 	repo, err := ecr.EnsureRepository(ctx, env.Clients.ECR, req.Repository, map[string]string{"mlflowctl:deployment": req.Deployment})
 	if err != nil {
@@ -58,6 +81,23 @@ func PushContainer(ctx context.Context, req PushRequest, env Env) (PushResult, e
 	}
 	out.Digest, out.Builder, out.Built, out.SourceURI = res.Digest, b.Name(), res.Built, res.URI
 	return out, nil
+}
+
+// deploymentRepository is the bootstrap stack's pyfunc repository.
+func deploymentRepository(ctx context.Context, deployment string, env Env) (string, error) {
+	st, found, err := stacks.Read(ctx, env.Clients.Stacks, deployment, stacks.Bootstrap)
+	if err != nil {
+		return "", err
+	}
+	if !found {
+		return "", &UsageError{Msg: fmt.Sprintf("deployment %s has no bootstrap stack (%s), which creates its repository %s: "+
+			"run `mlflowctl up` first, or pass --repository NAME", deployment, st.Name, PyfuncRepository(deployment))}
+	}
+	if uri := st.Outputs[stacks.OutPyfuncRepositoryURI]; uri != "" {
+		_, name := ecr.SplitURI(uri)
+		return name, nil
+	}
+	return PyfuncRepository(deployment), nil
 }
 
 // VersionTag is the tag the seed's labs pull: the MLflow version, with

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,7 +10,7 @@ import (
 	"testing"
 )
 
-func writeFile(t *testing.T, content string) string {
+func writeFile(t testing.TB, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "mlflowctl.yaml")
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
@@ -158,7 +159,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	p := writeFile(t, "name: Bad_Name\nmlflowVersion: 9.9.9\nserver:\n  cpu: 300\n  memroy: 5\n")
 	_, err := LoadValid(LoadOptions{Path: p})
 	got := fields(problems(t, err))
-	want := []string{"server", "name", "mlflowVersion", "server.cpu"}
+	want := []string{"server.memroy", "name", "mlflowVersion", "server.cpu"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("fields = %v, want %v", got, want)
 	}
@@ -196,9 +197,9 @@ func TestBadInputs(t *testing.T) {
 		name, file, envKey, envVal, wantField, wantText string
 	}{
 		{"not yaml", "name: [unclosed", "", "", "", "not valid YAML"},
-		{"unknown key", "servr:\n  cpu: 1\n", "", "", "", "invalid keys"},
+		{"unknown key", "servr:\n  cpu: 1\n", "", "", "", "servr: is not a configuration key: did you mean server?"},
 		{"wrong type in file", "server:\n  cpu: lots\n", "", "", "server.cpu", "whole number"},
-		{"wrong type in env", "", "MLFLOWCTL_DATABASE_MAX_CAPACITY", "big", "database.maxCapacity", "use a number"},
+		{"wrong type in env", "", "MLFLOWCTL_DATABASE_MAX_CAPACITY", "big", "database.maxCapacity", `"big" is not a number (from MLFLOWCTL_DATABASE_MAX_CAPACITY="big")`},
 		{"bad bool in env", "", "MLFLOWCTL_UI_ENABLED", "maybe", "ui.enabled", "true or false"},
 	}
 	for _, tc := range cases {
@@ -262,5 +263,137 @@ func TestEnvName(t *testing.T) {
 		if got := EnvName(key); got != want {
 			t.Errorf("EnvName(%q) = %q, want %q", key, got, want)
 		}
+	}
+}
+
+// Issue 22 item 6 and issue 24 item 4: a syntax error is reported alone
+// with its line (it was 18 problems: the defaults' checks followed it).
+func TestSyntaxErrorAlone(t *testing.T) {
+	p := writeFile(t, "name: demo\n  region: us-east-1\n")
+	_, err := LoadValid(LoadOptions{Path: p})
+	ps := problems(t, err)
+	if len(ps) != 1 || !strings.Contains(ps[0].Message, "line 2") {
+		t.Fatalf("problems %v", ps)
+	}
+}
+
+// Issue 24 item 4: strict types and printable values.
+func TestStrictValues(t *testing.T) {
+	for _, tc := range []struct{ name, file, envKey, envVal, want string }{
+		{"fraction for a count", "server:\n  desiredCount: 2.7\n", "", "", "server.desiredCount: 2.7 is not a whole number"},
+		{"string 0 for a bool", "ui:\n  enabled: \"0\"\n", "", "", `ui.enabled: "0" is not true or false`},
+		{"number for a bool", "ui:\n  enabled: 0\n", "", "", "ui.enabled: 0 is not true or false"},
+		{"0 in env for a bool", "", "MLFLOWCTL_UI_ENABLED", "0", `ui.enabled: "0" is not true or false (from MLFLOWCTL_UI_ENABLED="0")`},
+		{"fraction in env", "", "MLFLOWCTL_SERVER_DESIRED_COUNT", "2.7", `"2.7" is not a whole number (from MLFLOWCTL_SERVER_DESIRED_COUNT="2.7")`},
+		{"terminal escape", "name: \"ok\\e[2J\"\n", "", "", "name: has a control character"},
+		{"escape in env", "", "MLFLOWCTL_NAME", "x\x1b]0;pwned\x07", "name: has a control character"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := writeFile(t, tc.file)
+			if tc.envKey != "" {
+				t.Setenv(tc.envKey, tc.envVal)
+			}
+			_, err := LoadValid(LoadOptions{Path: p})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// Issue 24 item 4: keys that differ only in case are refused (which one
+// won was the YAML library's choice).
+func TestKeysDifferingInCase(t *testing.T) {
+	p := writeFile(t, "name: one\nName: two\nserver:\n  cpu: 512\n  CPU: 1024\n")
+	_, err := LoadValid(LoadOptions{Path: p})
+	if err == nil || !strings.Contains(err.Error(), "name: differs from Name only in case") || !strings.Contains(err.Error(), "server.cpu: differs from server.CPU") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// Issue 22 item 6: a misspelt MLFLOWCTL_ variable is reported with the
+// nearest real one; unknown keys name the nearest known key.
+func TestMisspeltVariableAndKey(t *testing.T) {
+	t.Setenv("MLFLOWCTL_SERVER_DESIRED_CUONT", "3")
+	p := writeFile(t, "server:\n  desiredcount: 3\n")
+	_, err := LoadValid(LoadOptions{Path: p})
+	for _, want := range []string{"MLFLOWCTL_SERVER_DESIRED_CUONT: is not a configuration variable: did you mean MLFLOWCTL_SERVER_DESIRED_COUNT?"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("error %v, want %q", err, want)
+		}
+	}
+}
+
+// Issue 24 item 4: a huge file is refused before it is parsed.
+func TestHugeFileRefused(t *testing.T) {
+	p := writeFile(t, "name: demo\n#"+strings.Repeat("x", MaxFileBytes)+"\n")
+	_, err := LoadValid(LoadOptions{Path: p})
+	if err == nil || !strings.Contains(err.Error(), "more than the") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// Issue 24 item 4: loading is linear in the number of unknown keys
+// (viper's merge compared each key with every other: 40,000 unknown keys
+// took 107 s). Reported as a benchmark; run with -bench Unknown.
+func BenchmarkUnknownKeys(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		var sb strings.Builder
+		sb.WriteString("name: demo\n")
+		for i := range n {
+			fmt.Fprintf(&sb, "unknownkey%d: 1\n", i)
+		}
+		p := writeFile(b, sb.String())
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for b.Loop() {
+				_, _ = LoadValid(LoadOptions{Path: p})
+			}
+		})
+	}
+}
+
+// Duplicate keys and YAML aliases are refused with their line.
+func TestDuplicateKeysAndAliases(t *testing.T) {
+	for file, want := range map[string]string{
+		"name: one\nname: two\n":                      `line 2: key "name" appears twice`,
+		"a: &x [1, 2]\nb: *x\n":                       "line 1: anchors and aliases",
+		"- just\n- a list\n":                          "line 1: the file must be a mapping",
+		"name: demo\nserver:\n  cpu: 512\n  cpu: 2\n": `line 4: key "cpu" appears twice`,
+	} {
+		_, err := LoadValid(LoadOptions{Path: writeFile(t, file)})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", file, err, want)
+		}
+	}
+}
+
+// Issue 24 item 4: ~80 groups made the studio template exceed
+// CloudFormation's 1 MB; validation says so before anything renders.
+func TestTooManyGroupsForStudio(t *testing.T) {
+	c := Defaults()
+	c.Studio.Enabled = true
+	for i := len(c.Groups); i <= MaxGroupsWithStudio; i++ {
+		c.Groups = append(c.Groups, Group{Name: fmt.Sprintf("team-%03d", i), Classes: []string{"read"}})
+	}
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "more than the 50 the studio stack's template can hold") {
+		t.Fatalf("error %v", err)
+	}
+	c.Studio.Enabled = false
+	if err := c.Validate(); err != nil {
+		t.Fatalf("without Studio the groups are fine: %v", err)
+	}
+}
+
+// Issue 22 item 13: China and GovCloud regions rendered with the aws
+// partition's suffixes; they are refused clearly.
+func TestOtherPartitionsRefused(t *testing.T) {
+	for _, r := range []string{"cn-north-1", "cn-northwest-1", "us-gov-west-1", "us-isob-east-1"} {
+		if err := ValidateRegion(r); err == nil || !strings.Contains(err.Error(), "partition, which mlflowctl does not support") {
+			t.Errorf("%s: %v", r, err)
+		}
+	}
+	if err := ValidateRegion("us-east-1"); err != nil {
+		t.Error(err)
 	}
 }

@@ -10,9 +10,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
-	"go.yaml.in/yaml/v3"
 )
 
 // EnvPrefix starts every environment variable that sets a config key.
@@ -42,35 +40,42 @@ func Load(opts LoadOptions) (Config, error) {
 			return Config{}, err
 		}
 	}
-	if err := readFile(v, opts); err != nil {
+	unknown, err := readFile(v, opts)
+	if err != nil {
 		return Config{}, err
 	}
 	for key, val := range opts.Overrides {
 		v.Set(key, val)
 	}
 	var c Config
-	err := v.Unmarshal(&c, func(dc *mapstructure.DecoderConfig) {
-		dc.ErrorUnused = true
-		dc.WeaklyTypedInput = true
-	})
+	err = v.Unmarshal(&c, decodeOptions)
 	if err != nil {
-		return c, decodeError(err)
+		err = decodeError(err)
 	}
-	return c, nil
+	if len(unknown) > 0 {
+		var verr *ValidationError
+		if !errors.As(err, &verr) {
+			verr = &ValidationError{}
+		}
+		verr.Problems = append(unknown, verr.Problems...)
+		err = verr
+	}
+	return c, err
 }
 
 // LoadValid loads and validates, reporting decode and validation problems
 // together so one run lists everything wrong.
 func LoadValid(opts LoadOptions) (Config, error) {
 	c, err := Load(opts)
+	var fileErr *fileError
+	if errors.As(err, &fileErr) {
+		return c, err
+	}
 	var decodeErr *ValidationError
 	if err != nil && !errors.As(err, &decodeErr) {
 		return c, err
 	}
-	if err != nil && len(decodeErr.Problems) == 1 && strings.HasPrefix(decodeErr.Problems[0].Field, "--config") {
-		return c, err
-	}
-	all := &ValidationError{}
+	all := &ValidationError{Problems: envProblems()}
 	reported := map[string]bool{}
 	if decodeErr != nil {
 		all.Problems = append(all.Problems, decodeErr.Problems...)
@@ -92,24 +97,42 @@ func LoadValid(opts LoadOptions) (Config, error) {
 	return c, all
 }
 
-func readFile(v *viper.Viper, opts LoadOptions) error {
+// readFile merges the file into v; unknown keys are left out and
+// returned as problems, to be listed with the rest.
+func readFile(v *viper.Viper, opts LoadOptions) ([]Problem, error) {
 	if opts.Path == "" {
-		return nil
+		return nil, nil
+	}
+	if st, err := os.Stat(opts.Path); err == nil && st.Size() > MaxFileBytes {
+		return nil, &fileError{&ValidationError{Problems: []Problem{{Field: "--config", Message: fmt.Sprintf("%s is %d bytes, more than the %d a configuration may have: is it the right file?", opts.Path, st.Size(), MaxFileBytes)}}}}
 	}
 	data, err := os.ReadFile(opts.Path)
 	if errors.Is(err, fs.ErrNotExist) && !opts.Required {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return &ValidationError{Problems: []Problem{{Field: "--config", Message: fmt.Sprintf("cannot read %s: %v; run `mlflowctl config init` to write one", opts.Path, errors.Unwrap(err))}}}
+		return nil, &fileError{&ValidationError{Problems: []Problem{{Field: "--config", Message: fmt.Sprintf("cannot read %s: %v; run `mlflowctl config init` to write one", opts.Path, errors.Unwrap(err))}}}}
 	}
-	var probe map[string]any
-	if err := yaml.Unmarshal(data, &probe); err != nil {
-		return &ValidationError{Problems: []Problem{{Field: opts.Path, Message: "is not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}}
+	probe, err := parseYAML(data)
+	if err != nil {
+		// Alone: the defaults' problems that follow a file not read would bury it.
+		return nil, &fileError{&ValidationError{Problems: []Problem{{Field: "--config", Message: opts.Path + " is not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}}}
 	}
-	v.SetConfigType("yaml")
-	return v.MergeConfig(strings.NewReader(string(data)))
+	if problems := checkKeys(probe, ""); len(problems) > 0 {
+		return nil, &fileError{&ValidationError{Problems: problems}}
+	}
+	unknown := unknownKeys(probe)
+	if probe == nil {
+		return unknown, nil // an empty file
+	}
+	return unknown, v.MergeConfigMap(probe)
 }
+
+// fileError is a file that could not be read as a configuration at all:
+// reported alone, since the defaults' problems that would follow bury it.
+type fileError struct{ *ValidationError }
+
+func (e *fileError) Unwrap() error { return e.ValidationError }
 
 // decodeError turns mapstructure's joined errors into one problem each.
 func decodeError(err error) error {
@@ -128,13 +151,44 @@ func decodeError(err error) error {
 		if strings.HasPrefix(msg, "cannot parse value as") {
 			msg = "has a value of the wrong type (" + strings.TrimPrefix(msg, "cannot parse value as ") + "): " + typeHint(msg)
 		}
-		if strings.HasPrefix(msg, "has invalid keys") {
-			msg += ": remove them or fix their spelling (see `mlflowctl config init` for every key)"
+		if field == "config.Config" { // mapstructure's name for the top level
+			field = "config"
+		}
+		if keys, ok := strings.CutPrefix(msg, "has invalid keys: "); ok {
+			msg = "has unknown keys: " + suggestKeys(field, keys) + "; remove them or fix their spelling (see `mlflowctl config init` for every key)"
+		} else if field != "config" {
+			msg += envSource(field)
 		}
 		out = append(out, Problem{Field: field, Message: msg})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Field < out[j].Field })
 	return &ValidationError{Problems: out}
+}
+
+// suggestKeys names each unknown key under parent with the nearest known
+// key, when one is close.
+func suggestKeys(parent, list string) string {
+	prefix := ""
+	if parent != "" && parent != "config" {
+		prefix = parent + "."
+	}
+	var known []string
+	for k := range leafKeys(Defaults()) {
+		if rest, ok := strings.CutPrefix(k, prefix); ok {
+			top, _, _ := strings.Cut(rest, ".")
+			known = append(known, top)
+		}
+	}
+	sort.Strings(known)
+	keys := strings.Split(list, ", ")
+	for i, k := range keys {
+		if near := nearest(k, known); near != "" && near != k {
+			keys[i] = fmt.Sprintf("%s%s (did you mean %s%s?)", prefix, k, prefix, near)
+		} else {
+			keys[i] = prefix + k
+		}
+	}
+	return strings.Join(keys, ", ")
 }
 
 // EnvName is the environment variable for a config key:

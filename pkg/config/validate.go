@@ -95,6 +95,14 @@ func ValidateRegion(region string) error {
 	if !regionRe.MatchString(region) {
 		return fmt.Errorf("%q is not an AWS region name: use one like us-east-1 or eu-west-2", region)
 	}
+	// The templates, ARNs and URLs are written for the aws partition; the
+	// China (aws-cn) and GovCloud (aws-us-gov) partitions differ in ARNs,
+	// domains and services, so they are refused rather than half-rendered.
+	for prefix, partition := range map[string]string{"cn-": "aws-cn (China)", "us-gov-": "aws-us-gov (GovCloud)", "us-iso": "an isolated"} {
+		if strings.HasPrefix(region, prefix) {
+			return fmt.Errorf("%q is in the %s partition, which mlflowctl does not support: use a commercial region such as us-east-1", region, partition)
+		}
+	}
 	return nil
 }
 
@@ -243,9 +251,20 @@ func (c Config) validateAuth(k *checker) {
 	}
 }
 
+// MaxGroupsWithStudio bounds the groups when Studio is on: the studio
+// stack has a role and policies per group, about 18 KB of template each
+// with every class, and CloudFormation takes a template of at most
+// 1,000,000 bytes (from S3). 60 groups made 1,091,898 bytes; 50 leave
+// about 9% room. pkg/stacks' TestMaxGroupsFitTheTemplateLimit renders the
+// worst case, so a template that grows fails that test, not a deploy.
+const MaxGroupsWithStudio = 50
+
 func (c Config) validateGroups(k *checker) {
 	if len(c.Groups) == 0 {
 		k.add("groups", "is empty: keep at least the admins group")
+	}
+	if c.Studio.Enabled && len(c.Groups) > MaxGroupsWithStudio {
+		k.add("groups", "has %d groups, more than the %d the studio stack's template can hold (CloudFormation's 1 MB limit): merge groups, or set studio.enabled: false", len(c.Groups), MaxGroupsWithStudio)
 	}
 	seen := map[string]bool{}
 	for i, g := range c.Groups {

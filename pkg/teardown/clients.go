@@ -38,13 +38,15 @@ type Options struct {
 func New(cfg aws.Config, name string, o Options) *Teardown {
 	smc := sm.NewFromConfig(cfg)
 	cfn := cloudformation.NewFromConfig(cfg)
+	ecrc := ecr.NewFromConfig(cfg)
 	return &Teardown{
 		Name:     name,
 		KeepData: o.KeepData,
 		CFN:      cfn,
 		// Path-style addressing, so a custom endpoint (an emulator) works.
 		S3:      s3.NewFromConfig(cfg, func(so *s3.Options) { so.UsePathStyle = cfg.BaseEndpoint != nil }),
-		ECR:     ecr.NewFromConfig(cfg),
+		ECR:     ecrc,
+		Pushed:  ecrc,
 		Tagging: tagging.NewFromConfig(cfg),
 		RDS:     rds.NewFromConfig(cfg),
 		Logs:    cloudwatchlogs.NewFromConfig(cfg),

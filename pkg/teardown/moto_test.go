@@ -13,7 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	tagging "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -308,5 +311,50 @@ func TestTaggedResourcesThroughTheTaggingAPI(t *testing.T) {
 	}
 	if len(tagged) != 1 || tagged[0].ARN != *topic.TopicArn || tagged[0].Retained != "" {
 		t.Fatalf("tagged = %+v; want only %s", tagged, *topic.TopicArn)
+	}
+}
+
+// Issue 22 item 3: a repository push-container made with --repository
+// (tagged with the deployment, owned by no stack) was neither listed nor
+// deleted by `down`. The plan lists it, the run deletes it with its
+// images, and another deployment's repository is left alone.
+func TestDownAccountsForPushedRepositories(t *testing.T) {
+	srv := mototest.Start(t)
+	c := newClients(srv.URL)
+	ctx := context.Background()
+	putImages(t, c.ecr, "cb-labs", "3.18.0") // creates the repository
+	putImages(t, c.ecr, "other-labs", "3.18.0")
+	for repo, dep := range map[string]string{"cb-labs": "cb", "other-labs": "other"} {
+		arn := "arn:aws:ecr:" + mototest.Region + ":" + mototest.Account + ":repository/" + repo
+		_, err := c.ecr.TagResource(ctx, &ecr.TagResourceInput{ResourceArn: aws.String(arn),
+			Tags: []ecrtypes.Tag{{Key: aws.String(teardown.TagDeployment), Value: aws.String(dep)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ep := aws.String(srv.URL)
+	td := &teardown.Teardown{Name: "cb", CFN: c.cfn, S3: c.s3, ECR: c.ecr, Pushed: c.ecr, Tagging: c.tagging,
+		RDS:  rds.New(rds.Options{Region: mototest.Region, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
+		Logs: cloudwatchlogs.New(cloudwatchlogs.Options{Region: mototest.Region, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1})}
+	plan, err := td.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Empty() || len(plan.Repositories) != 1 || plan.Repositories[0].Name != "cb-labs" || plan.Repositories[0].Images != 1 {
+		t.Fatalf("plan %+v", plan.Repositories)
+	}
+	var text strings.Builder
+	if err := teardown.WritePlan(&text, plan); err != nil || !strings.Contains(text.String(), "1 ECR repository:\n    cb-labs (made by push-container): 1 image") {
+		t.Fatalf("plan text %v:\n%s", err, text.String())
+	}
+	if _, err := td.Run(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.ecr.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Repositories) != 1 || aws.ToString(out.Repositories[0].RepositoryName) != "other-labs" {
+		t.Fatalf("repositories left: %v", out.Repositories)
 	}
 }

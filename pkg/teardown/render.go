@@ -38,9 +38,17 @@ func WritePlan(w io.Writer, p Plan) error {
 		}
 	}
 	if len(p.Repositories) > 0 {
-		fmt.Fprintf(&b, "  %d ECR repositor(ies):\n", len(p.Repositories))
+		word := "repositories"
+		if len(p.Repositories) == 1 {
+			word = "repository"
+		}
+		fmt.Fprintf(&b, "  %d ECR %s:\n", len(p.Repositories), word)
 		for _, r := range p.Repositories {
-			fmt.Fprintf(&b, "    %s (stack %s): %s\n", r.Name, r.Stack, plural(r.Images, "image"))
+			owner := "stack " + r.Stack
+			if r.Stack == PushedBy {
+				owner = "made by push-container"
+			}
+			fmt.Fprintf(&b, "    %s (%s): %s\n", r.Name, owner, plural(r.Images, "image"))
 		}
 	}
 	if p.KeepData {

@@ -27,6 +27,9 @@ type Teardown struct {
 	Tagging TaggingAPI
 	RDS     RDSAPI
 	Logs    LogsAPI
+	// Pushed finds the repositories push-container made outside the
+	// stacks (nil: not looked for).
+	Pushed PushedAPI
 	// Cognito lifts a user pool's deletion protection before its stack
 	// is deleted.
 	Cognito CognitoAPI
@@ -73,7 +76,7 @@ type Plan struct {
 
 // Empty says there is nothing to delete.
 func (p Plan) Empty() bool {
-	return len(p.Stacks) == 0 && len(p.Leftovers) == 0 && (p.Studio == nil || p.Studio.Empty())
+	return len(p.Stacks) == 0 && len(p.Leftovers) == 0 && (p.Studio == nil || p.Studio.Empty()) && !p.pushed()
 }
 
 func (t *Teardown) log(line string) {
@@ -88,19 +91,36 @@ func (t *Teardown) log(line string) {
 // Plan finds the deployment's stacks and counts what they hold. It only
 // reads.
 func (t *Teardown) Plan(ctx context.Context) (Plan, error) {
-	p := Plan{Deployment: t.Name, KeepData: t.KeepData}
+	// Empty lists, not null, in JSON.
+	p := Plan{Deployment: t.Name, KeepData: t.KeepData, Stacks: []Stack{}, Buckets: []Bucket{}, Repositories: []Repository{}, Leftovers: []Leftover{}}
 	found, err := FindStacks(ctx, t.CFN, t.Name)
 	if err != nil {
 		return p, fmt.Errorf("find the stacks of deployment %s: %w", t.Name, err)
 	}
-	p.Stacks = found
+	if found != nil {
+		p.Stacks = found
+	}
 	for _, s := range found {
 		if err := t.planStack(ctx, &p, s); err != nil {
 			return p, err
 		}
 	}
+	if t.Pushed != nil {
+		owned := make([]string, 0, len(p.Repositories))
+		for _, r := range p.Repositories {
+			owned = append(owned, r.Name)
+		}
+		pushed, err := PushedRepositories(ctx, t.Pushed, t.ECR, t.Name, owned)
+		if err != nil {
+			return p, err
+		}
+		p.Repositories = append(p.Repositories, pushed...)
+	}
 	if len(found) == 0 {
 		p.Leftovers, _, err = t.scan(ctx, Known{}, nil)
+		if p.Leftovers == nil {
+			p.Leftovers = []Leftover{}
+		}
 	}
 	return p, err
 }
@@ -205,6 +225,9 @@ func (t *Teardown) Run(ctx context.Context, p Plan) (Result, error) {
 		if err := t.deleteStacks(ctx, p); err != nil {
 			return res, err
 		}
+	}
+	if err := t.deletePushed(ctx, p); err != nil {
+		return res, err
 	}
 	if t.Storage != nil {
 		if err := t.Storage.Clean(ctx, t.Name); err != nil {

@@ -121,7 +121,7 @@ func New(t testing.TB, motoURL, name string, o Options) *World {
 func (w *World) Teardown(o teardown.Options) *teardown.Teardown {
 	return &teardown.Teardown{
 		Name: w.Name, KeepData: o.KeepData,
-		CFN: w.CFN, S3: w.S3, ECR: w.ECR, Tagging: w.Tagging, RDS: w.RDS, Logs: w.Logs, Cognito: w.Cognito,
+		CFN: w.CFN, S3: w.S3, ECR: w.ECR, Tagging: w.Tagging, RDS: w.RDS, Logs: w.Logs, Pushed: w.ECR, Cognito: w.Cognito,
 		Studio:  &sagemaker.Studio{API: w.SMC, Clock: w.Clock, Poll: 10 * time.Second, Timeout: 20 * time.Minute, Log: o.Log},
 		Storage: &sagemaker.DomainStorage{SageMaker: w.SMC, EFS: w.EFS, EC2: w.EC2, Clock: w.Clock, Poll: 10 * time.Second, Log: o.Log},
 		NewDeleter: func(retain map[string][]string) teardown.StackDeleter {

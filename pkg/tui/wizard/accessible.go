@@ -27,7 +27,7 @@ func runAccessible(ctx context.Context, o Options) (Result, error) {
 		if note := s.lookupNote(st); note != "" {
 			_, _ = fmt.Fprintln(w, note)
 		}
-		if err := s.ask(st, in, w); err != nil {
+		if err := s.ask(ctx, st, in, w); err != nil {
 			return Result{}, err
 		}
 		s.afterAnswer(st)
@@ -38,9 +38,8 @@ func runAccessible(ctx context.Context, o Options) (Result, error) {
 	return s.finishAccessible(ctx, in, w)
 }
 
-func (s *state) ask(st step, in io.Reader, w io.Writer) error {
-	f := s.form(st).WithAccessible(true).WithInput(in).WithOutput(w)
-	return f.Run()
+func (s *state) ask(ctx context.Context, st step, in io.Reader, w io.Writer) error {
+	return prompter{ctx: ctx, in: in, w: w}.ask(s.question(st))
 }
 
 // finishAccessible shows the summary and writes the file. A Ctrl-C while
@@ -50,7 +49,7 @@ func (s *state) finishAccessible(ctx context.Context, in io.Reader, w io.Writer)
 	res := Result{Config: s.ans.Config(s.o.Base), Answers: s.ans}
 	_, _ = fmt.Fprintln(w, "Summary\n"+s.summary())
 	_, _ = fmt.Fprintln(w)
-	err := s.ask(stepSummary, in, w)
+	err := s.ask(ctx, stepSummary, in, w)
 	if err == nil && ctx.Err() != nil {
 		err = ErrAborted
 	}
@@ -60,7 +59,7 @@ func (s *state) finishAccessible(ctx context.Context, in io.Reader, w io.Writer)
 	}
 	replace := false
 	if fileExists(s.o.Path) {
-		err := s.ask(stepOverwrite, in, w)
+		err := s.ask(ctx, stepOverwrite, in, w)
 		if err == nil && ctx.Err() != nil {
 			err = ErrAborted
 		}

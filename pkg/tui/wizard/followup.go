@@ -24,6 +24,10 @@ func followUps(ctx context.Context, o Options, res Result) (Result, error) {
 		fmt.Sprintf("Deploys %s into %s; it takes 20-30 minutes and costs money from now on.", cfg.Name, cfg.Region), false)
 	if err != nil || !up {
 		_, _ = fmt.Fprintln(o.Out, "Deploy later with `mlflowctl up`.")
+		if email := res.Answers.AdminEmail; email != "" {
+			// The e-mail is not in the file: print it where it can be used.
+			_, _ = fmt.Fprintf(o.Out, "Then add the first admin with `%s`.\n", AddAdminCommand(cfg, email))
+		}
 		return res, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -52,6 +56,18 @@ func followUps(ctx context.Context, o Options, res Result) (Result, error) {
 
 func confirm(ctx context.Context, o Options, title, desc string, def bool) (bool, error) {
 	v := def
+	if o.Accessible {
+		err := prompter{ctx: ctx, in: o.In, w: o.Out}.ask(question{kind: qConfirm, title: title, desc: desc, flag: &v})
+		var ended *InputEndedError
+		switch {
+		case errors.Is(err, ErrAborted):
+			return false, fmt.Errorf("%w %s", ErrLeftAfterWrite, o.Path)
+		case errors.As(err, &ended):
+			// The file is written; with no more input, do nothing more.
+			return false, nil
+		}
+		return v, err
+	}
 	f := huh.NewForm(huh.NewGroup(huh.NewConfirm().Title(title).Description(desc).Value(&v))).
 		WithTheme(formTheme(o.NoColor)).WithAccessible(o.Accessible).WithInput(o.In).WithOutput(o.Out).
 		WithProgramOptions(inputOutput(o)...)

@@ -67,7 +67,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 	case tea.WindowSizeMsg:
-		m.s.width = msg.Width
+		m.s.width, m.s.height = msg.Width, msg.Height
 		if m.form != nil {
 			m.form = m.form.WithWidth(m.s.textWidth())
 		}
@@ -165,7 +165,7 @@ func (m *model) render() string {
 	var b strings.Builder
 	b.WriteString(st.title.Render("mlflowctl init") + "  " + st.step.Render(m.position()) + "\n\n")
 	if m.step == stepSummary || m.step == stepOverwrite {
-		b.WriteString(st.box.Render(m.s.summary()) + "\n\n")
+		b.WriteString(st.box.Render(m.fitSummary()) + "\n\n")
 	}
 	if note := m.s.lookupNote(m.step); note != "" && !m.loading {
 		b.WriteString(note + "\n\n")
@@ -184,6 +184,29 @@ func (m *model) render() string {
 	b.WriteString("\n" + st.dim.Render(m.keysHelp()))
 	return b.String() + "\n"
 }
+
+// summaryChrome is the summary screen's lines outside the summary text:
+// title, blank lines, the box's borders, the question and the keys line.
+const summaryChrome = 12
+
+// fitSummary keeps the summary inside the terminal so its top (region,
+// name, cost) never scrolls away: the full text when it fits, else the
+// answers with the cost total and one line of stacks, else those cut.
+func (m *model) fitSummary() string {
+	full := m.s.summary()
+	room := m.s.height - summaryChrome
+	if m.s.height <= 0 || lines(full) <= room {
+		return full
+	}
+	short := m.s.shortSummary()
+	if lines(short) <= room {
+		return short
+	}
+	kept := strings.Split(strings.TrimRight(short, "\n"), "\n")
+	return strings.Join(kept[:max(1, room-1)], "\n") + "\n" + m.s.st.dim.Render("… (a taller terminal shows all)") + "\n"
+}
+
+func lines(s string) int { return strings.Count(strings.TrimRight(s, "\n"), "\n") + 1 }
 
 func (m *model) position() string {
 	if int(m.step) < questions {

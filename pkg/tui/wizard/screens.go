@@ -35,8 +35,9 @@ type state struct {
 
 	// accessible forms read an empty line as "take the default".
 	accessible bool
-	// width is the terminal's width, for wrapping.
-	width int
+	// width is the terminal's width, for wrapping; height its lines, for
+	// fitting the summary (zero: unknown).
+	width, height int
 
 	// write answers the summary; overwrite the existing-file question.
 	write     bool
@@ -44,7 +45,7 @@ type state struct {
 }
 
 func newState(o Options) *state {
-	s := &state{o: o, ans: initialAnswers(o.Base, o.EnvProfile, o.EnvRegion), st: newStyles(o.NoColor), write: true, width: o.Width}
+	s := &state{o: o, ans: initialAnswers(o.Base, o.EnvProfile, o.EnvRegion), st: newStyles(o.NoColor), write: true, width: o.Width, height: o.Height}
 	if o.Lookup != nil {
 		s.profiles, s.profilesErr = o.Lookup.Profiles()
 	} else {
@@ -138,52 +139,54 @@ func (s *state) profileRegion() string {
 
 // form builds the huh form of step st, bound to the answers.
 func (s *state) form(st step) *huh.Form {
-	var field huh.Field
-	switch st {
-	case stepProfile:
-		field = s.profileField()
-	case stepRegion:
-		field = s.regionField()
-	case stepName:
-		field = huh.NewInput().Title(s.inputTitle("Deployment name", s.ans.Name)).Value(&s.ans.Name).
-			Validate(s.check(config.ValidateName)).CharLimit(20)
-	case stepVersion:
-		field = s.versionField()
-	case stepSize:
-		field = s.sizeField()
-	case stepStudio:
-		field = s.studioField()
-	case stepGateway:
-		field = huh.NewConfirm().Title("Run the MLflow AI gateway?").Value(&s.ans.Gateway).
-			Description("Bedrock models behind MLflow's gateway endpoints, with the same\nsign-in and group rights as the tracking server.").
-			Affirmative("Yes").Negative("No")
-	case stepModels:
-		field = s.modelsField()
-	case stepMFA:
-		field = huh.NewSelect[string]().Title("Multi-factor authentication for MLflow sign-in").Value(&s.ans.MFA).
-			Options(huh.NewOption("off", "off"), huh.NewOption("optional (users may add a TOTP app)", "optional"),
-				huh.NewOption("on (every user needs a TOTP app)", "on"))
-	case stepAdmin:
-		field = huh.NewInput().Title(s.inputTitle("E-mail of the first admin", s.ans.AdminEmail)).Value(&s.ans.AdminEmail).
-			Description("Gets a Cognito invitation after `mlflowctl up`; leave empty to add admins later.").
-			Placeholder("ada@example.com").Validate(s.check(validateEmail))
-	case stepSummary:
-		field = huh.NewConfirm().Title("Write " + s.o.Path + "?").Value(&s.write).
-			Affirmative("Write").Negative("Back")
-	case stepOverwrite:
-		field = huh.NewConfirm().Title(s.o.Path + " already exists. Replace it?").Value(&s.overwrite).
-			Description("Replacing drops its comments; its values were the defaults of these questions.").
-			Affirmative("Replace").Negative("Keep it")
-	}
-	f := huh.NewForm(huh.NewGroup(field)).WithTheme(formTheme(s.o.NoColor)).WithShowHelp(false)
+	f := huh.NewForm(huh.NewGroup(s.question(st).field())).WithTheme(formTheme(s.o.NoColor)).WithShowHelp(false)
 	return f.WithWidth(s.textWidth())
 }
 
-func (s *state) profileField() huh.Field {
+// question describes step st's question, bound to the answers.
+func (s *state) question(st step) question {
+	switch st {
+	case stepProfile:
+		return s.profileField()
+	case stepRegion:
+		return s.regionField()
+	case stepName:
+		return question{kind: qInput, title: s.inputTitle("Deployment name", s.ans.Name), text: &s.ans.Name,
+			validate: s.check(config.ValidateName), charLimit: 20}
+	case stepVersion:
+		return s.versionField()
+	case stepSize:
+		return s.sizeField()
+	case stepStudio:
+		return s.studioField()
+	case stepGateway:
+		return question{kind: qConfirm, title: "Run the MLflow AI gateway?", flag: &s.ans.Gateway,
+			desc: "Bedrock models behind MLflow's gateway endpoints, with the same\nsign-in and group rights as the tracking server.",
+			yes:  "Yes", no: "No"}
+	case stepModels:
+		return s.modelsField()
+	case stepMFA:
+		return question{kind: qSelect, title: "Multi-factor authentication for MLflow sign-in", text: &s.ans.MFA,
+			options: []huh.Option[string]{huh.NewOption("off", "off"), huh.NewOption("optional (users may add a TOTP app)", "optional"),
+				huh.NewOption("on (every user needs a TOTP app)", "on")}}
+	case stepAdmin:
+		return question{kind: qInput, title: s.inputTitle("E-mail of the first admin", s.ans.AdminEmail), text: &s.ans.AdminEmail,
+			desc:        "Gets a Cognito invitation after `mlflowctl up`; leave empty to add admins later.",
+			placeholder: "ada@example.com", validate: s.check(validateEmail)}
+	case stepSummary:
+		return question{kind: qConfirm, title: "Write " + s.o.Path + "?", flag: &s.write, yes: "Write", no: "Back"}
+	default: // stepOverwrite
+		return question{kind: qConfirm, title: s.o.Path + " already exists. Replace it?", flag: &s.overwrite,
+			desc: "Replacing drops its comments; its values were the defaults of these questions.",
+			yes:  "Replace", no: "Keep it"}
+	}
+}
+
+func (s *state) profileField() question {
 	if len(s.profiles) == 0 {
-		return huh.NewInput().Title(s.inputTitle("AWS profile", s.ans.Profile)).Value(&s.ans.Profile).
-			Description("Empty: the SDK's default chain (AWS_PROFILE, environment keys, SSO, instance role).").
-			Placeholder("(SDK default chain)")
+		return question{kind: qInput, title: s.inputTitle("AWS profile", s.ans.Profile), text: &s.ans.Profile,
+			desc:        "Empty: the SDK's default chain (AWS_PROFILE, environment keys, SSO, instance role).",
+			placeholder: "(SDK default chain)"}
 	}
 	opts := []huh.Option[string]{huh.NewOption("(SDK default chain: environment, AWS_PROFILE, instance role)", "")}
 	width := 0
@@ -200,13 +203,13 @@ func (s *state) profileField() huh.Field {
 	if s.ans.Profile != "" && !slices.ContainsFunc(s.profiles, func(p awslookup.Profile) bool { return p.Name == s.ans.Profile }) {
 		opts = append(opts, huh.NewOption(s.ans.Profile+" (from the environment)", s.ans.Profile))
 	}
-	return huh.NewSelect[string]().Title("AWS profile").Options(opts...).Value(&s.ans.Profile).Height(min(len(opts)+2, 12))
+	return question{kind: qSelect, title: "AWS profile", options: opts, text: &s.ans.Profile, height: min(len(opts)+2, 12)}
 }
 
-func (s *state) regionField() huh.Field {
+func (s *state) regionField() question {
 	if s.regionsErr != nil {
-		return huh.NewInput().Title(s.inputTitle("Region", s.ans.Region)).Value(&s.ans.Region).Suggestions(awslookup.StandardRegions).
-			Description("Type a region (tab completes).").Validate(s.check(config.ValidateRegion))
+		return question{kind: qInput, title: s.inputTitle("Region", s.ans.Region), text: &s.ans.Region,
+			suggestions: awslookup.StandardRegions, desc: "Type a region (tab completes).", validate: s.check(config.ValidateRegion)}
 	}
 	list := slices.Clone(s.regions)
 	if s.ans.Region != "" && !slices.Contains(list, s.ans.Region) {
@@ -216,8 +219,7 @@ func (s *state) regionField() huh.Field {
 	for _, r := range list {
 		opts = append(opts, huh.NewOption(r, r))
 	}
-	return huh.NewSelect[string]().Title("Region").Description("Type / to filter.").
-		Options(opts...).Value(&s.ans.Region).Height(10)
+	return question{kind: qSelect, title: "Region", desc: "Type / to filter.", options: opts, text: &s.ans.Region, height: 10}
 }
 
 // afterAnswer keeps later answers consistent with the one just given:
@@ -247,7 +249,7 @@ func (s *state) nameStatus() string {
 	return s.st.ok.Render(fmt.Sprintf("✓ stacks will be %s-bootstrap, %s-server, %s-api, …", s.ans.Name, s.ans.Name, s.ans.Name))
 }
 
-func (s *state) versionField() huh.Field {
+func (s *state) versionField() question {
 	opts := make([]huh.Option[string], 0, len(config.SupportedMLflowVersions))
 	for _, v := range config.SupportedMLflowVersions {
 		label := v
@@ -259,15 +261,15 @@ func (s *state) versionField() huh.Field {
 		}
 		opts = append(opts, huh.NewOption(label, v))
 	}
-	return huh.NewSelect[string]().Title("MLflow version").Options(opts...).Value(&s.ans.MLflowVersion)
+	return question{kind: qSelect, title: "MLflow version", options: opts, text: &s.ans.MLflowVersion}
 }
 
-func (s *state) sizeField() huh.Field {
+func (s *state) sizeField() question {
 	opts := []huh.Option[string]{}
 	for _, p := range Presets() {
 		opts = append(opts, huh.NewOption(fmt.Sprintf("%-10s %s", p.Name, s.presetLine(p)), p.Name))
 	}
-	return huh.NewSelect[string]().Title("Size").Options(opts...).Value(&s.ans.Preset)
+	return question{kind: qSelect, title: "Size", options: opts, text: &s.ans.Preset}
 }
 
 // presetLine is a preset's sizes and, with a price table, its monthly cost.
@@ -283,19 +285,19 @@ func (s *state) presetLine(p Preset) string {
 	return line
 }
 
-func (s *state) studioField() huh.Field {
+func (s *state) studioField() question {
 	if s.domainsErr != nil {
-		return huh.NewInput().Title(s.inputTitle("SageMaker Studio domain", s.ans.Domain)).Value(&s.ans.Domain).
-			Description("new: create a domain; none: no Studio; or an existing domain id (d-…).").
-			Validate(s.check(validateDomainAnswer))
+		return question{kind: qInput, title: s.inputTitle("SageMaker Studio domain", s.ans.Domain), text: &s.ans.Domain,
+			desc:     "new: create a domain; none: no Studio; or an existing domain id (d-…).",
+			validate: s.check(validateDomainAnswer)}
 	}
 	opts := []huh.Option[string]{huh.NewOption("Create a new Studio domain", domainNew)}
 	for _, d := range s.domains {
 		opts = append(opts, huh.NewOption(fmt.Sprintf("Use %s  %s", d.Name, s.st.dim.Render(d.ID+", "+d.Status)), d.ID))
 	}
 	opts = append(opts, huh.NewOption("No Studio (tracking server, UI and API only)", domainNone))
-	return huh.NewSelect[string]().Title("SageMaker Studio domain").Options(opts...).Value(&s.ans.Domain).
-		Description("Studio users get the mlflow-admin, -reader and -model-approver roles.")
+	return question{kind: qSelect, title: "SageMaker Studio domain", options: opts, text: &s.ans.Domain,
+		desc: "Studio users get the mlflow-admin, -reader and -model-approver roles."}
 }
 
 func validateDomainAnswer(v string) error {
@@ -315,15 +317,14 @@ func validateDomainAnswer(v string) error {
 	return nil
 }
 
-func (s *state) modelsField() huh.Field {
+func (s *state) modelsField() question {
 	opts := []huh.Option[string]{}
 	for _, m := range modelChoices(s.ans.MLflowVersion, s.o.Base.Gateway.Endpoints) {
 		opts = append(opts, huh.NewOption(fmt.Sprintf("%-32s %s", m.Label, s.st.dim.Render(m.ID)), m.ID).
 			Selected(slices.Contains(s.ans.Models, m.ID)))
 	}
-	return huh.NewMultiSelect[string]().Title("Bedrock models to serve").Options(opts...).Value(&s.ans.Models).
-		Description(s.modelsHelp()).
-		Height(len(opts) + 3)
+	return question{kind: qMulti, title: "Bedrock models to serve", options: opts, list: &s.ans.Models,
+		desc: s.modelsHelp(), height: len(opts) + 3}
 }
 
 // inputTitle names the default in accessible mode, where the prompt line

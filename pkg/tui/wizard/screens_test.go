@@ -232,3 +232,24 @@ func TestEscEndsTheRegionFilterFirst(t *testing.T) {
 		t.Fatalf("region %q after filtering; screen:\n%s", got, out)
 	}
 }
+
+// Issue 22 item 10: on an 80x24 terminal the summary scrolled its top
+// (region, name, cost) out of sight. The screen now fits.
+func TestSummaryFits80x24(t *testing.T) {
+	o := testOptions(t, listingLookup())
+	o.Width, o.Height = 80, 24
+	o.Estimate = func(config.Config) (float64, []string) {
+		return 237, []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}
+	}
+	s := start(t, o)
+	walkTo(s, stepSummary)
+	out := s.screen(stepSummary)
+	if n := strings.Count(strings.TrimRight(out, "\n"), "\n") + 1; n > 24 {
+		t.Errorf("summary screen is %d lines on a 24-line terminal:\n%s", n, out)
+	}
+	for _, want := range []string{"Region", "Name", "Estimated cost while idle: ~$237", "Write mlflowctl.yaml?"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -30,6 +30,22 @@ func (s *state) summary() string {
 	return b.String()
 }
 
+// shortSummary is the summary for a short terminal: the answers, the
+// cost total and the stacks on one line.
+func (s *state) shortSummary() string {
+	full := s.summary()
+	answers, _, _ := strings.Cut(full, "\n\n")
+	cfg := s.ans.Config(s.o.Base)
+	var b strings.Builder
+	b.WriteString(answers + "\n")
+	if s.o.Estimate != nil {
+		usd, _ := s.o.Estimate(cfg)
+		b.WriteString(s.st.title.Render(fmt.Sprintf("Estimated cost while idle: ~$%.0f per month", usd)) + "\n")
+	}
+	b.WriteString(s.st.dim.Render(fmt.Sprintf("Creates the stacks %s-bootstrap, -server, -api, -studio, -ui (`mlflowctl up --dry-run` lists them)", cfg.Name)) + "\n")
+	return b.String()
+}
+
 func (s *state) costText(cfg config.Config) string {
 	if s.o.Estimate == nil {
 		return s.st.note.Render("Monthly cost: no price table in this build; sizes are shown above.") + "\n"

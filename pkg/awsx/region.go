@@ -1,0 +1,26 @@
+package awsx
+
+import (
+	"cmp"
+	"context"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+)
+
+// Region is the region the SDK would use for profile (empty: the default
+// chain): AWS_REGION, then the profile's region in the config files, then
+// AWS_DEFAULT_REGION (which the AWS CLI reads and the Go SDK does not).
+// It reads only the environment and the files: no credentials are
+// fetched and nothing is sent, so it works offline. "" when none is set.
+func Region(ctx context.Context, profile string) string {
+	var opts []func(*config.LoadOptions) error
+	if profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(profile))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return os.Getenv("AWS_DEFAULT_REGION")
+	}
+	return cmp.Or(cfg.Region, os.Getenv("AWS_DEFAULT_REGION"))
+}
