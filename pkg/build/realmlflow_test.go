@@ -100,7 +100,7 @@ func startPostgres(t *testing.T) *postgres {
 	}
 	pg.run(t, "initdb", "-D", filepath.Join(dir, "data"), "--auth-local=trust", "--auth-host=scram-sha-256", "-U", "postgres")
 	pg.run(t, "pg_ctl", "-D", filepath.Join(dir, "data"), "-l", filepath.Join(dir, "log"), "-w", "-t", "60",
-		"-o", fmt.Sprintf("-k %s -h 127.0.0.1 -p %d", dir, pg.port), "start")
+		"-o", fmt.Sprintf("-k %s -h 127.0.0.1 -p %d -c log_connections=on", dir, pg.port), "start")
 	t.Cleanup(func() { pg.stop(t) })
 	return pg
 }
