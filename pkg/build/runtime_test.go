@@ -353,7 +353,7 @@ func newRuntime(t *testing.T, version string, moto *mototest.Server) *runtimeFix
 	f.authFile = filepath.Join(t.TempDir(), "db-auth-refused")
 	// What the task definition sets (ECS also injects the secret's value
 	// at start as DB_SECRET), plus the stand-in's endpoint.
-	f.env = append(baseEnv(venv), "DB_SECRET_ARN="+f.arn, fmt.Sprintf(`DB_SECRET={"username":"mlflow","password":%q}`, dbPassword), "DB_HOST=127.0.0.1", "DB_PORT="+strconv.Itoa(f.pg.port), "DB_NAME=mlflow",
+	f.env = append(baseEnv(venv), "DB_CREDENTIALS_ARN="+f.arn, fmt.Sprintf(`DB_SECRET={"username":"mlflow","password":%q}`, dbPassword), "DB_HOST=127.0.0.1", "DB_PORT="+strconv.Itoa(f.pg.port), "DB_NAME=mlflow",
 		"ARTIFACT_ROOT="+t.TempDir(), "HOST=127.0.0.1", "PORT="+strconv.Itoa(port), "WORKERS="+workers, "MLFLOW_VERSION="+version,
 		"ALLOWED_HOSTS="+nlbHost+",*.execute-api.eu-west-1.amazonaws.com", "CORS_ALLOWED_ORIGINS=https://*.amplifyapp.com",
 		"MLFLOW_CRYPTO_KEK_PASSPHRASE=test-passphrase-not-a-secret", "MLFLOWCTL_DB_AUTH_FILE="+f.authFile,

@@ -109,6 +109,9 @@ func Idle(cfg config.Config) Estimate {
 	}
 	e.add(Line{"Aurora storage", "1 GB", p.AuroraStorageGBMonth})
 	e.add(Line{"RDS-managed secret (Secrets Manager)", "1 secret", p.SecretMonth})
+	if cfg.Gateway.Enabled && !cfg.UsesSeparateGateway() {
+		e.add(Line{"AI gateway passphrase (Secrets Manager)", "1 secret", p.SecretMonth})
+	}
 	e.add(Line{"ECR image storage", "2 GB", 2 * p.ECRGBMonth})
 	e.Assumptions = append(e.Assumptions,
 		"on-demand list prices (USD, 2025) from the embedded table; taxes, credits and savings plans not included",

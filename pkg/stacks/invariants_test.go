@@ -27,8 +27,8 @@ var tagForms = map[string]string{
 	"AWS::ElasticLoadBalancingV2::TargetGroup": "list", "AWS::ApiGateway::VpcLink": "list",
 	"AWS::ApiGateway::RestApi": "list", "AWS::ApiGateway::Stage": "list", "AWS::Lambda::Function": "list",
 	"AWS::Amplify::App": "list", "AWS::Amplify::Branch": "list", "AWS::SageMaker::Domain": "list",
-	"AWS::SageMaker::UserProfile": "list",
-	"AWS::Cognito::UserPool":      "UserPoolTags", "AWS::SSM::Parameter": "Tags",
+	"AWS::SageMaker::UserProfile": "list", "AWS::SecretsManager::Secret": "list",
+	"AWS::Cognito::UserPool": "UserPoolTags", "AWS::SSM::Parameter": "Tags",
 }
 
 var untaggable = []string{

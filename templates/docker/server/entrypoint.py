@@ -17,7 +17,7 @@ database URI: site/sitecustomize.py puts the credentials into each new
 database connection (they rotate).
 
 Environment (set by the task definition):
-  DB_SECRET_ARN          the RDS-managed secret, read per connection (task role)
+  DB_CREDENTIALS_ARN          the RDS-managed secret, read per connection (task role)
   DB_SECRET              or its JSON, fixed (outside AWS; ECS may also inject it)
   DB_HOST, DB_PORT, DB_NAME   the Aurora endpoint (port 5432, name "mlflow" by default)
   ARTIFACT_ROOT          s3://bucket/prefix for run artifacts
@@ -70,13 +70,13 @@ def require(env, key):
 
 
 def check_secret(env):
-    """DB_SECRET_ARN, or a DB_SECRET holding username and password."""
-    if env.get("DB_SECRET_ARN", "").strip():
+    """DB_CREDENTIALS_ARN, or a DB_SECRET holding username and password."""
+    if env.get("DB_CREDENTIALS_ARN", "").strip():
         return
     try:
         secret = json.loads(require(env, "DB_SECRET"))
     except StartupError:
-        raise StartupError("DB_SECRET_ARN is not set: the task definition must provide it") from None
+        raise StartupError("DB_CREDENTIALS_ARN is not set: the task definition must provide it") from None
     except ValueError:
         raise StartupError("DB_SECRET is not JSON: inject the whole RDS-managed secret") from None
     if not isinstance(secret, dict) or not secret.get("username") or not secret.get("password"):
@@ -178,7 +178,7 @@ def server_env(env, version, uri):
       on every replica. With job execution off there are no periodic tasks.
     """
     out = dict(env)
-    if env.get("DB_SECRET_ARN"):
+    if env.get("DB_CREDENTIALS_ARN"):
         out.pop("DB_SECRET", None)  # read from Secrets Manager instead
     site = os.path.join(HERE, "site")
     out["PYTHONPATH"] = site + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")

@@ -6,7 +6,7 @@ RDS rotates the managed master secret (every 7 days by default) and the old
 password stops working at once. MLflow builds one engine from one URI, so a
 password read at start breaks every later connection. Here the URI carries
 no password: a SQLAlchemy do_connect listener puts the current one into each
-new connection, read from Secrets Manager (DB_SECRET_ARN) and cached for
+new connection, read from Secrets Manager (DB_CREDENTIALS_ARN) and cached for
 MLFLOWCTL_SECRET_TTL seconds; a refused login re-reads the secret at once
 and tries again, then with the AWSPENDING version: during a rotation the
 database has the new password before the secret's AWSCURRENT label moves
@@ -15,7 +15,7 @@ MLFLOWCTL_DB_AUTH_FILE, which the container health check reads, so ECS
 replaces a task that cannot reach its database; the next accepted login
 removes the record.
 
-Without DB_SECRET_ARN the secret is the JSON in DB_SECRET (images run
+Without DB_CREDENTIALS_ARN the secret is the JSON in DB_SECRET (images run
 outside AWS, tests).
 """
 
@@ -31,7 +31,7 @@ _cache = {"secret": None, "read": 0.0}
 def read_secret(stage="AWSCURRENT"):
     """The secret's JSON ({"username": ..., "password": ...}) in stage; None
     when the secret has no version in that stage."""
-    arn = os.environ.get("DB_SECRET_ARN", "")
+    arn = os.environ.get("DB_CREDENTIALS_ARN", "")
     if not arn:
         return json.loads(os.environ["DB_SECRET"]) if stage == "AWSCURRENT" else None
     import boto3  # only the processes that connect pay for the import
