@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -89,8 +90,10 @@ func renderedTask(t *testing.T, cfg config.Config) (memory int, workers string) 
 		if s.ID != stacks.Server {
 			continue
 		}
-		tpl := string(s.Template)
-		task := tpl[strings.Index(tpl, "ServerTaskDefinition:"):]
+		_, task, found := strings.Cut(string(s.Template), "ServerTaskDefinition:")
+		if !found {
+			t.Fatal("server stack without ServerTaskDefinition")
+		}
 		m := regexp.MustCompile(`Memory: "(\d+)"`).FindStringSubmatch(task)
 		w := regexp.MustCompile(`Name: WORKERS\s+Value: (\d+)`).FindStringSubmatch(task)
 		if m == nil || w == nil {
@@ -371,7 +374,8 @@ func (f *runtimeFixture) healthcheck(t *testing.T) int {
 	if err == nil {
 		return 0
 	}
-	if ee, ok := err.(*exec.ExitError); ok {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
 		return ee.ExitCode()
 	}
 	t.Fatal(err)
