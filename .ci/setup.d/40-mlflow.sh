@@ -44,6 +44,7 @@ for v in "${!IMAGE_PYTHON[@]}"; do
   venv="$root/$v"
   want=$(sha256sum "$lock" | cut -d' ' -f1)
   if [ "$(cat "$venv/.mlflowctl-lock" 2>/dev/null)" = "$want" ]; then
+    echo "$want" >"$venv/.mlflowctl-ok"
     echo "mlflow $v: ready in $venv"
     continue
   fi
@@ -55,6 +56,9 @@ for v in "${!IMAGE_PYTHON[@]}"; do
     echo "mlflow venv $venv has mlflow $got, want $v" >&2
     exit 1
   fi
+  # .mlflowctl-lock: pkg/build checks it names the lock's hash;
+  # .mlflowctl-ok: pkg/authz checks the venv is complete.
   echo "$want" >"$venv/.mlflowctl-lock"
+  echo "$want" >"$venv/.mlflowctl-ok"
   echo "mlflow $v: installed in $venv from $lock"
 done
