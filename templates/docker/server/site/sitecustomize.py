@@ -36,7 +36,10 @@ def read_secret(stage="AWSCURRENT"):
         return json.loads(os.environ["DB_SECRET"]) if stage == "AWSCURRENT" else None
     import boto3  # only the processes that connect pay for the import
 
-    client = boto3.client("secretsmanager")
+    # The ARN names the region (arn:aws:secretsmanager:<region>:...): the
+    # task need not set AWS_REGION.
+    parts = arn.split(":")
+    client = boto3.client("secretsmanager", region_name=parts[3] if len(parts) > 3 and parts[3] else None)
     try:
         value = client.get_secret_value(SecretId=arn, VersionStage=stage)
     except client.exceptions.ResourceNotFoundException:
