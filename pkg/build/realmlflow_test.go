@@ -25,29 +25,10 @@ import (
 
 const serviceTimeout = 120 * time.Second
 
+// mlflowVenv is the MLflow 2.12.2 venv built from the images' lock file.
 func mlflowVenv(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("MLFLOWCTL_MLFLOW_VENV")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "mlflowctl", "venv-mlflow-2.12.2")
-	}
-	pins, err := os.ReadFile(filepath.Join(dir, ".pins"))
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no MLflow 2.12.2 venv at %s: .ci/setup.d/50-mlflow-2.12.2.sh makes it", dir)
-		}
-		t.Skipf("no MLflow 2.12.2 venv at %s (bash .ci/setup.d/50-mlflow-2.12.2.sh)", dir)
-	}
-	// The venv must hold what the images install.
-	server, _ := RenderServer(testConfig("2.12.2"), "us-east-1", PlatformAMD64)
-	gateway, _ := RenderGateway(testConfig("2.12.2"), "us-east-1", PlatformAMD64)
-	for _, pin := range strings.Fields(string(pins)) {
-		if !bytes.Contains(server.Dockerfile(), []byte(`"`+pin+`"`)) && !bytes.Contains(gateway.Dockerfile(), []byte(`"`+pin+`"`)) {
-			t.Fatalf("the venv pins %s, which no 2.12.2 Dockerfile installs", pin)
-		}
-	}
-	return dir
+	return lockedVenv(t, "2.12.2")
 }
 
 func freePort(t *testing.T) int {
@@ -100,7 +81,7 @@ func startPostgres(t *testing.T) *postgres {
 	}
 	pg.run(t, "initdb", "-D", filepath.Join(dir, "data"), "--auth-local=trust", "--auth-host=scram-sha-256", "-U", "postgres")
 	pg.run(t, "pg_ctl", "-D", filepath.Join(dir, "data"), "-l", filepath.Join(dir, "log"), "-w", "-t", "60",
-		"-o", fmt.Sprintf("-k %s -h 127.0.0.1 -p %d", dir, pg.port), "start")
+		"-o", fmt.Sprintf("-k %s -h 127.0.0.1 -p %d -c log_connections=on", dir, pg.port), "start")
 	t.Cleanup(func() { pg.stop(t) })
 	return pg
 }
@@ -284,29 +265,18 @@ func noPassword(t *testing.T, s *service) {
 			t.Errorf("output shows the password (%q)", n)
 		}
 	}
-	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
-	seen := 0
-	for _, stat := range procs {
-		b, err := os.ReadFile(stat)
-		if err != nil {
-			continue
-		}
-		// pgrp is the 5th field; the 2nd (comm) may hold spaces, so count from ')'.
-		rest := string(b[bytes.LastIndexByte(b, ')')+2:])
-		fields := strings.Fields(rest)
-		if len(fields) < 3 || fields[2] != strconv.Itoa(s.cmd.Process.Pid) {
-			continue
-		}
-		seen++
-		cmdline, _ := os.ReadFile(filepath.Join(filepath.Dir(stat), "cmdline"))
+	// The server runs in its own process group under the entrypoint: walk the tree.
+	pids := append([]int{s.cmd.Process.Pid}, tree(s.cmd.Process.Pid)...)
+	for _, pid := range pids {
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		for _, n := range needles {
 			if bytes.Contains(cmdline, []byte(n)) {
 				t.Errorf("a command line shows the password: %q", bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
 			}
 		}
 	}
-	if seen < 2 { // the mlflow CLI and its gunicorn at least
-		t.Errorf("found %d processes of the server's group", seen)
+	if len(pids) < 3 { // the entrypoint, the mlflow CLI and its gunicorn at least
+		t.Errorf("found %d processes of the server", len(pids))
 	}
 }
 

@@ -44,21 +44,21 @@ const DockerfileName = "Dockerfile"
 type versionSpec struct {
 	Python     string // server and gateway base image (python:<v>-slim-bookworm)
 	Ubuntu     string // pyfunc base image
-	Psycopg2   string
-	Boto3      string
 	Virtualenv string
 	Gunicorn   string // the pyfunc scoring server's, within MLflow's bound
 	Pyenv      string
 	// PyfuncEnv are extra ENV lines of the serving image for this version.
 	PyfuncEnv []string
-	// Pins hold back dependencies newer releases of which break this
-	// MLflow version (pip would take the newest its bounds allow).
+	// Pins hold back dependencies of the pyfunc image newer releases of
+	// which break this MLflow version (pip would take the newest its
+	// bounds allow). The server and gateway images install the version's
+	// lock file instead (requirements/mlflow-<version>.txt).
 	Pins string
 }
 
 var versionSpecs = map[string]versionSpec{
 	"2.12.2": {
-		Python: "3.11", Ubuntu: "22.04", Psycopg2: "2.9.10", Boto3: "1.35.99",
+		Python: "3.11", Ubuntu: "22.04",
 		Virtualenv: "20.26.6", Gunicorn: "22.0.0", Pyenv: "v2.5.0",
 		// Up to 2.20 the scoring server is gunicorn; MLflow's image sets this.
 		PyfuncEnv: []string{`GUNICORN_CMD_ARGS="--timeout 60 -k gevent"`},
@@ -67,7 +67,7 @@ var versionSpecs = map[string]versionSpec{
 		Pins: ` "sqlalchemy==2.0.36"`,
 	},
 	"3.18.0": {
-		Python: "3.12", Ubuntu: "22.04", Psycopg2: "2.9.10", Boto3: "1.35.99",
+		Python: "3.12", Ubuntu: "22.04",
 		Virtualenv: "20.26.6", Gunicorn: "23.0.0", Pyenv: "v2.5.0",
 	},
 }
@@ -150,8 +150,11 @@ func RenderServer(cfg config.Config, region, platform string) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	files := map[string][]byte{}
-	data := map[string]any{"MLflowVersion": cfg.MLflowVersion, "Python": s.Python, "Psycopg2": s.Psycopg2, "Boto3": s.Boto3, "Pins": s.Pins, "Extras": "", "GatewayConfig": false}
+	files, err := lockFile(cfg.MLflowVersion)
+	if err != nil {
+		return Image{}, err
+	}
+	data := map[string]any{"MLflowVersion": cfg.MLflowVersion, "Python": s.Python, "GatewayConfig": false}
 	if cfg.Gateway.Enabled && config.Major(cfg.MLflowVersion) >= 3 {
 		gw, err := gatewayJSON(cfg, region)
 		if err != nil {
@@ -159,9 +162,27 @@ func RenderServer(cfg config.Config, region, platform string) (Image, error) {
 		}
 		files["gateway.json"] = gw
 		data["GatewayConfig"] = true
-		data["Extras"] = "[gateway]"
 	}
-	return render(Server, cfg.MLflowVersion, platform, data, files, "entrypoint.py", "healthcheck.py")
+	return render(Server, cfg.MLflowVersion, platform, data, files, ServerScripts...)
+}
+
+// ServerScripts are the files of templates/docker/server the server image
+// copies to /opt/mlflowctl: the tests run these same files.
+var ServerScripts = []string{"entrypoint.py", "migrate.py", "healthcheck.py", "site/sitecustomize.py"}
+
+// LockPath is the hash-locked requirements file of an MLflow version: the
+// server and gateway images install it, CI builds its venvs from it.
+func LockPath(version string) string {
+	return "docker/requirements/mlflow-" + version + ".txt"
+}
+
+// lockFile is the build context's requirements.txt: the version's lock.
+func lockFile(version string) (map[string][]byte, error) {
+	b, err := fs.ReadFile(templates.FS, LockPath(version))
+	if err != nil {
+		return nil, usageErrorf("MLflow %s has no lock file (templates/%s): run scripts/lock-mlflow.sh %s", version, LockPath(version), version)
+	}
+	return map[string][]byte{"requirements.txt": b}, nil
 }
 
 // RenderGateway renders the MLflow 2.x AI gateway image with its endpoint
@@ -178,8 +199,13 @@ func RenderGateway(cfg config.Config, region, platform string) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	data := map[string]any{"MLflowVersion": cfg.MLflowVersion, "Python": s.Python, "Boto3": s.Boto3, "Pins": s.Pins}
-	return render(Gateway, cfg.MLflowVersion, platform, data, map[string][]byte{"gateway.yaml": gw}, "entrypoint.py", "healthcheck.py")
+	files, err := lockFile(cfg.MLflowVersion)
+	if err != nil {
+		return Image{}, err
+	}
+	files["gateway.yaml"] = gw
+	data := map[string]any{"MLflowVersion": cfg.MLflowVersion, "Python": s.Python}
+	return render(Gateway, cfg.MLflowVersion, platform, data, files, "entrypoint.py", "healthcheck.py")
 }
 
 // RenderPyfunc renders the SageMaker serving image for an MLflow version.

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/templates"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -71,8 +72,8 @@ func TestDockerfileGoldens(t *testing.T) {
 	for _, v := range config.SupportedMLflowVersions {
 		for _, im := range renderAll(t, v) {
 			for name, body := range im.Files {
-				if strings.HasSuffix(name, ".py") {
-					continue // the scripts are templates/docker's own files
+				if strings.HasSuffix(name, ".py") || name == "requirements.txt" {
+					continue // the scripts and locks are templates/docker's own files
 				}
 				golden(t, string(im.Kind)+"-"+v+"-"+name, body)
 			}
@@ -83,7 +84,7 @@ func TestDockerfileGoldens(t *testing.T) {
 func TestServerDockerfilePerVersion(t *testing.T) {
 	old, _ := RenderServer(testConfig("2.12.2"), "eu-west-1", PlatformAMD64)
 	cur, _ := RenderServer(testConfig("3.18.0"), "eu-west-1", PlatformAMD64)
-	for _, want := range []string{`"mlflow==2.12.2"`, "FROM python:3.11-slim-bookworm", "USER 10001", "HEALTHCHECK", "psycopg2-binary=="} {
+	for _, want := range []string{"--require-hashes -r /tmp/requirements.txt", "FROM public.ecr.aws/docker/library/python:3.11-slim-bookworm", "USER 10001", "HEALTHCHECK", "COPY site/sitecustomize.py"} {
 		if !strings.Contains(string(old.Dockerfile()), want) {
 			t.Errorf("2.12.2 server Dockerfile lacks %q", want)
 		}
@@ -91,7 +92,8 @@ func TestServerDockerfilePerVersion(t *testing.T) {
 	if _, ok := old.Files["gateway.json"]; ok {
 		t.Error("2.x server carries the built-in gateway's endpoints")
 	}
-	if !strings.Contains(string(cur.Dockerfile()), `"mlflow[gateway]==3.18.0"`) || cur.Files["gateway.json"] == nil {
+	lock, _ := templates.FS.ReadFile(LockPath("3.18.0"))
+	if !bytes.Equal(cur.Files["requirements.txt"], lock) || !bytes.Contains(lock, []byte("mlflow==3.18.0 ")) || cur.Files["gateway.json"] == nil {
 		t.Errorf("3.18.0 server with the gateway enabled:\n%s", cur.Dockerfile())
 	}
 	noGw := testConfig("3.18.0")

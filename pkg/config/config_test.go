@@ -397,3 +397,28 @@ func TestOtherPartitionsRefused(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A task smaller than the server's measured peak (pkg/build
+// TestServerRuntimeWithRealMLflow) is refused, naming the minimum.
+func TestServerMemoryTheVersionNeeds(t *testing.T) {
+	for _, version := range SupportedMLflowVersions {
+		c := Defaults()
+		if version != DefaultMLflowVersion {
+			mlflow2(&c)
+		}
+		c.Server.CPU, c.Server.Memory = 256, 512
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), "server.memory") || !strings.Contains(err.Error(), "use at least 1024 MiB") {
+			t.Errorf("MLflow %s in 256 CPU / 512 MiB: %v, want server.memory refused naming 1024 MiB", version, err)
+		}
+		c.Server.Memory = 1024
+		if err := c.Validate(); err != nil {
+			t.Errorf("MLflow %s in 256 CPU / 1024 MiB: %v", version, err)
+		}
+		c.Server.Image = "example.com/own:1" // a custom image's needs are its own
+		c.Server.Memory = 512
+		if err := c.Validate(); err != nil && strings.Contains(err.Error(), "server.memory") {
+			t.Errorf("custom image: %v", err)
+		}
+	}
+}

@@ -126,6 +126,7 @@ func (c Config) Validate() error {
 	c.validateNetwork(k)
 	c.validateDatabase(k)
 	validateService(k, "server", c.Server)
+	c.validateServerMemory(k)
 	c.validateGateway(k)
 	c.validateAuth(k)
 	c.validateGroups(k)
@@ -188,6 +189,45 @@ func validateService(k *checker, field string, s Service) {
 	}
 	if s.Architecture != "x86_64" && s.Architecture != "arm64" {
 		k.add(field+".architecture", "%q is not a Fargate architecture: use x86_64 or arm64", s.Architecture)
+	}
+}
+
+// serverWorkerMiB is the summed PSS per server worker at the peak of a
+// burst of real client traffic, measured with the server image's
+// entrypoint (pkg/build TestServerRuntimeWithRealMLflow: 2 workers peaked
+// at 717 MiB on 3.18.0, job execution off, and 493 MiB on 2.12.2), halved
+// and rounded up: the shared processes are counted in each worker's share.
+var serverWorkerMiB = map[string]int{"2.12.2": 256, "3.18.0": 384}
+
+// ServerWorkers is the number of server workers a task of cpu units runs
+// (the WORKERS the server stack sets).
+func ServerWorkers(cpu int) int { return max(2, cpu/512) }
+
+// MinServerMemory is the smallest task memory (MiB) that keeps the server
+// of version with cpu units under 75 % of it at its measured peak; 0 when
+// version was not measured.
+func MinServerMemory(version string, cpu int) int {
+	per, ok := serverWorkerMiB[version]
+	if !ok {
+		return 0
+	}
+	need := (ServerWorkers(cpu)*per*4 + 2) / 3
+	for _, m := range fargateMemory[cpu] {
+		if m >= need {
+			return m
+		}
+	}
+	return need
+}
+
+func (c Config) validateServerMemory(k *checker) {
+	s := c.Server
+	if !slices.Contains(fargateMemory[s.CPU], s.Memory) || s.Image != "" {
+		return // a size Fargate refuses is reported already; a custom image's needs are its own
+	}
+	if least := MinServerMemory(c.MLflowVersion, s.CPU); s.Memory < least {
+		k.add("server.memory", "%d MiB is too small for MLflow %s with %d workers (cpu %d): use at least %d MiB",
+			s.Memory, c.MLflowVersion, ServerWorkers(s.CPU), s.CPU, least)
 	}
 }
 

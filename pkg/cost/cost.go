@@ -104,8 +104,14 @@ func Idle(cfg config.Config) Estimate {
 	e.add(Line{"Public IPv4 addresses (NAT)", fmt.Sprintf("%d × %d h", cfg.Network.NatGateways, HoursPerMonth), nat * HoursPerMonth * p.PublicIPv4Hour})
 	e.add(Line{"Network load balancer", fmt.Sprintf("%d h", HoursPerMonth), HoursPerMonth * p.NLBHour})
 	e.add(aurora(cfg.Database, p))
+	if cfg.Database.MinCapacity == 0 {
+		e.Assumptions = append(e.Assumptions, auroraPause)
+	}
 	e.add(Line{"Aurora storage", "1 GB", p.AuroraStorageGBMonth})
 	e.add(Line{"RDS-managed secret (Secrets Manager)", "1 secret", p.SecretMonth})
+	if cfg.Gateway.Enabled && !cfg.UsesSeparateGateway() {
+		e.add(Line{"AI gateway passphrase (Secrets Manager)", "1 secret", p.SecretMonth})
+	}
 	e.add(Line{"ECR image storage", "2 GB", 2 * p.ECRGBMonth})
 	e.Assumptions = append(e.Assumptions,
 		"on-demand list prices (USD, 2025) from the embedded table; taxes, credits and savings plans not included",
@@ -139,9 +145,19 @@ func fargate(name string, s config.Service, p Prices) Line {
 	}
 }
 
+// auroraPause says when "0 ACU when idle" holds. Aurora pauses only after
+// SecondsUntilAutoPause (3600 in the server stack) with no connection.
+// mlflowctl's server image keeps none open while idle: no connection pool,
+// no MLflow 3.x job runner or periodic tasks, a health check that does not
+// touch the database (measured with pg_stat_activity and PostgreSQL's
+// connection log over 70 s of no traffic: 0 connections, 0 logins, on
+// 2.12.2 and 3.18.0; pkg/build TestServerRuntimeWithRealMLflow/*/idle).
+const auroraPause = "Aurora pauses 1 h after the last MLflow request and resumes on the next one (about 15 s); " +
+	"that hour and the hours of use are billed per ACU and not counted; a server.image of your own must also keep no connection open"
+
 func aurora(d config.Database, p Prices) Line {
 	if d.MinCapacity == 0 {
-		return Line{"Aurora Serverless v2 compute", "0 ACU when idle (auto-pause after 1 h)", 0}
+		return Line{"Aurora Serverless v2 compute", "0 ACU when idle (pauses 1 h after the last request)", 0}
 	}
 	return Line{
 		Item:     "Aurora Serverless v2 compute",

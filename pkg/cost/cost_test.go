@@ -3,6 +3,7 @@ package cost
 import (
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,7 +70,14 @@ func TestNatGatewaysScaleAndAuroraPauses(t *testing.T) {
 	if a, _ := line(t, Idle(cfg), "Aurora Serverless v2 compute"); a.Monthly != 0 {
 		t.Fatalf("min capacity 0 should cost no compute, got %.2f", a.Monthly)
 	}
+	// The estimate says when the pause happens and what it does not count.
+	if !slices.Contains(Idle(cfg).Assumptions, auroraPause) {
+		t.Fatalf("min capacity 0 without the pause assumption: %v", Idle(cfg).Assumptions)
+	}
 	cfg.Database.MinCapacity = 0.5
+	if slices.Contains(Idle(cfg).Assumptions, auroraPause) {
+		t.Fatal("min capacity 0.5 never pauses: no pause assumption")
+	}
 	if a, _ := line(t, Idle(cfg), "Aurora Serverless v2 compute"); a.Monthly <= 0 {
 		t.Fatalf("min capacity 0.5 should cost compute, got %.2f", a.Monthly)
 	}

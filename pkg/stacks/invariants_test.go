@@ -28,8 +28,8 @@ var tagForms = map[string]string{
 	"AWS::ApiGateway::RestApi": "list", "AWS::ApiGateway::Stage": "list", "AWS::Lambda::Function": "list",
 	"AWS::Amplify::App": "list", "AWS::Amplify::Branch": "list", "AWS::SageMaker::Domain": "list",
 	"AWS::SageMaker::UserProfile":           "list",
-	"AWS::SageMaker::StudioLifecycleConfig": "list",
-	"AWS::Cognito::UserPool":                "UserPoolTags", "AWS::SSM::Parameter": "Tags",
+	"AWS::SageMaker::StudioLifecycleConfig": "list", "AWS::SecretsManager::Secret": "list",
+	"AWS::Cognito::UserPool": "UserPoolTags", "AWS::SSM::Parameter": "Tags",
 }
 
 var untaggable = []string{

@@ -1,33 +1,55 @@
-"""Start the MLflow tracking server inside its container.
+"""PID 1 of the MLflow tracking server container.
 
-Everything secret arrives at run time: ECS injects the RDS-managed secret's
-JSON into DB_SECRET from Secrets Manager. The database URI is built here,
-with the username and password URL-encoded, and handed to MLflow through
-the environment, never on a command line and never printed.
+It stays small (no MLflow import: its memory would be held for the task's
+life) and does three things:
+
+1. Migrate: migrate.py creates or upgrades MLflow's schema under a
+   PostgreSQL advisory lock, so tasks starting together take turns.
+2. Serve: `mlflow server` runs in its own process group, with the process
+   model chosen for this MLflow version (server_env).
+3. Stop: SIGTERM and SIGINT are forwarded to the server's process group and
+   the container exits when the server has, or after STOP_GRACE seconds
+   with SIGKILL. A PID 1 without a handler ignores SIGTERM, and ECS then
+   waits its whole stop timeout on every deployment and scale-in.
+
+No secret is on a command line, in this process's output or in the
+database URI: site/sitecustomize.py puts the credentials into each new
+database connection (they rotate).
 
 Environment (set by the task definition):
-  DB_SECRET              {"username": ..., "password": ...} (host, port, dbname optional)
+  DB_CREDENTIALS_ARN          the RDS-managed secret, read per connection (task role)
+  DB_SECRET              or its JSON, fixed (outside AWS; ECS may also inject it)
   DB_HOST, DB_PORT, DB_NAME   the Aurora endpoint (port 5432, name "mlflow" by default)
   ARTIFACT_ROOT          s3://bucket/prefix for run artifacts
   HOST, PORT, WORKERS    listen address (0.0.0.0) and port (5000), server workers (2)
   ALLOWED_HOSTS          MLflow >= 3.5: hosts the server answers (comma list: the
-                         API Gateway host, the NLB and Cloud Map names); each also
-                         matches with any port, and localhost is always added
+                         API Gateway host, the NLB and Cloud Map names); each
+                         matches in any letter case and with any port, and
+                         localhost is always added
   CORS_ALLOWED_ORIGINS   MLflow >= 3.5: origins allowed to write (the UI's)
   GATEWAY_CONFIG         MLflow >= 3.9: AI gateway endpoints to create (JSON file)
+  STOP_GRACE             seconds the server gets to stop after SIGTERM (20)
 """
 
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 import urllib.parse
 
-GATEWAY_CONFIG_DEFAULT = "/opt/mlflowctl/gateway.json"
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Where the do_connect hook records a refused login; healthcheck.py reads it.
+DB_AUTH_FILE = "/tmp/mlflowctl-db-auth-refused"
 
 
 class StartupError(Exception):
     """A missing or malformed setting; the message never holds a secret."""
+
+
+def log(msg):
+    print("mlflowctl: " + msg, file=sys.stderr, flush=True)
 
 
 def version_tuple(version):
@@ -47,28 +69,26 @@ def require(env, key):
     return value
 
 
-def database_uri(env):
-    """postgresql URI from DB_SECRET and DB_HOST/DB_PORT/DB_NAME."""
+def check_secret(env):
+    """DB_CREDENTIALS_ARN, or a DB_SECRET holding username and password."""
+    if env.get("DB_CREDENTIALS_ARN", "").strip():
+        return
     try:
         secret = json.loads(require(env, "DB_SECRET"))
+    except StartupError:
+        raise StartupError("DB_CREDENTIALS_ARN is not set: the task definition must provide it") from None
     except ValueError:
         raise StartupError("DB_SECRET is not JSON: inject the whole RDS-managed secret") from None
     if not isinstance(secret, dict) or not secret.get("username") or not secret.get("password"):
         raise StartupError("DB_SECRET must hold username and password")
-    host = env.get("DB_HOST") or secret.get("host")
-    if not host:
-        raise StartupError("DB_HOST is not set: the task definition must provide it")
-    port = env.get("DB_PORT") or str(secret.get("port") or 5432)
-    name = env.get("DB_NAME") or secret.get("dbname") or "mlflow"
-    user = urllib.parse.quote(str(secret["username"]), safe="")
-    password = urllib.parse.quote(str(secret["password"]), safe="")
-    return "postgresql+psycopg2://%s:%s@%s:%s/%s" % (
-        user,
-        password,
-        host,
-        port,
-        urllib.parse.quote(name, safe=""),
-    )
+
+
+def database_uri(env):
+    """postgresql URI of DB_HOST/DB_PORT/DB_NAME, without credentials."""
+    host = require(env, "DB_HOST")
+    port = env.get("DB_PORT") or "5432"
+    name = env.get("DB_NAME") or "mlflow"
+    return "postgresql+psycopg2://%s:%s/%s" % (host, port, urllib.parse.quote(name, safe=""))
 
 
 def comma_list(value):
@@ -80,16 +100,42 @@ def comma_list(value):
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 
-def allowed_hosts(value):
-    """ALLOWED_HOSTS plus the local names, each also with any port.
+def any_case(host, exact_end):
+    """An fnmatch pattern matching host in any letter case.
 
-    MLflow matches the Host header, port included, with fnmatch patterns.
+    MLflow compares a pattern without '*' to the Host header exactly and
+    matches one with '*' by fnmatch, which is case-sensitive on Linux; Host
+    names are not (RFC 9110 4.2.3), and the NLB's DNS name that
+    CloudFormation makes may hold capitals. Each letter becomes [xX]; for
+    an exact name the last class also holds '*', which puts the pattern on
+    MLflow's fnmatch path while matching only that name (or a literal '*').
     """
+    out = []
+    for ch in host:
+        out.append("[%s%s]" % (ch.lower(), ch.upper()) if ch.isalpha() else ch)
+    if exact_end and out:
+        last = out[-1]
+        out[-1] = last[:-1] + "*]" if last.startswith("[") else "[%s*]" % last
+    return "".join(out)
+
+
+def allowed_hosts(value):
+    """ALLOWED_HOSTS in any letter case, each also with any port, plus localhost."""
     hosts = []
-    for host in [h.strip() for h in value.split(",") if h.strip()] + list(LOCAL_HOSTS):
-        for pattern in (host, host + ":*") if ":" not in host and "*" not in host else (host,):
-            if pattern not in hosts:
-                hosts.append(pattern)
+
+    def add(pattern):
+        if pattern not in hosts:
+            hosts.append(pattern)
+
+    for host in [h.strip() for h in value.split(",") if h.strip()]:
+        if "*" in host or ":" in host:
+            add(any_case(host, exact_end=False))
+        else:
+            add(any_case(host, exact_end=True))
+            add(any_case(host, exact_end=False) + ":*")
+    for host in LOCAL_HOSTS:
+        add(host)
+        add(host + ":*")
     return ",".join(hosts)
 
 
@@ -105,7 +151,7 @@ def server_args(env, version):
     v = version_tuple(version)
     if v < (3, 0, 0):
         # 2.x serves with gunicorn; long artifact listings need more than 30 s.
-        args += ["--gunicorn-opts", "--timeout 180 --graceful-timeout 30"]
+        args += ["--gunicorn-opts", "--timeout 180 --graceful-timeout %d" % stop_grace(env)]
     if v >= (3, 5, 0):
         hosts = env.get("ALLOWED_HOSTS", "")
         origins = comma_list(env.get("CORS_ALLOWED_ORIGINS", ""))
@@ -116,120 +162,115 @@ def server_args(env, version):
     return args
 
 
-def upgrade_database(uri, attempts=30, wait=5.0):
-    """`mlflow db upgrade`, run in-process so the URI is on no command line.
+def stop_grace(env):
+    return int(env.get("STOP_GRACE") or 20)
 
-    An empty database is left to the server, which creates MLflow's tables on
-    its first start: MLflow 2.x's `db upgrade` fails on an empty database.
-    Aurora Serverless may be resuming from a pause: connecting is retried.
+
+def server_env(env, version, uri):
+    """The environment of the migrator and the server.
+
+    - Credentials per connection (site/sitecustomize.py), no password in the URI.
+    - No pooled connections: an idle server holds no database connection,
+      so Aurora Serverless v2 can auto-pause (it pauses only with none open).
+    - MLflow 3.x: no job runner. Its default starts a job runner and huey
+      consumer processes (about 2 GiB summed PSS at idle, measured, in a
+      2 GiB task) and periodic tasks that query the database every minute
+      on every replica. With job execution off there are no periodic tasks.
     """
-    if not has_mlflow_schema(uri, attempts, wait):
-        print("mlflowctl: new database: the server creates MLflow's tables", file=sys.stderr)
-        return
-    print("mlflowctl: upgrading the database schema (mlflow db upgrade)", file=sys.stderr)
-    from mlflow.db import upgrade
+    out = dict(env)
+    if env.get("DB_CREDENTIALS_ARN"):
+        out.pop("DB_SECRET", None)  # read from Secrets Manager instead
+    site = os.path.join(HERE, "site")
+    out["PYTHONPATH"] = site + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    out["MLFLOWCTL_DB_CREDENTIALS"] = "per-connection"
+    out.setdefault("MLFLOWCTL_DB_AUTH_FILE", DB_AUTH_FILE)
+    out["MLFLOW_BACKEND_STORE_URI"] = uri
+    out.setdefault("MLFLOW_SQLALCHEMYSTORE_POOLCLASS", "NullPool")
+    if version_tuple(version) >= (3, 0, 0):
+        out.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+        out.setdefault("MLFLOW_SERVER_JOB_ENABLE_PERIODIC_TASKS", "false")
+    return out
 
-    upgrade.main(args=[uri], prog_name="mlflow db upgrade", standalone_mode=False)
 
+class Supervisor:
+    """Runs children in their own process groups and forwards stop signals."""
 
-def has_mlflow_schema(uri, attempts, wait):
-    import sqlalchemy
+    def __init__(self, grace):
+        self.grace = grace
+        self.child = None
+        self.stopping_since = None
+        signal.signal(signal.SIGTERM, self.on_signal)
+        signal.signal(signal.SIGINT, self.on_signal)
 
-    engine = sqlalchemy.create_engine(uri, pool_pre_ping=True)
-    try:
-        for attempt in range(1, attempts + 1):
+    def on_signal(self, signum, frame):
+        if self.stopping_since is None:
+            self.stopping_since = time.monotonic()
+            log("signal %d: stopping the server" % signum)
+        if self.child is not None:
             try:
-                with engine.connect() as conn:
-                    return sqlalchemy.inspect(conn).has_table("alembic_version")
-            except sqlalchemy.exc.OperationalError as exc:
-                if attempt == attempts:
-                    raise
-                # psycopg2's message names host, port and user, never the password.
-                reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-                print("mlflowctl: database not reachable yet (%s); retrying" % reason, file=sys.stderr)
-                time.sleep(wait)
-    finally:
-        engine.dispose()
-    return False
+                os.killpg(self.child.pid, signum)
+            except ProcessLookupError:
+                pass
 
+    def run(self, argv, env):
+        """Run argv to its end; its exit status (128+n for signal n)."""
+        if self.stopping_since is not None:
+            return 128 + signal.SIGTERM
+        self.child = subprocess.Popen(argv, env=env, start_new_session=True)
+        while True:
+            status = self.reap()
+            if status is not None:
+                self.kill_group()
+                return status
+            if self.stopping_since is not None and time.monotonic() - self.stopping_since > self.grace:
+                log("the server did not stop in %d s: killing it" % self.grace)
+                self.kill_group(signal.SIGKILL)
+            time.sleep(0.05)
 
-def seed_gateway(uri, env, version):
-    """Create the configured AI gateway endpoints (MLflow >= 3.9 serves them)."""
-    if version_tuple(version) < (3, 9, 0):
-        return
-    path = env.get("GATEWAY_CONFIG") or GATEWAY_CONFIG_DEFAULT
-    if not os.path.exists(path):
-        return
-    with open(path) as f:
-        config = json.load(f)
-    try:
-        create_gateway_endpoints(uri, env.get("ARTIFACT_ROOT", ""), config)
-    except Exception as exc:  # the tracking server must start even if Bedrock setup fails
-        print("mlflowctl: AI gateway endpoints not created: %s" % type(exc).__name__, file=sys.stderr)
+    def reap(self):
+        """The child's status once it has exited; reaps orphans (PID 1's job)."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return 1
+            if pid == 0:
+                return None
+            if pid == self.child.pid:
+                return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
 
-
-def create_gateway_endpoints(uri, artifact_root, config):
-    from mlflow.entities.gateway_endpoint import GatewayEndpointModelConfig, GatewayModelLinkageType
-    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-
-    store = SqlAlchemyStore(uri, artifact_root)
-    region = config["bedrockRegion"]
-    secret_name = "mlflowctl-bedrock-" + region
-    existing = {s.secret_name: s for s in store.list_secret_infos(provider="bedrock")}
-    secret = existing.get(secret_name) or store.create_gateway_secret(
-        secret_name=secret_name,
-        secret_value={},
-        provider="bedrock",
-        auth_config={"auth_mode": "default_chain", "aws_region_name": region},
-        created_by="mlflowctl",
-    )
-    for endpoint in config["endpoints"]:
-        if endpoint_exists(store, endpoint["name"]):
-            continue
-        model = store.create_gateway_model_definition(
-            name=endpoint["name"] + "-" + endpoint["model"],
-            secret_id=secret.secret_id,
-            provider="bedrock",
-            model_name=endpoint["model"],
-            created_by="mlflowctl",
-        )
-        store.create_gateway_endpoint(
-            name=endpoint["name"],
-            model_configs=[
-                GatewayEndpointModelConfig(
-                    model_definition_id=model.model_definition_id,
-                    linkage_type=GatewayModelLinkageType.PRIMARY,
-                )
-            ],
-            created_by="mlflowctl",
-        )
-        print("mlflowctl: AI gateway endpoint %s -> bedrock/%s" % (endpoint["name"], endpoint["model"]), file=sys.stderr)
-
-
-def endpoint_exists(store, name):
-    try:
-        store.get_gateway_endpoint(name=name)
-        return True
-    except Exception:
-        return False
+    def kill_group(self, sig=signal.SIGKILL):
+        """Whatever is left of the child's process group."""
+        try:
+            os.killpg(self.child.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def main():
     env = dict(os.environ)
     version = env.get("MLFLOW_VERSION", "")
     try:
+        check_secret(env)
         uri = database_uri(env)
         args = server_args(env, version)
-    except StartupError as exc:
-        print("mlflowctl: cannot start the tracking server: %s" % exc, file=sys.stderr)
+        grace = stop_grace(env)
+    except (StartupError, ValueError) as exc:
+        log("cannot start the tracking server: %s" % exc)
         return 2
-    env.pop("DB_SECRET", None)
-    upgrade_database(uri)
-    seed_gateway(uri, env, version)
-    env["MLFLOW_BACKEND_STORE_URI"] = uri
-    print("mlflowctl: mlflow " + " ".join(args), file=sys.stderr)
-    os.execvpe("mlflow", ["mlflow"] + args, env)
-    return 1
+    child_env = server_env(env, version, uri)
+    sup = Supervisor(grace)
+    status = sup.run([sys.executable, os.path.join(HERE, "migrate.py")], child_env)
+    if status != 0:
+        log("the database schema is not ready (exit %d)" % status)
+        return 0 if sup.stopping_since is not None else 1
+    log("mlflow " + " ".join(args))
+    status = sup.run(["mlflow"] + args, child_env)
+    if sup.stopping_since is not None:
+        log("stopped in %.1f s" % (time.monotonic() - sup.stopping_since))
+        return 0
+    log("the server exited (%d)" % status)
+    return status or 1
 
 
 if __name__ == "__main__":
