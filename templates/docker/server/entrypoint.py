@@ -15,6 +15,10 @@ Environment (set by the task definition):
                          matches with any port, and localhost is always added
   CORS_ALLOWED_ORIGINS   MLflow >= 3.5: origins allowed to write (the UI's)
   GATEWAY_CONFIG         MLflow >= 3.9: AI gateway endpoints to create (JSON file)
+
+`entrypoint.py migrate` only upgrades the database schema and exits: the
+one-off ECS task `mlflowctl up` runs once, with the service at zero, when
+the MLflow version changes (pkg/upgrade).
 """
 
 import json
@@ -225,6 +229,9 @@ def main():
         return 2
     env.pop("DB_SECRET", None)
     upgrade_database(uri)
+    if sys.argv[1:] == ["migrate"]:
+        print("mlflowctl: database schema is at MLflow %s" % version, file=sys.stderr)
+        return 0
     seed_gateway(uri, env, version)
     env["MLFLOW_BACKEND_STORE_URI"] = uri
     print("mlflowctl: mlflow " + " ".join(args), file=sys.stderr)
