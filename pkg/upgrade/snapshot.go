@@ -26,9 +26,9 @@ type RDS interface {
 // Tag keys on every snapshot mlflowctl makes.
 const (
 	TagDeployment  = "mlflowctl:deployment"
-	TagKind        = "mlflowctl:snapshot"      // "pre-upgrade" or "manual"
-	TagFromVersion = "mlflowctl:mlflow-from"   // the version whose data the snapshot holds
-	TagToVersion   = "mlflowctl:mlflow-to"     // pre-upgrade only: the version upgraded to
+	TagKind        = "mlflowctl:snapshot"    // "pre-upgrade" or "manual"
+	TagFromVersion = "mlflowctl:mlflow-from" // the version whose data the snapshot holds
+	TagToVersion   = "mlflowctl:mlflow-to"   // pre-upgrade only: the version upgraded to
 	KindPreUpgrade = "pre-upgrade"
 	KindManual     = "manual"
 )
