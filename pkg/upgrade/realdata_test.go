@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlflowctl/mlflowctl/pkg/versions"
 	"github.com/mlflowctl/mlflowctl/templates"
 )
 
@@ -348,6 +349,9 @@ func TestRealUpgrade2122To3180KeepsEveryObject(t *testing.T) {
 	before := python(t, py2, script("dump.py"), dbURI)
 	head2 := pg.query(t, "mlflow", "SELECT version_num FROM alembic_version")
 	assertCounts(t, before)
+	if v, _ := versions.Lookup("2.12.2"); head2 != v.Schema {
+		t.Fatalf("MLflow 2.12.2 made schema %s; versions.Table says %s", head2, v.Schema)
+	}
 
 	env3 := taskEnv(pg, py3, "3.18.0", artifacts)
 	stuck := killMigrationHalfWay(t, pg, env3, py3, ep)
@@ -368,8 +372,8 @@ func TestRealUpgrade2122To3180KeepsEveryObject(t *testing.T) {
 	}
 	t.Logf("migration 2.12.2 → 3.18.0 (9 runs, 2 models, 6 versions) took %s", time.Since(start).Round(time.Millisecond))
 	head3 := pg.query(t, "mlflow", "SELECT version_num FROM alembic_version")
-	if head3 == head2 {
-		t.Fatalf("the migration left the schema at 2.12.2's %s:\n%s", head2, mig.log())
+	if v, _ := versions.Lookup("3.18.0"); head3 != v.Schema {
+		t.Fatalf("the migration left the schema at %s, want 3.18.0's %s (versions.Table):\n%s", head3, v.Schema, mig.log())
 	}
 	if strings.Contains(mig.log(), dbPassword) || strings.Contains(mig.log(), escape(dbPassword)) {
 		t.Fatal("the migration task printed the database password")
