@@ -96,6 +96,9 @@ func (o *upOpts) executeDeploy() error {
 	if err != nil {
 		return err
 	}
+	if err := checkVersionMove(ctx, c.cfn, o.cfg); err != nil {
+		return err
+	}
 	plan, err := eng.Plan(ctx, d)
 	if err != nil {
 		return err
