@@ -143,7 +143,7 @@ type fargate struct {
 const fakeTaskArn = "arn:aws:ecs:us-east-1:123456789012:task/mlflowctl-team-a/0123456789abcdef0123456789abcdef"
 
 func (f *fargate) RunTask(ctx context.Context, in *ecs.RunTaskInput, _ ...func(*ecs.Options)) (*ecs.RunTaskOutput, error) {
-	if _, err := f.Client.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: in.TaskDefinition}); err != nil {
+	if _, err := f.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: in.TaskDefinition}); err != nil {
 		return nil, err
 	}
 	if in.NetworkConfiguration == nil || in.NetworkConfiguration.AwsvpcConfiguration == nil || len(in.NetworkConfiguration.AwsvpcConfiguration.Subnets) == 0 {

@@ -90,7 +90,7 @@ func (u *Upgrader) Upgrade(ctx context.Context, d Deployment, from, to, image st
 	}
 	if reason := u.migrate(ctx, d, svc, image); reason != "" {
 		if err := u.scale(ctx, d, desired); err != nil {
-			return snap, fmt.Errorf("%w; and putting MLflow %s back failed: %v", &MigrationError{snap.ID, from, to, reason}, from, err)
+			return snap, fmt.Errorf("%w; and putting MLflow %s back failed: %w", &MigrationError{snap.ID, from, to, reason}, from, err)
 		}
 		return snap, &MigrationError{Snapshot: snap.ID, From: from, To: to, Reason: reason}
 	}
