@@ -108,6 +108,8 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newAuthzCommand(g),
 		newPushContainerCommand(g),
 		newUICommand(g),
+		newBackupCommand(g),
+		newBackupsCommand(g),
 	)
 	root.RunE = runBare(g)
 	return root
