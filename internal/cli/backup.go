@@ -19,8 +19,7 @@ func newBackupCommand(g *globalOpts) *cobra.Command {
 		Long: `Take a manual snapshot of the deployment's Aurora cluster (the DBClusterId
 output of the stack <name>-server), tagged with the deployment and the MLflow
 version whose data it holds, and wait until it is available. Manual
-snapshots do not expire; mlflowctl backups list shows them and
-mlflowctl rollback --snapshot ID restores one.`,
+snapshots do not expire; mlflowctl backups list shows them.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			u, dep, version, err := upgrader(g)

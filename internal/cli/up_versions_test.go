@@ -30,7 +30,7 @@ func TestUpRefusesADowngradeAcrossTheSchemaWithTheRestoreCommand(t *testing.T) {
 		if err == nil || exitCode(err) != 2 {
 			t.Fatalf("up to 2.12.2: exit %d, err %v\n%s", exitCode(err), err, errOut)
 		}
-		for _, want := range []string{"3.18.0 → 2.12.2", "mlflowctl rollback --snapshot"} {
+		for _, want := range []string{"3.18.0 → 2.12.2", "restore-db-cluster-from-snapshot --snapshot-identifier"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error lacks %q: %v", want, err)
 			}

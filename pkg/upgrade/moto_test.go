@@ -270,7 +270,7 @@ func TestFailingMigrationLeavesOldVersionServing(t *testing.T) {
 	if !errors.As(err, &me) {
 		t.Fatalf("want a MigrationError, got %v", err)
 	}
-	for _, want := range []string{"exited 1", "MLflow 2.12.2 is serving again", "mlflowctl rollback --snapshot " + snap.ID} {
+	for _, want := range []string{"exited 1", "MLflow 2.12.2 is serving again", "restore-db-cluster-from-snapshot --snapshot-identifier " + snap.ID} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}

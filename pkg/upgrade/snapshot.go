@@ -162,7 +162,10 @@ func tagValue(tags []rdstypes.Tag, key string) string {
 	return ""
 }
 
-// RestoreCommand is what a user runs to get the data back as it was in b.
+// RestoreCommand is what a user runs today to get the data back as it was
+// in the snapshot: the RDS restore into a new cluster and its writer
+// (Upgrader.Restore does the same; no mlflowctl command wraps it yet).
 func RestoreCommand(snapshot string) string {
-	return "mlflowctl rollback --snapshot " + snapshot
+	return "aws rds restore-db-cluster-from-snapshot --snapshot-identifier " + snapshot +
+		" --db-cluster-identifier <new-cluster> --engine aurora-postgresql (then aws rds create-db-instance --db-instance-class db.serverless --db-cluster-identifier <new-cluster>)"
 }
