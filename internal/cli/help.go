@@ -30,6 +30,8 @@ var commandGroup = map[string]string{
 	"down":           "deploy",
 	"ui":             "deploy",
 	"verify":         "deploy",
+	"backup":         "deploy",
+	"backups":        "deploy",
 	"users":          "users",
 	"authz":          "users",
 	"token":          "users",
@@ -88,6 +90,11 @@ var examples = map[string]string{
   mlflowctl verify --name team-b -o json`,
 	"login": `  mlflowctl login
   mlflowctl login --no-browser`,
+	"backup": `  mlflowctl backup
+  mlflowctl backup --name team-b -o json`,
+	"backups": `  mlflowctl backups list`,
+	"backups list": `  mlflowctl backups list
+  mlflowctl backups list -o json`,
 	"logout": `  mlflowctl logout`,
 	"token": `  mlflowctl token
   curl -H "Authorization: Bearer $(mlflowctl token)" "$MLFLOW_TRACKING_URI/api/2.0/mlflow/experiments/search?max_results=1"`,

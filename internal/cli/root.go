@@ -117,6 +117,8 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newLogoutCommand(g),
 		newTokenCommand(g),
 		newEnvCommand(g),
+		newBackupCommand(g),
+		newBackupsCommand(g),
 	)
 	root.RunE = runBare(g)
 	applyHelp(root)

@@ -103,6 +103,9 @@ func (o *upOpts) executeDeploy() error {
 	if err != nil {
 		return err
 	}
+	if err := checkVersionMove(o.g.ctx, c.cfn, o.cfg); err != nil {
+		return err
+	}
 	plan, err := eng.Plan(o.g.ctx, d)
 	if err != nil {
 		return err

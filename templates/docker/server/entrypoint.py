@@ -29,6 +29,10 @@ Environment (set by the task definition):
   CORS_ALLOWED_ORIGINS   MLflow >= 3.5: origins allowed to write (the UI's)
   GATEWAY_CONFIG         MLflow >= 3.9: AI gateway endpoints to create (JSON file)
   STOP_GRACE             seconds the server gets to stop after SIGTERM (20)
+
+`entrypoint.py migrate` only brings the database schema up (under the same
+advisory lock) and exits: the one-off ECS task pkg/upgrade runs once, with
+the service at zero, for a change of MLflow version.
 """
 
 import json
@@ -264,6 +268,9 @@ def main():
     if status != 0:
         log("the database schema is not ready (exit %d)" % status)
         return 0 if sup.stopping_since is not None else 1
+    if sys.argv[1:] == ["migrate"]:
+        log("database schema is at MLflow %s" % version)
+        return 0
     log("mlflow " + " ".join(args))
     status = sup.run(["mlflow"] + args, child_env)
     if sup.stopping_since is not None:

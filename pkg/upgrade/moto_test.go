@@ -1,0 +1,368 @@
+package upgrade
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+
+	"github.com/mlflowctl/mlflowctl/internal/mototest"
+)
+
+func TestMain(m *testing.M) { mototest.Main(m) }
+
+// world is a deployment in moto: an Aurora PostgreSQL Serverless v2
+// cluster with its writer, an ECS Fargate service of 2 MLflow 2.12.2 tasks
+// logging to CloudWatch Logs.
+type world struct {
+	rds    *rds.Client
+	ecs    *ecs.Client
+	logs   *cloudwatchlogs.Client
+	dep    Deployment
+	oldDef string
+	lines  []string
+	mu     sync.Mutex
+}
+
+const (
+	oldImage = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflowctl-server:2.12.2-amd64-aaaa"
+	newImage = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflowctl-server:3.18.0-amd64-bbbb"
+)
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	srv := mototest.Start(t)
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryMaxAttempts(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.BaseEndpoint = aws.String(srv.URL)
+	ctx := context.Background()
+	w := &world{rds: rds.NewFromConfig(cfg), ecs: ecs.NewFromConfig(cfg), logs: cloudwatchlogs.NewFromConfig(cfg),
+		dep: Deployment{Name: "team-a", DBCluster: "mlflowctl-team-a-db", ECSCluster: "mlflowctl-team-a", Service: "mlflow", Container: "mlflow"}}
+	e := ec2.NewFromConfig(cfg)
+	vpc := must(e.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")}))
+	var subnets []string
+	for i, az := range []string{"us-east-1a", "us-east-1b"} {
+		s := must(e.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String(fmt.Sprintf("10.0.%d.0/24", i)), AvailabilityZone: aws.String(az)}))
+		subnets = append(subnets, aws.ToString(s.Subnet.SubnetId))
+	}
+	sg := must(e.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("db"), Description: aws.String("db"), VpcId: vpc.Vpc.VpcId}))
+	must(w.rds.CreateDBSubnetGroup(ctx, &rds.CreateDBSubnetGroupInput{DBSubnetGroupName: aws.String("mlflowctl-team-a"), DBSubnetGroupDescription: aws.String("db"), SubnetIds: subnets}))
+	must(w.rds.CreateDBCluster(ctx, &rds.CreateDBClusterInput{
+		DBClusterIdentifier: aws.String(w.dep.DBCluster), Engine: aws.String("aurora-postgresql"), EngineVersion: aws.String("16.4"),
+		DBSubnetGroupName: aws.String("mlflowctl-team-a"), VpcSecurityGroupIds: []string{aws.ToString(sg.GroupId)},
+		// The product's cluster has ManageMasterUserPassword (server.yaml);
+		// moto 5.2.1's RestoreDBClusterFromSnapshot of such a cluster's
+		// snapshot fails (KeyError '_master_user_password', observed), so
+		// this cluster has a plain master password. Not modelled: which
+		// secret the restored cluster's master user has on AWS.
+		MasterUsername: aws.String("mlflow"), MasterUserPassword: aws.String("not-a-secret-moto-only"), StorageEncrypted: aws.Bool(true),
+		ServerlessV2ScalingConfiguration: &rdstypes.ServerlessV2ScalingConfiguration{MinCapacity: aws.Float64(0), MaxCapacity: aws.Float64(4)},
+	}))
+	must(w.rds.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(w.dep.DBCluster + "-writer"), DBClusterIdentifier: aws.String(w.dep.DBCluster), DBInstanceClass: aws.String("db.serverless"), Engine: aws.String("aurora-postgresql")}))
+	must(w.logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("/mlflowctl/team-a/server")}))
+	must(w.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(w.dep.ECSCluster)}))
+	def := must(w.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String("mlflowctl-team-a-server"), NetworkMode: ecstypes.NetworkModeAwsvpc, RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate},
+		Cpu: aws.String("1024"), Memory: aws.String("2048"), ExecutionRoleArn: aws.String("arn:aws:iam::123456789012:role/exec"), TaskRoleArn: aws.String("arn:aws:iam::123456789012:role/task"),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{
+			// moto 5.2.1's RunTask adds up container memory and fails (HTTP 500,
+			// TypeError) without it; the product sets memory on the task only.
+			Name: aws.String("mlflow"), Image: aws.String(oldImage), Essential: aws.Bool(true), Memory: aws.Int32(2048),
+			LogConfiguration: &ecstypes.LogConfiguration{LogDriver: ecstypes.LogDriverAwslogs, Options: map[string]string{
+				"awslogs-group": "/mlflowctl/team-a/server", "awslogs-stream-prefix": "server", "awslogs-region": "us-east-1"}},
+			HealthCheck: &ecstypes.HealthCheck{Command: []string{"CMD", "python", "/opt/mlflowctl/healthcheck.py"}},
+		}},
+	}))
+	w.oldDef = aws.ToString(def.TaskDefinition.TaskDefinitionArn)
+	must(w.ecs.CreateService(ctx, &ecs.CreateServiceInput{
+		Cluster: aws.String(w.dep.ECSCluster), ServiceName: aws.String(w.dep.Service), TaskDefinition: aws.String(w.oldDef),
+		DesiredCount: aws.Int32(2), LaunchType: ecstypes.LaunchTypeFargate,
+		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: subnets, SecurityGroups: []string{aws.ToString(sg.GroupId)}}},
+	}))
+	// moto starts a new service with runningCount 0; UpdateService sets
+	// running to desired (test-infra.md §6), as if both tasks came up.
+	must(w.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(w.dep.ECSCluster), Service: aws.String(w.dep.Service), DesiredCount: aws.Int32(2)}))
+	return w
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func (w *world) upgrader(e ECS) *Upgrader {
+	return &Upgrader{RDS: w.rds, ECS: e, Logs: w.logs, Poll: 10 * time.Millisecond, Timeout: 20 * time.Second,
+		Progress: func(l string) { w.mu.Lock(); w.lines = append(w.lines, l); w.mu.Unlock() },
+		Now:      func() time.Time { return time.Date(2026, 12, 4, 15, 0, 0, 0, time.UTC) }}
+}
+
+func (w *world) service(t *testing.T) ecstypes.Service {
+	t.Helper()
+	out := must(w.ecs.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String(w.dep.ECSCluster), Services: []string{w.dep.Service}}))
+	return out.Services[0]
+}
+
+// fargate stands in for ECS RunTask and DescribeTasks of the one-off
+// task; every other ECS call goes to moto. moto 5.2.1 cannot run an awsvpc
+// Fargate task: RunTask fails with HTTP 500 (AttributeError: 'NetworkInterface'
+// object has no attribute 'private_dns_name', observed), and moto never
+// runs or stops a task anyway (test-infra.md §6). The stand-in checks what
+// AWS would (the task definition exists, in moto; awsvpc needs subnets),
+// records the request, and on the task's second DescribeTasks writes the
+// container's log lines into moto's CloudWatch Logs, as the awslogs driver
+// would (stream <prefix>/<container>/<task id>), and reports it STOPPED with
+// the scripted exit code. It does not model placement failures, image
+// pulls, or a task stopped without an exit code.
+type fargate struct {
+	*ecs.Client
+	w          *world
+	exit       int32
+	log        []string
+	run        *ecs.RunTaskInput
+	svcAtStart ecstypes.Service
+	describes  int
+}
+
+const fakeTaskArn = "arn:aws:ecs:us-east-1:123456789012:task/mlflowctl-team-a/0123456789abcdef0123456789abcdef"
+
+func (f *fargate) RunTask(ctx context.Context, in *ecs.RunTaskInput, _ ...func(*ecs.Options)) (*ecs.RunTaskOutput, error) {
+	if _, err := f.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: in.TaskDefinition}); err != nil {
+		return nil, err
+	}
+	if in.NetworkConfiguration == nil || in.NetworkConfiguration.AwsvpcConfiguration == nil || len(in.NetworkConfiguration.AwsvpcConfiguration.Subnets) == 0 {
+		return nil, errors.New("InvalidParameterException: Network Configuration must be provided when networkMode 'awsvpc' is specified")
+	}
+	f.run = in
+	out, err := f.w.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(f.w.dep.ECSCluster), Services: []string{f.w.dep.Service}})
+	if err == nil {
+		f.svcAtStart = out.Services[0]
+	}
+	return &ecs.RunTaskOutput{Tasks: []ecstypes.Task{{TaskArn: aws.String(fakeTaskArn), LastStatus: aws.String("PROVISIONING")}}}, nil
+}
+
+func (f *fargate) DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, _ ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error) {
+	if len(in.Tasks) != 1 || in.Tasks[0] != fakeTaskArn {
+		return &ecs.DescribeTasksOutput{}, nil
+	}
+	f.describes++
+	task := ecstypes.Task{TaskArn: aws.String(fakeTaskArn), LastStatus: aws.String("RUNNING")}
+	if f.describes < 2 {
+		return &ecs.DescribeTasksOutput{Tasks: []ecstypes.Task{task}}, nil
+	}
+	if f.describes == 2 {
+		stream := "server/mlflow/" + taskID(fakeTaskArn)
+		must(f.w.logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String("/mlflowctl/team-a/server"), LogStreamName: aws.String(stream)}))
+		var events []logtypes.InputLogEvent
+		for i, l := range f.log {
+			events = append(events, logtypes.InputLogEvent{Message: aws.String(l), Timestamp: aws.Int64(time.Now().UnixMilli() + int64(i))})
+		}
+		must(f.w.logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String("/mlflowctl/team-a/server"), LogStreamName: aws.String(stream), LogEvents: events}))
+	}
+	task.LastStatus = aws.String("STOPPED")
+	task.StopCode = ecstypes.TaskStopCodeEssentialContainerExited
+	task.Containers = []ecstypes.Container{{Name: aws.String("mlflow"), ExitCode: aws.Int32(f.exit)}}
+	return &ecs.DescribeTasksOutput{Tasks: []ecstypes.Task{task}}, nil
+}
+
+var migrationLog = []string{
+	"mlflowctl: upgrading the database schema (mlflow db upgrade)",
+	"INFO mlflow.store.db.utils: Updating database tables",
+	"mlflowctl: database schema is at MLflow 3.18.0",
+}
+
+// TestUpgradeSnapshotsScalesToZeroMigratesOnceThenRollsOut: the order the
+// product relies on. The snapshot is made and available (tagged with the
+// deployment and both versions) before the service is touched; the
+// migration task starts only with the service at zero running tasks (no
+// old task writes while the schema changes); it runs the new image with
+// the command ["migrate"] (RunTask ContainerOverride.command replaces the
+// image CMD, appended to the ENTRYPOINT: ECS API reference,
+// ContainerOverride and ContainerDefinition "command ... maps to Cmd");
+// its log is streamed; the rollout comes after it exited 0.
+func TestUpgradeSnapshotsScalesToZeroMigratesOnceThenRollsOut(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	f := &fargate{Client: w.ecs, w: w, log: migrationLog}
+	rolledOut := false
+	snap, err := w.upgrader(f).Upgrade(ctx, w.dep, "2.12.2", "3.18.0", newImage, func(ctx context.Context) error {
+		if f.run == nil || f.describes < 2 {
+			t.Error("rollout before the migration task stopped")
+		}
+		rolledOut = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rolledOut {
+		t.Fatal("no rollout after a successful migration")
+	}
+	got := must(w.rds.DescribeDBClusterSnapshots(ctx, &rds.DescribeDBClusterSnapshotsInput{DBClusterSnapshotIdentifier: aws.String(snap.ID)}))
+	if len(got.DBClusterSnapshots) != 1 || aws.ToString(got.DBClusterSnapshots[0].Status) != "available" {
+		t.Fatalf("snapshot %s in moto: %+v", snap.ID, got.DBClusterSnapshots)
+	}
+	s := got.DBClusterSnapshots[0]
+	for k, v := range map[string]string{TagDeployment: "team-a", TagKind: KindPreUpgrade, TagFromVersion: "2.12.2", TagToVersion: "3.18.0"} {
+		if tagValue(s.TagList, k) != v {
+			t.Errorf("snapshot tag %s = %q, want %q (tags %v)", k, tagValue(s.TagList, k), v, s.TagList)
+		}
+	}
+	if f.run == nil {
+		t.Fatal("no migration task was run")
+	}
+	if f.svcAtStart.DesiredCount != 0 || f.svcAtStart.RunningCount != 0 {
+		t.Fatalf("the migration started with the service at desired %d running %d, want 0/0", f.svcAtStart.DesiredCount, f.svcAtStart.RunningCount)
+	}
+	ov := f.run.Overrides.ContainerOverrides
+	if len(ov) != 1 || aws.ToString(ov[0].Name) != "mlflow" || strings.Join(ov[0].Command, " ") != "migrate" {
+		t.Fatalf("migration task overrides: %+v", ov)
+	}
+	if f.run.NetworkConfiguration == nil || len(f.run.NetworkConfiguration.AwsvpcConfiguration.Subnets) != 2 {
+		t.Fatalf("the migration task must run in the service's subnets and security group: %+v", f.run.NetworkConfiguration)
+	}
+	td := must(w.ecs.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: f.run.TaskDefinition}))
+	c := td.TaskDefinition.ContainerDefinitions[0]
+	if aws.ToString(c.Image) != newImage || aws.ToString(td.TaskDefinition.Family) != "mlflowctl-team-a-server-migrate" {
+		t.Fatalf("migration task definition: family %s image %s", aws.ToString(td.TaskDefinition.Family), aws.ToString(c.Image))
+	}
+	if aws.ToString(td.TaskDefinition.TaskRoleArn) != "arn:aws:iam::123456789012:role/task" || aws.ToString(td.TaskDefinition.ExecutionRoleArn) != "arn:aws:iam::123456789012:role/exec" {
+		t.Fatal("the migration task must keep the service's roles (the DB secret comes through the execution role)")
+	}
+	all := strings.Join(w.lines, "\n")
+	for _, want := range append([]string{"snapshot " + snap.ID + ": available", "service mlflow: 0 task(s)", "migration task"}, migrationLog...) {
+		if !strings.Contains(all, want) {
+			t.Errorf("progress lacks %q:\n%s", want, all)
+		}
+	}
+	if strings.Index(all, ": available") > strings.Index(all, "0 task(s)") {
+		t.Errorf("the service was scaled down before the snapshot was available:\n%s", all)
+	}
+}
+
+// TestFailingMigrationLeavesOldVersionServing: the task exits 1; the
+// service is back at its 2 tasks on the old task definition, the rollout
+// never runs, and the error names the restore command with the snapshot.
+func TestFailingMigrationLeavesOldVersionServing(t *testing.T) {
+	w := newWorld(t)
+	f := &fargate{Client: w.ecs, w: w, exit: 1, log: []string{"sqlalchemy.exc.OperationalError: could not connect"}}
+	snap, err := w.upgrader(f).Upgrade(context.Background(), w.dep, "2.12.2", "3.18.0", newImage, func(context.Context) error {
+		t.Fatal("rollout after a failed migration")
+		return nil
+	})
+	var me *MigrationError
+	if !errors.As(err, &me) {
+		t.Fatalf("want a MigrationError, got %v", err)
+	}
+	for _, want := range []string{"exited 1", "MLflow 2.12.2 is serving again", "restore-db-cluster-from-snapshot --snapshot-identifier " + snap.ID} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	svc := w.service(t)
+	if svc.DesiredCount != 2 || aws.ToString(svc.TaskDefinition) != w.oldDef {
+		t.Fatalf("after the failed migration the service wants %d tasks of %s, want 2 of %s", svc.DesiredCount, aws.ToString(svc.TaskDefinition), w.oldDef)
+	}
+	if !strings.Contains(strings.Join(w.lines, "\n"), "could not connect") {
+		t.Errorf("the failing task's log was not shown:\n%s", strings.Join(w.lines, "\n"))
+	}
+}
+
+// TestRestoreMakesANewClusterWithItsWriter: RestoreDBClusterFromSnapshot
+// needs a new cluster identifier and restores no instance ("You must
+// invoke the CreateDBInstance operation ... only after the
+// RestoreDBClusterFromSnapshot operation has completed and the DB cluster
+// is available", RDS API reference). The restored cluster keeps the
+// current one's subnet group, security group and Serverless v2 scaling;
+// the service is at zero while it happens; repoint gets the snapshot's
+// MLflow version; the current cluster is not deleted.
+func TestRestoreMakesANewClusterWithItsWriter(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	u := w.upgrader(w.ecs)
+	snap, err := u.Snapshot(ctx, w.dep, KindPreUpgrade, "2.12.2", "3.18.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Restored
+	r, err := u.Restore(ctx, w.dep, snap.ID, func(ctx context.Context, r Restored) error {
+		if svc := w.service(t); svc.DesiredCount != 0 {
+			t.Errorf("repoint with the service at %d tasks, want 0", svc.DesiredCount)
+		}
+		got = r
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != r || r.Version != "2.12.2" || r.Cluster == w.dep.DBCluster || r.Endpoint == "" {
+		t.Fatalf("restored %+v, repoint got %+v", r, got)
+	}
+	c := must(w.rds.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(r.Cluster)})).DBClusters[0]
+	if aws.ToString(c.DBSubnetGroup) != "mlflowctl-team-a" || len(c.VpcSecurityGroups) != 1 || c.ServerlessV2ScalingConfiguration == nil || aws.ToFloat64(c.ServerlessV2ScalingConfiguration.MaxCapacity) != 4 {
+		t.Fatalf("restored cluster settings: subnet group %s, SGs %v, scaling %+v", aws.ToString(c.DBSubnetGroup), c.VpcSecurityGroups, c.ServerlessV2ScalingConfiguration)
+	}
+	inst := must(w.rds.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(r.Cluster + "-writer")})).DBInstances
+	if len(inst) != 1 || aws.ToString(inst[0].DBClusterIdentifier) != r.Cluster || aws.ToString(inst[0].DBInstanceClass) != "db.serverless" {
+		t.Fatalf("restored cluster's writer: %+v", inst)
+	}
+	if _, err := w.rds.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(w.dep.DBCluster)}); err != nil {
+		t.Fatalf("the current cluster must be kept: %v", err)
+	}
+}
+
+// TestRestoreRefusesAnotherDeploymentsSnapshot: bad input, nothing changed.
+func TestRestoreRefusesAnotherDeploymentsSnapshot(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	must(w.rds.CreateDBClusterSnapshot(ctx, &rds.CreateDBClusterSnapshotInput{DBClusterIdentifier: aws.String(w.dep.DBCluster), DBClusterSnapshotIdentifier: aws.String("someone-elses")}))
+	for _, id := range []string{"someone-elses", "no-such-snapshot"} {
+		_, err := w.upgrader(w.ecs).Restore(ctx, w.dep, id, func(context.Context, Restored) error { t.Fatal("repoint"); return nil })
+		var in *InputError
+		if !errors.As(err, &in) || in.Field != "--snapshot" {
+			t.Fatalf("%s: want an InputError on --snapshot, got %v", id, err)
+		}
+	}
+	if svc := w.service(t); svc.DesiredCount != 2 {
+		t.Fatalf("a refused restore scaled the service to %d", svc.DesiredCount)
+	}
+}
+
+// TestBackupsListsThisDeploymentsSnapshotsNewestFirst: manual backups and
+// pre-upgrade snapshots, not snapshots someone else made of the cluster.
+func TestBackupsListsThisDeploymentsSnapshotsNewestFirst(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	u := w.upgrader(w.ecs)
+	a := must(u.Snapshot(ctx, w.dep, KindManual, "2.12.2", ""))
+	u.Now = func() time.Time { return time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC) }
+	b := must(u.Snapshot(ctx, w.dep, KindPreUpgrade, "2.12.2", "3.18.0"))
+	must(w.rds.CreateDBClusterSnapshot(ctx, &rds.CreateDBClusterSnapshotInput{DBClusterIdentifier: aws.String(w.dep.DBCluster), DBClusterSnapshotIdentifier: aws.String("by-hand")}))
+	list, err := u.Backups(ctx, w.dep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 {
+		t.Fatalf("backups: %+v", list)
+	}
+	ids := map[string]Backup{list[0].ID: list[0], list[1].ID: list[1]}
+	if ids[a.ID].Kind != KindManual || ids[b.ID].ToVersion != "3.18.0" {
+		t.Fatalf("backups: %+v", list)
+	}
+}
