@@ -51,7 +51,7 @@ func PolicySize(resources []string, prefixLen int) int {
 }
 
 // Generated resources per sorted class list: compaction is the costly part.
-var iamCache, uiCache sync.Map
+var iamCache, uiCache, tokenCache sync.Map
 
 // IAMResources returns the execute-api resource patterns (relative to the
 // stage ARN, like "GET/api/2.0/mlflow/experiments/get" or
@@ -69,6 +69,33 @@ func UIResources(classes []string) ([]string, error) {
 	return resourcesFor(classes, SurfaceUI, AuthorizerGroupBudget, &uiCache)
 }
 
+// TokenResources is IAMResources on the token path: the same routes and
+// classes, each under TokenPrefix ("GET/t/api/2.0/mlflow/runs/get"). The
+// authorizer answers a token-path request with these only, so the answer
+// is no larger than an IAM policy.
+func TokenResources(classes []string) ([]string, error) {
+	return resourcesFor(classes, SurfaceToken, IAMPolicyBudget, &tokenCache)
+}
+
+// AuthorizerResources is one group's entry in the authorizer's policy:
+// its UI statements and its token-path statements.
+func AuthorizerResources(classes []string) ([]string, error) {
+	ui, err := UIResources(classes)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := TokenResources(classes)
+	if err != nil {
+		return nil, err
+	}
+	// Not dedupe: a UI pattern may cover a token one ("G*/..." covers
+	// "GET/t/..."), but the authorizer answers each source with the
+	// patterns under its own prefix, so both must stay.
+	out := append(ui, tok...)
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
 func resourcesFor(classes []string, surface string, budget int, cache *sync.Map) ([]string, error) {
 	set, err := classSet(classes)
 	if err != nil {
@@ -80,11 +107,18 @@ func resourcesFor(classes []string, surface string, budget int, cache *sync.Map)
 	}
 	var allowed, denied []string
 	for _, r := range Catalogue() {
+		// Each surface is judged in its own namespace: the token path's
+		// patterns against /t/ requests (its authorizer guards nothing
+		// else), the others against the rest.
+		res := r.Resource()
+		if surface == SurfaceToken {
+			res = r.TokenResource()
+		}
 		switch {
-		case !slices.Contains(set, r.Class):
-			denied = append(denied, r.Resource())
-		case onSurface(r.Path, surface):
-			allowed = append(allowed, r.Resource())
+		case !r.GrantedBy(set):
+			denied = append(denied, res)
+		case surface == SurfaceToken && onSurface(r.Path, SurfaceSDK), onSurface(r.Path, surface):
+			allowed = append(allowed, res)
 		}
 	}
 	out, err := compact(allowed, denied, budget)
@@ -119,7 +153,21 @@ func classSet(classes []string) ([]string, error) {
 // saves the most characters among those that overlap no denied pattern.
 // Without pressure on size the exact patterns are kept, so a route MLflow
 // adds later stays denied until it is classified.
+//
+// A first pass uses whole verbs; only if it cannot fit does a second allow
+// verbs cut to their first letter ("P*/..." for PATCH, POST and PUT).
 func compact(allowed, denied []string, budget int) ([]string, error) {
+	out, err := compactWith(allowed, denied, budget, false, true)
+	for _, alt := range [][2]bool{{true, true}, {false, false}, {true, false}} {
+		if err == nil {
+			break
+		}
+		out, err = compactWith(allowed, denied, budget, alt[0], alt[1])
+	}
+	return out, err
+}
+
+func compactWith(allowed, denied []string, budget int, short, segmentsFirst bool) ([]string, error) {
 	set := dedupe(allowed)
 	safe := map[string]bool{}
 	isSafe := func(c string) bool {
@@ -133,13 +181,14 @@ func compact(allowed, denied []string, budget int) ([]string, error) {
 	for PolicySize(set, MaxARNPrefixLen) > budget {
 		// Whole segments first ("runs/*"); a cut inside a segment
 		// ("runs/s*") only when no whole-segment wildcard helps.
-		best := widest(candidates(set, true), set, isSafe)
+		best := widest(candidates(set, segmentsFirst, short), set, isSafe)
 		if best == "" {
-			best = widest(candidates(set, false), set, isSafe)
+			best = widest(candidates(set, !segmentsFirst, short), set, isSafe)
 		}
 		if best == "" {
 			best = widest(infixCandidates(set), set, isSafe)
 		}
+
 		if best == "" {
 			return nil, fmt.Errorf("the policy needs more than %d characters even with wildcards (%d now): grant this group fewer classes, or all of them", budget, PolicySize(set, MaxARNPrefixLen))
 		}
@@ -182,8 +231,8 @@ func saving(c string, set []string) int {
 
 // candidates are the wildcards after every prefix of the literal part of
 // each pattern (only prefixes ending in "/" when segments is set), with its
-// own verb and with any verb.
-func candidates(set []string, segments bool) []string {
+// own verb and with any verb (and, with short, with its first letter).
+func candidates(set []string, segments, short bool) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, p := range set {
@@ -195,7 +244,13 @@ func candidates(set []string, segments bool) []string {
 			if segments && k > 0 && path[k-1] != '/' {
 				continue
 			}
-			for _, v := range []string{verb, "*"} {
+			verbs := []string{verb, "*"}
+			if short {
+				// "P*" covers PATCH, POST and PUT of one path together;
+				// "D*" and "G*" are shorter spellings of DELETE and GET.
+				verbs = append(verbs, verb[:1]+"*")
+			}
+			for _, v := range verbs {
 				c := v + "/" + path[:k] + "*"
 				if !seen[c] {
 					seen[c] = true
@@ -277,7 +332,7 @@ type AuthorizerDoc struct {
 func AuthorizerPolicy(groups []config.Group) ([]byte, error) {
 	doc := AuthorizerDoc{Version: 1, Groups: map[string][]string{}}
 	for _, g := range groups {
-		rs, err := UIResources(g.Classes)
+		rs, err := AuthorizerResources(g.Classes)
 		if err != nil {
 			return nil, fmt.Errorf("group %q: %w", g.Name, err)
 		}
