@@ -8,7 +8,6 @@ export const COOKIE_NAME = 'mlflow-request-header-Authorization';
 const SKEW_SECONDS = 60;
 const JWKS_REFRESH_MS = 60_000;
 const JWKS_TIMEOUT_MS = 5_000;
-const JWKS_RETRY_MS = 1_000;
 const B64URL = /^[A-Za-z0-9_-]*$/;
 
 class Unauthorized extends Error {
@@ -21,39 +20,28 @@ class Unauthorized extends Error {
 // createAuthorizer builds a handler. options:
 //   userPoolId, appClientId (required), tokenUse ('access' | 'id'),
 //   policy (the parsed policy.json), log (a function taking one object),
-//   now (ms clock), fetchImpl (fetch), authSources (the AUTH_SOURCES JSON
-//   text: where each API Gateway authorizer's token is), jwksUrl (tests
-//   only: the deployed index.mjs never passes it, so the template cannot
-//   set it).
+//   now (ms clock), fetchImpl (fetch), jwksUrl (tests only: the deployed
+//   index.mjs never passes it, so the template cannot set it).
 export function createAuthorizer(options) {
   const o = normalize(options);
   const jwks = jwksCache(o);
   return async function handler(event) {
     let user;
-    let arn;
-    let source;
     try {
-      if (o.sourcesError) throw new Misconfigured(o.sourcesError);
-      arn = stageArn(event && event.methodArn);
-      source = sourceFor(o.sources, event && event.resource);
-      const token = extractToken(event, source.source);
-      if (!token) throw new Unauthorized(`no token in ${source.source}`);
+      const token = extractToken(event);
+      if (!token) throw new Unauthorized('no token');
       user = await verifyToken(token, o, jwks);
     } catch (err) {
-      if (err instanceof Misconfigured) {
-        o.log({ level: 'error', msg: 'authorizer misconfigured: denying every request', error: err.message });
-      } else if (!(err instanceof Unauthorized)) {
+      if (!(err instanceof Unauthorized)) {
         o.log({ level: 'error', msg: 'authorizer failure', error: String(err && err.message) });
       } else {
         o.log({ level: 'info', msg: 'unauthorized', reason: err.reason });
       }
       throw new Error('Unauthorized');
     }
-    return decide(arn, source, user, o);
+    return decide(event, user, o);
   };
 }
-
-class Misconfigured extends Error {}
 
 function normalize(options) {
   const o = { tokenUse: 'access', log: jsonLog, now: Date.now, fetchImpl: globalThis.fetch, ...options };
@@ -68,60 +56,11 @@ function normalize(options) {
   const region = o.userPoolId.split('_')[0];
   o.issuer = `https://cognito-idp.${region}.amazonaws.com/${o.userPoolId}`;
   o.jwksUrl = o.jwksUrl || `${o.issuer}/.well-known/jwks.json`;
-  try {
-    o.sources = parseAuthSources(o.authSources);
-  } catch (err) {
-    o.sourcesError = err.message;
+  o.patterns = new Map();
+  for (const [group, resources] of Object.entries(o.policy.groups)) {
+    o.patterns.set(group, resources.map((r) => ({ resource: r, re: globToRegExp(r) })));
   }
   return o;
-}
-
-// --- identity sources --------------------------------------------------------
-
-// API Gateway caches an authorizer's answer under the values of its
-// identity source (and nothing else), so the token must come from that
-// source only: anything else in the request is outside the cache key, and
-// an answer decided from it would be served to whoever sends the same key.
-// AUTH_SOURCES says, per API Gateway resource prefix, which source the
-// authorizer attached to those resources uses, e.g.
-//   [{"prefix":"/t/","source":"header:Authorization"},
-//    {"prefix":"/","source":"cookie:mlflow-request-header-Authorization"}]
-const SOURCE_RE = /^(header|cookie):([A-Za-z0-9!#$%&'*+.^_`|~-]+)$/;
-
-export function parseAuthSources(text) {
-  if (typeof text !== 'string' || !text.trim()) {
-    throw new Error('AUTH_SOURCES is not set: set it to a JSON array of {"prefix","source"}');
-  }
-  let list;
-  try {
-    list = JSON.parse(text);
-  } catch {
-    throw new Error('AUTH_SOURCES is not JSON: set it to a JSON array of {"prefix","source"}');
-  }
-  if (!Array.isArray(list) || list.length === 0) throw new Error('AUTH_SOURCES is not a non-empty JSON array');
-  const seen = new Set();
-  return list.map((e, i) => {
-    const keys = e && typeof e === 'object' ? Object.keys(e).sort().join(',') : '';
-    if (keys !== 'prefix,source') throw new Error(`AUTH_SOURCES[${i}] must have exactly "prefix" and "source"`);
-    if (typeof e.prefix !== 'string' || !/^\/([^*?\s]*\/)?$/.test(e.prefix) || seen.has(e.prefix)) {
-      throw new Error(`AUTH_SOURCES[${i}].prefix ${JSON.stringify(e.prefix)} must be a unique path starting and ending with "/"`);
-    }
-    seen.add(e.prefix);
-    const m = SOURCE_RE.exec(typeof e.source === 'string' ? e.source : '');
-    if (!m) throw new Error(`AUTH_SOURCES[${i}].source ${JSON.stringify(e.source)} must be "header:<Name>" or "cookie:<name>"`);
-    return { prefix: e.prefix, source: e.source, kind: m[1], name: m[2] };
-  }).sort((a, b) => b.prefix.length - a.prefix.length);
-}
-
-// sourceFor picks the entry with the longest prefix of the event's
-// resource (the API Gateway resource path, e.g. "/{proxy+}" or
-// "/t/{proxy+}"); "/t" itself counts as under "/t/".
-function sourceFor(sources, resource) {
-  if (typeof resource !== 'string' || !resource.startsWith('/')) throw new Unauthorized('no resource in the event');
-  const r = resource.endsWith('/') ? resource : `${resource}/`;
-  const hit = sources.find((s) => r.startsWith(s.prefix));
-  if (!hit) throw new Unauthorized(`no AUTH_SOURCES entry for resource ${resource}`);
-  return hit;
 }
 
 export function jsonLog(entry) {
@@ -130,19 +69,16 @@ export function jsonLog(entry) {
 
 // --- token extraction -----------------------------------------------------
 
-// headerValue is the one value of a header, or '' when it is absent or
-// sent more than once with different values (which one API Gateway keys
-// its cache on is not documented, so neither is trusted).
-function headerValue(event, name) {
-  const out = new Set();
+function headerValues(event, name) {
+  const out = [];
   for (const src of [event.multiValueHeaders, event.headers]) {
-    if (!src || typeof src !== 'object') continue;
+    if (!src) continue;
     for (const [k, v] of Object.entries(src)) {
-      if (k.toLowerCase() !== name.toLowerCase() || v == null) continue;
-      for (const one of Array.isArray(v) ? v : [v]) out.add(String(one));
+      if (k.toLowerCase() !== name || v == null) continue;
+      for (const one of Array.isArray(v) ? v : [v]) if (!out.includes(one)) out.push(one);
     }
   }
-  return out.size === 1 ? [...out][0] : '';
+  return out;
 }
 
 function bearer(value) {
@@ -150,48 +86,36 @@ function bearer(value) {
   return m ? m[1] : '';
 }
 
-// cookieToken reads a cookie whose value is the URL-encoded "Bearer <jwt>"
-// (the UI's) or a bare JWT.
-function cookieToken(header, name) {
-  for (const part of String(header).split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
-    let value = part.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    try {
-      // "+" for a space (form encoding) is safe to undo: JWTs never hold one.
-      value = decodeURIComponent(value.replace(/\+/g, ' '));
-    } catch {
-      return '';
+// extractToken takes the token from "Authorization: Bearer" or else from
+// the UI's cookie, whose value is the URL-encoded "Bearer <jwt>".
+export function extractToken(event) {
+  for (const v of headerValues(event || {}, 'authorization')) {
+    const t = bearer(v);
+    if (t) return t;
+  }
+  for (const header of headerValues(event || {}, 'cookie')) {
+    for (const part of String(header).split(';')) {
+      const eq = part.indexOf('=');
+      if (eq < 0 || part.slice(0, eq).trim() !== COOKIE_NAME) continue;
+      let value = part.slice(eq + 1).trim();
+      if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+      try {
+        // "+" for a space (form encoding) is safe to undo: JWTs never hold one.
+        value = decodeURIComponent(value.replace(/\+/g, ' '));
+      } catch {
+        return '';
+      }
+      return bearer(value) || (/^[\w-]+\.[\w-]+\.[\w-]*$/.test(value) ? value : '');
     }
-    return bearer(value) || (/^[\w-]+\.[\w-]+\.[\w-]*$/.test(value) ? value : '');
   }
   return '';
 }
 
-// extractToken takes the token from the one identity source, given as
-// "header:<Name>" (the "Bearer" scheme) or "cookie:<name>" (in the Cookie
-// header); nothing else in the event is looked at.
-export function extractToken(event, source = `cookie:${COOKIE_NAME}`) {
-  const m = SOURCE_RE.exec(source || '');
-  if (!m || !event || typeof event !== 'object') return '';
-  if (m[1] === 'header') return bearer(headerValue(event, m[2]));
-  return cookieToken(headerValue(event, 'cookie'), m[2]);
-}
-
 // --- verification -----------------------------------------------------------
-
-// b64urlStrict decodes base64url without padding, refusing any spelling
-// that is not the canonical one (Node ignores the unused low bits of the
-// last character, which would give one token up to 16 spellings).
-export function b64urlStrict(segment) {
-  const buf = Buffer.from(segment, 'base64url');
-  return buf.toString('base64url') === segment ? buf : null;
-}
 
 function b64json(segment, what) {
   try {
-    return JSON.parse(b64urlStrict(segment).toString('utf8'));
+    return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
   } catch {
     throw new Unauthorized(`malformed ${what}`);
   }
@@ -199,7 +123,7 @@ function b64json(segment, what) {
 
 async function verifyToken(token, o, jwks) {
   const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((p) => B64URL.test(p) && b64urlStrict(p)) || !parts[0] || !parts[1]) {
+  if (parts.length !== 3 || !parts.every((p) => B64URL.test(p)) || !parts[0] || !parts[1]) {
     throw new Unauthorized('malformed token');
   }
   const header = b64json(parts[0], 'header');
@@ -207,7 +131,7 @@ async function verifyToken(token, o, jwks) {
   if (typeof header.kid !== 'string' || !header.kid) throw new Unauthorized('no kid');
   const key = await jwks.key(header.kid);
   if (!key) throw new Unauthorized('unknown kid');
-  const signature = b64urlStrict(parts[2]);
+  const signature = Buffer.from(parts[2], 'base64url');
   if (!signature.length || !verify('RSA-SHA256', Buffer.from(`${parts[0]}.${parts[1]}`), key, signature)) {
     throw new Unauthorized('bad signature');
   }
@@ -240,44 +164,33 @@ function checkClaims(c, o) {
 
 // jwksCache loads the pool's keys with fetch, keeps them, and reloads on an
 // unknown kid at most once a minute (Cognito rotates keys rarely; an
-// attacker's random kids must not turn into a request flood). One load is
-// in flight at a time and every request waiting for keys waits for it. A
-// failed load is retried sooner (1 s, doubling up to the minute), so a
-// failed fetch at cold start does not lock the instance for a minute.
+// attacker's random kids must not turn into a request flood).
 function jwksCache(o) {
   let keys = new Map();
-  let nextLoadAt = -Infinity;
-  let failures = 0;
+  let fetchedAt = -Infinity;
   let inflight = null;
   async function load() {
-    try {
-      const res = await o.fetchImpl(o.jwksUrl, { signal: AbortSignal.timeout(JWKS_TIMEOUT_MS) });
-      if (!res.ok) throw new Error(`JWKS ${res.status}`);
-      const body = await res.json();
-      const next = new Map();
-      for (const jwk of (body && body.keys) || []) {
-        if (jwk.kty !== 'RSA' || (jwk.use && jwk.use !== 'sig') || (jwk.alg && jwk.alg !== 'RS256')) continue;
-        try {
-          next.set(jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }));
-        } catch {
-          // A key Node cannot read is one no token can be verified with.
-        }
+    const res = await o.fetchImpl(o.jwksUrl, { signal: AbortSignal.timeout(JWKS_TIMEOUT_MS) });
+    if (!res.ok) throw new Error(`JWKS ${res.status}`);
+    const body = await res.json();
+    const next = new Map();
+    for (const jwk of (body && body.keys) || []) {
+      if (jwk.kty !== 'RSA' || (jwk.use && jwk.use !== 'sig') || (jwk.alg && jwk.alg !== 'RS256')) continue;
+      try {
+        next.set(jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }));
+      } catch {
+        // A key Node cannot read is one no token can be verified with.
       }
-      keys = next;
-      failures = 0;
-      o.log({ level: 'info', msg: 'jwks loaded', keys: next.size });
-    } catch (err) {
-      failures++;
-      nextLoadAt = o.now() + Math.min(JWKS_RETRY_MS * 2 ** (failures - 1), JWKS_REFRESH_MS);
-      throw err;
     }
+    keys = next;
+    o.log({ level: 'info', msg: 'jwks loaded', keys: next.size });
   }
   return {
     async key(kid) {
       if (keys.has(kid)) return keys.get(kid);
+      if (o.now() - fetchedAt < JWKS_REFRESH_MS) return undefined;
       if (!inflight) {
-        if (o.now() < nextLoadAt) return undefined;
-        nextLoadAt = o.now() + JWKS_REFRESH_MS;
+        fetchedAt = o.now();
         inflight = load().finally(() => {
           inflight = null;
         });
@@ -299,14 +212,9 @@ export function globToRegExp(glob) {
 
 // stageArn splits event.methodArn into the stage ARN ("arn:...:api/stage")
 // and the request ("VERB/path").
-// Anything else is refused as Unauthorized (never thrown past the handler,
-// which API Gateway would turn into a 500). The parts are strict: they go
-// into the answer's resources, where a "*" would widen them.
 export function stageArn(methodArn) {
-  const m = typeof methodArn === 'string' && methodArn.length < 2048
-    ? /^(arn:aws[a-z-]*:execute-api:[a-z0-9-]+:\d{12}:[a-z0-9]+\/[A-Za-z0-9_-]+)\/([A-Z]+\/[\x21-\x7e]*)$/.exec(methodArn)
-    : null;
-  if (!m) throw new Unauthorized('methodArn is not an execute-api method ARN');
+  const m = /^(arn:[^:]+:execute-api:[^:]+:\d{12}:[^/]+\/[^/]+)\/(.*)$/.exec(methodArn || '');
+  if (!m) throw new Error(`methodArn ${JSON.stringify(methodArn)} is not an execute-api ARN`);
   return { stage: m[1], request: m[2] };
 }
 
@@ -324,46 +232,23 @@ export function decideRequest(policy, groups, request) {
   return null;
 }
 
-// underSource keeps the patterns that can match requests to resources
-// under this source's prefix and not under a longer configured one: each
-// API Gateway authorizer guards only its own resources and caches its own
-// answers, so the answer carries only those (and stays small).
-function underSource(patterns, source, sources) {
-  const own = source.prefix.slice(1);
-  const longer = sources.filter((s) => s.prefix.length > source.prefix.length && s.prefix.startsWith(source.prefix))
-    .map((s) => s.prefix.slice(1));
-  return patterns.filter((p) => {
-    const path = p.slice(p.indexOf('/') + 1);
-    const wild = path.search(/[*?]/);
-    const literal = wild < 0 ? path : path.slice(0, wild);
-    const overlaps = literal.startsWith(own) || (wild >= 0 && own.startsWith(literal));
-    return overlaps && !longer.some((q) => literal.startsWith(q));
-  });
-}
-
-const compiledPatterns = new Map();
-function patternRegExp(p) {
-  let re = compiledPatterns.get(p);
-  if (!re) compiledPatterns.set(p, (re = globToRegExp(p)));
-  return re;
-}
-
-function decide({ stage, request }, source, user, o) {
-  const known = user.groups.filter((g) => Object.hasOwn(o.policy.groups, g));
+function decide(event, user, o) {
+  const { stage, request } = stageArn(event.methodArn);
+  const known = user.groups.filter((g) => o.patterns.has(g));
   const context = { username: user.username, groups: known.join(',') };
-  const patterns = underSource(allowedResources(o.policy, known), source, o.sources);
   let statement;
-  if (patterns.length === 0) {
-    // Signed in but with no rights here: an explicit deny (403), and
+  if (known.length === 0) {
+    // Signed in but in no configured group: an explicit deny (403), and
     // cacheable like any other answer.
     statement = { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${stage}/*`] };
   } else {
-    statement = { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: patterns.map((r) => `${stage}/${r}`) };
+    const resources = allowedResources(o.policy, known).map((r) => `${stage}/${r}`);
+    statement = { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: resources };
   }
-  const allowed = patterns.some((p) => patternRegExp(p).test(request));
+  const allowed = known.length > 0 && known.some((g) => o.patterns.get(g).some((p) => p.re.test(request)));
   o.log({
     level: 'info', msg: 'decision', username: user.username, groups: user.groups,
-    source: source.source, request, decision: allowed ? 'allow' : 'deny',
+    request, decision: allowed ? 'allow' : 'deny',
   });
   return {
     principalId: user.username,

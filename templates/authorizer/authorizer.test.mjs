@@ -8,13 +8,6 @@ import {
   createAuthorizer, extractToken, globToRegExp, decideRequest, stageArn, COOKIE_NAME,
 } from './authorizer.mjs';
 
-// What api.yaml sets (the UI's cookie) plus the SDK token path's header
-// authorizer of the client-access issue.
-const AUTH_SOURCES = JSON.stringify([
-  { prefix: '/t/', source: 'header:Authorization' },
-  { prefix: '/', source: `cookie:${COOKIE_NAME}` },
-]);
-
 const here = (p) => new URL(p, import.meta.url);
 const policy = JSON.parse(readFileSync(here('./policy.json'), 'utf8'));
 const iam = JSON.parse(readFileSync(here('./testdata/iam-resources.json'), 'utf8'));
@@ -47,7 +40,6 @@ function setup(opts = {}) {
   let keys = [jwk];
   const handler = createAuthorizer({
     userPoolId: POOL, appClientId: CLIENT, policy, now: () => opts.now ?? NOW,
-    authSources: AUTH_SOURCES,
     jwksUrl: 'http://jwks.test/keys',
     log: (e) => logs.push(JSON.stringify(e)),
     fetchImpl: async (url) => {
@@ -59,15 +51,10 @@ function setup(opts = {}) {
   return { handler, fetches, logs, setKeys: (k) => { keys = k; } };
 }
 
-// event is a REQUEST authorizer event for a method of the UI's resource
-// "/{proxy+}" (or another resource).
-const event = (headers, request = 'GET/ajax-api/2.0/mlflow/experiments/get', resource = '/{proxy+}') => ({
-  type: 'REQUEST', methodArn: `${STAGE}/${request}`, resource, headers,
+const event = (headers, request = 'GET/ajax-api/2.0/mlflow/experiments/get') => ({
+  type: 'REQUEST', methodArn: `${STAGE}/${request}`, headers,
 });
-const tokenEvent = (headers, request = 'GET/t/api/2.0/mlflow/experiments/get') => event(headers, request, '/t/{proxy+}');
-// bearer puts the token where the UI authorizer reads it: the cookie.
-const bearer = (t) => ({ Cookie: `${COOKIE_NAME}=${encodeURIComponent(`Bearer ${t}`)}` });
-const header = (t) => ({ Authorization: `Bearer ${t}` });
+const bearer = (t) => ({ Authorization: `Bearer ${t}` });
 
 // allows evaluates an authorizer answer the way API Gateway does: an
 // explicit Deny wins, else some Allow must match the method ARN.
@@ -147,10 +134,9 @@ for (const [name, make] of Object.entries(badTokens)) {
 test('no token at all, or an empty or non-Bearer header, is Unauthorized', async () => {
   const { handler } = setup();
   await rejects(handler, event({}));
-  await rejects(handler, tokenEvent({}));
-  await rejects(handler, tokenEvent({ Authorization: 'Bearer ' }));
-  await rejects(handler, tokenEvent({ Authorization: `Basic ${jwt()}` }));
-  await rejects(handler, { methodArn: `${STAGE}/GET/`, resource: '/' });
+  await rejects(handler, event({ Authorization: 'Bearer ' }));
+  await rejects(handler, event({ Authorization: `Basic ${jwt()}` }));
+  await rejects(handler, { methodArn: `${STAGE}/GET/` });
 });
 
 test('clock skew up to 60 s is accepted', async () => {
@@ -207,101 +193,14 @@ test('token only in the cookie (URL-encoded "Bearer <jwt>")', async () => {
   assert.equal(formEncoded.principalId, 'alice');
 });
 
-test('each authorizer reads only its identity source: the UI the cookie, /t/ the header', async () => {
+test('token in header and cookie: the header wins', async () => {
   const { handler } = setup();
   const cookie = `${COOKIE_NAME}=${encodeURIComponent(`Bearer ${jwt({ username: 'from-cookie' })}`)}`;
-  const both = { authorization: `Bearer ${jwt({ username: 'from-header' })}`, Cookie: cookie };
-  assert.equal((await handler(event(both))).principalId, 'from-cookie');
-  assert.equal((await handler(tokenEvent(both))).principalId, 'from-header');
-  // A header token is no token on the UI path, a cookie none on /t/.
-  await rejects(handler, event(header(jwt())));
-  await rejects(handler, tokenEvent({ Cookie: cookie }));
-  // A good header does not rescue a bad cookie.
-  await rejects(handler, event({ Authorization: `Bearer ${jwt()}`, Cookie: `${COOKIE_NAME}=${jwt({}, { key: other.privateKey })}` }));
-  // "/t" itself is under "/t/"; "/tx/..." is not.
-  assert.equal((await handler(event(both, 'GET/t', '/t'))).principalId, 'from-header');
-  assert.equal((await handler(event(both, 'GET/tx/a', '/tx/{proxy+}'))).principalId, 'from-cookie');
-});
-
-// apiGatewayCache models what API Gateway does in front of a REQUEST
-// authorizer with caching on (AWS docs, "Use API Gateway Lambda
-// authorizers" and "Configure a Lambda authorizer"): the answer is cached
-// per authorizer under the values of its identity sources for the TTL; a
-// missing identity source is 401 without calling the function; the cached
-// policy is evaluated against each request's method ARN. Not modelled: the
-// cache's size limit and eviction, and throttling.
-function apiGatewayCache(handler, { ttlMs = 300_000 } = {}) {
-  const cache = new Map();
-  let now = 0;
-  const authorizers = {
-    ui: { resource: '/{proxy+}', identity: 'cookie' },
-    token: { resource: '/t/{proxy+}', identity: 'authorization' },
-  };
-  return {
-    advance(ms) { now += ms; },
-    async request(authorizer, headers, request) {
-      const a = authorizers[authorizer];
-      const value = Object.entries(headers).find(([k]) => k.toLowerCase() === a.identity)?.[1];
-      if (!value) return 401;
-      const key = `${authorizer}\n${value}`;
-      let hit = cache.get(key);
-      if (!hit || hit.expires <= now) {
-        try {
-          hit = { answer: await handler(event(headers, request, a.resource)), expires: now + ttlMs };
-          cache.set(key, hit);
-        } catch {
-          return 401;
-        }
-      }
-      return allows(hit.answer, `${STAGE}/${request}`) ? 200 : 403;
-    },
-  };
-}
-
-test('cache poisoning: an admin bearer header beside any cookie gives the cookie nothing', async () => {
-  const { handler } = setup();
-  const gw = apiGatewayCache(handler);
-  const request = 'POST/ajax-api/2.0/mlflow/experiments/delete';
-  const admin = jwt({ username: 'root', 'cognito:groups': ['admins'] });
-  // 1. An admin's bearer header next to an unrelated cookie.
-  await gw.request('ui', { Authorization: `Bearer ${admin}`, Cookie: 'theme=dark' }, request);
-  // 2. Anyone with the same cookie and no token, within the TTL.
-  gw.advance(1_000);
-  assert.equal(await gw.request('ui', { Cookie: 'theme=dark' }, request), 401);
-  // The admin's own cookie still works, and on /t/ the header does.
-  assert.equal(await gw.request('ui', bearer(admin), request), 200);
-  assert.equal(await gw.request('token', header(admin), 'POST/t/api/2.0/mlflow/experiments/delete'), 200);
-});
-
-test('AUTH_SOURCES missing or invalid: every request refused, with an error log line', async () => {
-  const bad = [undefined, '', 'not json', '{}', '[]', '[{"prefix":"/"}]', '[{"prefix":"x","source":"cookie:a"}]',
-    '[{"prefix":"/","source":"query:token"}]', '[{"prefix":"/","source":"cookie:a"},{"prefix":"/","source":"header:B"}]',
-    '[{"prefix":"/","source":"cookie:a","extra":1}]'];
-  for (const authSources of bad) {
-    const { handler, logs } = setup({ authSources });
-    await rejects(handler, event(bearer(jwt())));
-    await rejects(handler, tokenEvent(header(jwt())));
-    assert.ok(logs.some((l) => l.includes('"level":"error"') && l.includes('AUTH_SOURCES')), `${authSources}: ${logs}`);
-  }
-});
-
-test('the same header twice with different values is no token', async () => {
-  const { handler } = setup();
-  const ev = tokenEvent(header(jwt()));
-  await rejects(handler, { ...ev, multiValueHeaders: { Authorization: [`Bearer ${jwt()}`, `Bearer ${jwt({ username: 'x' })}`] } });
-  assert.equal((await handler({ ...ev, multiValueHeaders: { Authorization: [`Bearer ${jwt()}`] } })).principalId, 'alice');
-});
-
-test('malformed methodArn: Unauthorized, never a thrown error (a 500)', async () => {
-  const { handler, logs } = setup();
-  const token = jwt();
-  for (const methodArn of [undefined, '', 42, 'arn:aws:lambda:us-east-1:123456789012:function:x',
-    'arn:aws:execute-api:us-east-1:12345678901x:abcdef1234/prod/GET/x', `${STAGE}/GET/a\nb`,
-    'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod', 'arn:aws:execute-api:us-east-1:123456789012:abc*/prod/GET/x',
-    'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/GET/x']) {
-    await rejects(handler, { ...event(bearer(token)), methodArn });
-  }
-  assert.ok(logs.every((l) => !l.includes('authorizer failure')), logs.join('\n'));
+  const ans = await handler(event({ authorization: `Bearer ${jwt({ username: 'from-header' })}`, Cookie: cookie }));
+  assert.equal(ans.principalId, 'from-header');
+  // A bad header token is not rescued by a good cookie.
+  const badHeader = { Authorization: `Bearer ${jwt({}, { key: other.privateKey })}`, Cookie: cookie };
+  await rejects(handler, event(badHeader));
 });
 
 test('a cookie jar with other cookies around it', async () => {
@@ -309,10 +208,7 @@ test('a cookie jar with other cookies around it', async () => {
   const value = encodeURIComponent(`Bearer ${jwt({ username: 'jar' })}`);
   const jar = `_ga=GA1.2.3; theme=dark; ${COOKIE_NAME}=${value}; mlflow-request-header-X-Other=abc; session=a=b=c`;
   assert.equal((await handler(event({ Cookie: jar }))).principalId, 'jar');
-  assert.equal((await handler({ ...event({}), multiValueHeaders: { Cookie: [`a=1; ${COOKIE_NAME}=${value}`] } })).principalId, 'jar');
-  // Two different Cookie headers: which one API Gateway keys on is not
-  // written anywhere, so neither is used.
-  await rejects(handler, { ...event({}), multiValueHeaders: { Cookie: ['a=1', `${COOKIE_NAME}=${value}`] } });
+  assert.equal((await handler({ ...event({}), multiValueHeaders: { Cookie: ['a=1', `${COOKIE_NAME}=${value}`] } })).principalId, 'jar');
   // A look-alike name is not the cookie.
   await rejects(handler, event({ Cookie: `x${COOKIE_NAME}=${value}; ${COOKIE_NAME}-old=${value}` }));
 });
@@ -321,94 +217,6 @@ test('extractToken handles bad encodings without throwing', () => {
   assert.equal(extractToken({ headers: { Cookie: `${COOKIE_NAME}=%E0%A4%A` } }), '');
   assert.equal(extractToken({ headers: { Cookie: `${COOKIE_NAME}="${encodeURIComponent('Bearer a.b.c')}"` } }), 'a.b.c');
   assert.equal(extractToken({}), '');
-  assert.equal(extractToken({ headers: { Authorization: 'Bearer a.b.c' } }, 'header:Authorization'), 'a.b.c');
-  assert.equal(extractToken({ headers: { Authorization: 'Bearer a.b.c' } }, `cookie:${COOKIE_NAME}`), '');
-  assert.equal(extractToken(null, 'header:Authorization'), '');
-});
-
-test('base64url is decoded strictly: one token has one spelling', async () => {
-  const { handler, logs } = setup();
-  const token = jwt();
-  const sig = token.split('.')[2];
-  // 256 signature bytes leave 4 unused bits in the last character.
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-  const last = alphabet.indexOf(sig.at(-1));
-  let refused = 0;
-  for (let low = 1; low < 16; low++) {
-    const twin = `${token.slice(0, -1)}${alphabet[last ^ low]}`;
-    assert.deepEqual(Buffer.from(twin.split('.')[2], 'base64url'), Buffer.from(sig, 'base64url'), 'not a twin spelling');
-    await rejects(handler, event(bearer(twin)));
-    refused++;
-  }
-  assert.equal(refused, 15);
-  assert.ok(logs.filter((l) => JSON.parse(l).reason === 'malformed token').length === 15);
-  assert.equal((await handler(event(bearer(token)))).principalId, 'alice');
-});
-
-test('JWKS: 50 concurrent requests on a cold instance share one fetch and all pass', async () => {
-  let release;
-  const gate = new Promise((r) => { release = r; });
-  const { handler, fetches } = setup({
-    fetchImpl: async (url) => {
-      fetches.push(url);
-      await gate;
-      return { ok: true, status: 200, json: async () => ({ keys: [jwk] }) };
-    },
-  });
-  const all = Array.from({ length: 50 }, () => handler(event(bearer(jwt()))).then(() => true, () => false));
-  release();
-  assert.equal((await Promise.all(all)).filter(Boolean).length, 50);
-  assert.equal(fetches.length, 1);
-});
-
-test('JWKS: 30 concurrent requests during a key-rotation refresh all pass on one fetch', async () => {
-  let now = NOW;
-  let release = () => {};
-  let keys = [jwk];
-  const fetches = [];
-  const { handler } = setup({
-    now: () => now,
-    fetchImpl: async (url) => {
-      fetches.push(url);
-      if (fetches.length > 1) await new Promise((r) => { release = r; });
-      return { ok: true, status: 200, json: async () => ({ keys }) };
-    },
-  });
-  await handler(event(bearer(jwt())));
-  now += 61_000;
-  keys = [jwk, { ...other.publicKey.export({ format: 'jwk' }), kid: 'k2', alg: 'RS256' }];
-  const t2 = jwt({ exp: now / 1000 + 60 }, { header: { kid: 'k2' }, key: other.privateKey });
-  const all = Array.from({ length: 30 }, () => handler(event(bearer(t2))).then(() => true, () => false));
-  await new Promise((r) => setImmediate(r));
-  release();
-  assert.equal((await Promise.all(all)).filter(Boolean).length, 30);
-  assert.equal(fetches.length, 2);
-});
-
-test('JWKS: a failed cold-start fetch is retried after a second, not a minute, and no sooner', async () => {
-  let now = NOW;
-  let fail = true;
-  const fetches = [];
-  const { handler } = setup({
-    now: () => now,
-    fetchImpl: async (url) => {
-      fetches.push(url);
-      return fail ? { ok: false, status: 503 } : { ok: true, status: 200, json: async () => ({ keys: [jwk] }) };
-    },
-  });
-  await rejects(handler, event(bearer(jwt())));
-  await rejects(handler, event(bearer(jwt())));
-  assert.equal(fetches.length, 1, 'retried at once: an outage would become a flood');
-  now += 1_000;
-  await rejects(handler, event(bearer(jwt())));
-  assert.equal(fetches.length, 2);
-  now += 1_000;
-  await rejects(handler, event(bearer(jwt())));
-  assert.equal(fetches.length, 2, 'the second retry waits 2 s');
-  fail = false;
-  now += 1_000;
-  assert.equal((await handler(event(bearer(jwt())))).principalId, 'alice');
-  assert.equal(fetches.length, 3);
 });
 
 test('JWKS: fetched once, refreshed on an unknown kid at most once a minute', async () => {
@@ -475,7 +283,7 @@ test('shared vectors on browser paths through the handler', async () => {
 test('index.mjs reads its settings from the environment and ignores any JWKS override', async () => {
   const urls = [];
   const saved = globalThis.fetch;
-  Object.assign(process.env, { USER_POOL_ID: POOL, APP_CLIENT_ID: CLIENT, AUTH_SOURCES, JWKS_URL: 'http://127.0.0.1:9/evil', COGNITO_KEYS_URL: 'http://127.0.0.1:9/evil' });
+  Object.assign(process.env, { USER_POOL_ID: POOL, APP_CLIENT_ID: CLIENT, JWKS_URL: 'http://127.0.0.1:9/evil', COGNITO_KEYS_URL: 'http://127.0.0.1:9/evil' });
   globalThis.fetch = async (url) => { urls.push(String(url)); return { ok: true, json: async () => ({ keys: [jwk] }) }; };
   try {
     const { handler } = await import('./index.mjs');
