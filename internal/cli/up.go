@@ -11,11 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
+	"github.com/mlflowctl/mlflowctl/pkg/apigwlogs"
 	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/build"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/cost"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
+	"github.com/mlflowctl/mlflowctl/pkg/preflight"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 	"github.com/mlflowctl/mlflowctl/pkg/uihost"
 )
@@ -33,6 +35,11 @@ type upOpts struct {
 	rebuildUI bool
 	// noTUI prints plain progress lines even on a terminal.
 	noTUI bool
+	// skipPreflight skips the account checks before the plan (doctor.go).
+	skipPreflight bool
+	preflightIAM  preflight.IAMAPI
+	// skipVerify skips the acceptance checks after the deploy (verify.go).
+	skipVerify bool
 
 	cfg   config.Config
 	flags interface{ Changed(string) bool }
@@ -63,6 +70,8 @@ and parameters, and an estimate of the monthly cost while idle.`,
 	cmd.Flags().StringVar(&o.outDir, "out", defaultOutDir, "directory for the dry run's templates and parameter files")
 	cmd.Flags().BoolVar(&o.noTUI, "no-tui", false, "plain timestamped progress lines, even on a terminal")
 	cmd.Flags().BoolVar(&o.rebuildUI, "rebuild-ui", false, "build the MLflow UI again even when the cache has this version and patch series")
+	cmd.Flags().BoolVar(&o.skipPreflight, "skip-preflight", false, "do not run doctor's account checks before the plan")
+	cmd.Flags().BoolVar(&o.skipVerify, "skip-verify", false, "do not run verify's end-to-end checks after the deploy")
 	cmd.Flags().BoolVar(&o.force, "force", false, "look for changes through a change set even when a stack's inputs are unchanged")
 	o.flags = cmd.Flags()
 	return cmd
@@ -78,6 +87,10 @@ var defaultStackOptions = func(config.Config) stacks.Options {
 // wireAWSSteps adds the hooks that build images and host the UI; their
 // progress shows under the stack they run for.
 func wireAWSSteps(opts *stacks.Options, cfg config.Config, awsCfg aws.Config, eng *deploy.Engine, rebuildUI bool) {
+	opts.EnsureAPIGatewayLogging = func(ctx context.Context) error {
+		_, err := apigwlogs.New(awsCfg, func(l string) { eng.Note(stacks.API, l) }).Ensure(ctx)
+		return err
+	}
 	opts.BuildImages = build.ServerImagesHook(cfg, build.Env{
 		Clients: build.NewClients(awsCfg), Region: awsCfg.Region,
 		Progress: func(l string) { eng.Note(stacks.Server, l) },

@@ -73,6 +73,10 @@ func (o *upOpts) executeDeploy() error {
 	if err != nil {
 		return err
 	}
+	missingRoles, err := o.upPreflight(c)
+	if err != nil {
+		return err
+	}
 	ctx, detach, stop := interrupts(o.g.ctx, o.g.stderr)
 	defer stop()
 	eng := deploy.New(c.cfn, deploy.Options{
@@ -92,6 +96,8 @@ func (o *upOpts) executeDeploy() error {
 	if c.aws != nil {
 		wireAWSSteps(&opts, o.cfg, *c.aws, eng, o.rebuildUI)
 	}
+	origin := &uiOrigin{cfn: c.cfn, deployment: o.cfg.Name}
+	opts.UIOrigin = origin.read
 	d, err := stacks.Render(o.cfg, opts)
 	if err != nil {
 		return err
@@ -109,8 +115,17 @@ func (o *upOpts) executeDeploy() error {
 		}
 		return err
 	}
+	if err := o.upCreateRoles(ctx, missingRoles); err != nil {
+		return err
+	}
 	stopView := tui.Watch(eng, tui.Options{Stdout: o.g.stdout, Stderr: o.g.stderr, JSON: o.g.jsonOutput(), NoTUI: o.noTUI, NoColor: o.g.noColor})
 	outs, err := eng.Deploy(ctx, d)
+	if err == nil && stacks.UIOriginPending(o.cfg, origin.used, outs) {
+		// A first deployment: the UI's origin exists only now; the
+		// tracking server admits it after one more server update.
+		eng.Note(stacks.Server, "admitting the UI origin "+stacks.UIOrigin(outs[stacks.API])+" for browser writes: updating the tracking server")
+		outs, err = eng.Deploy(ctx, d)
+	}
 	if verr := stopView(); err == nil {
 		err = verr
 	}
@@ -120,7 +135,10 @@ func (o *upOpts) executeDeploy() error {
 	res := upResult{Deployment: d.Name, Region: c.region, Plan: plan, Endpoints: stacks.EndpointsFrom(outs)}
 	res.Next = nextCommands(o.cfg.Name, res.Endpoints)
 	if o.g.jsonOutput() {
-		return writeJSON(o.g.stdout, res)
+		if err := writeJSON(o.g.stdout, res); err != nil {
+			return err
+		}
+		return o.upVerify(ctx, c, outs)
 	}
 	p := &printer{w: o.g.stdout}
 	printEndpoints(p, res.Endpoints)
@@ -128,7 +146,27 @@ func (o *upOpts) executeDeploy() error {
 	for _, n := range res.Next {
 		p.f("  %s\n", n)
 	}
-	return p.err
+	if p.err != nil {
+		return p.err
+	}
+	return o.upVerify(ctx, c, outs)
+}
+
+// uiOrigin reads the UI origin from the api stack as it is now, and
+// remembers what it gave the server stack.
+type uiOrigin struct {
+	cfn        stacks.DescribeStacksAPI
+	deployment string
+	used       string
+}
+
+func (u *uiOrigin) read(ctx context.Context) (string, error) {
+	api, found, err := stacks.Read(ctx, u.cfn, u.deployment, stacks.API)
+	if err != nil || !found {
+		return "", err
+	}
+	u.used = stacks.UIOrigin(api.Outputs)
+	return u.used, nil
 }
 
 // s3Putter uploads the authorizer zip to the assets bucket.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/mlflowctl/mlflowctl/pkg/config"
@@ -93,10 +94,16 @@ func TestUpDeploysEveryStackThenIsANoOp(t *testing.T) {
 			t.Fatalf("up: %v\n%s", err, errOut)
 		}
 		for _, id := range stacks.IDs {
-			if st := fake.Status("mlflow-" + id); st != "CREATE_COMPLETE" {
-				t.Errorf("stack %s is %s", id, st)
+			want := types.StackStatusCreateComplete
+			if id == stacks.Server {
+				// Updated once more to admit the new UI's origin.
+				want = types.StackStatusUpdateComplete
+			}
+			if st := fake.Status("mlflow-" + id); st != want {
+				t.Errorf("stack %s is %s, want %s", id, st, want)
 			}
 		}
+		assertServerAdmitsTheUI(t, fake)
 		for _, want := range []string{"Plan:", "create mlflow-server"} {
 			if !strings.Contains(errOut, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, errOut)
@@ -107,7 +114,8 @@ func TestUpDeploysEveryStackThenIsANoOp(t *testing.T) {
 				t.Errorf("stdout lacks %q:\n%s", want, out)
 			}
 		}
-		if len(puts.keys) != 1 || !strings.HasSuffix(puts.keys[0], "/authorizer/0123abcd.zip") {
+		// Both passes of the first up upload the same content-addressed zip.
+		if len(puts.keys) != 2 || !strings.HasSuffix(puts.keys[0], "/authorizer/0123abcd.zip") || puts.keys[1] != puts.keys[0] {
 			t.Errorf("authorizer uploads %v", puts.keys)
 		}
 		before := len(fake.Mutations())
@@ -204,4 +212,28 @@ func TestUpFailureNamesTheStack(t *testing.T) {
 			t.Fatalf("api deployed after server failed: %s", fake.Status("mlflow-api"))
 		}
 	})
+}
+
+// assertServerAdmitsTheUI: after the first up, the tracking server's
+// UiOrigin parameter is the origin of the UI the api stack outputs, not a
+// wildcard (issue 16, item 12).
+func assertServerAdmitsTheUI(t *testing.T, fake *cfnfake.Fake) {
+	t.Helper()
+	ctx := context.Background()
+	api, _ := fake.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String("mlflow-api")})
+	server, _ := fake.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String("mlflow-server")})
+	ui, origin := "", ""
+	for _, o := range api.Stacks[0].Outputs {
+		if aws.ToString(o.OutputKey) == stacks.OutUIURL {
+			ui = aws.ToString(o.OutputValue)
+		}
+	}
+	for _, p := range server.Stacks[0].Parameters {
+		if aws.ToString(p.ParameterKey) == stacks.ParamUIOrigin {
+			origin = aws.ToString(p.ParameterValue)
+		}
+	}
+	if ui == "" || origin != strings.TrimRight(ui, "/") {
+		t.Errorf("server UiOrigin %q, api UiUrl %q", origin, ui)
+	}
 }

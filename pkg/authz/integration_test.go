@@ -188,20 +188,26 @@ func TestAuthorizerWithMotoCognito(t *testing.T) {
 		{"nogroup@example.com", "GET", "/ajax-api/2.0/mlflow/experiments/get", false},
 		{"other@example.com", "GET", "/ajax-api/2.0/mlflow/experiments/get", false},
 	}
-	var events []map[string]any
-	for i, c := range calls {
-		headers := map[string]string{"Authorization": "Bearer " + pool.tokens[c.user]}
-		if i%2 == 1 { // the browser's other way: only the cookie
-			headers = map[string]string{"Cookie": "theme=dark; mlflow-request-header-Authorization=" + url.PathEscape("Bearer "+pool.tokens[c.user])}
-		}
-		events = append(events, map[string]any{"type": "REQUEST", "methodArn": testStage + "/" + c.method + c.path, "headers": headers})
+	// The UI's resources are behind the Cookie authorizer, so the token
+	// travels in the login script's cookie (pkg/stacks.AuthSources; not
+	// imported here, stacks imports authz).
+	cookie := func(token string) map[string]string {
+		return map[string]string{"Cookie": "theme=dark; mlflow-request-header-Authorization=" + url.PathEscape("Bearer "+token)}
 	}
-	events = append(events, map[string]any{"methodArn": testStage + "/GET/", "headers": map[string]string{"Authorization": "Bearer " + pool.tokens["reader@example.com"] + "x"}})
+	var events []map[string]any
+	for _, c := range calls {
+		events = append(events, map[string]any{"type": "REQUEST", "methodArn": testStage + "/" + c.method + c.path, "resource": "/{proxy+}", "headers": cookie(pool.tokens[c.user])})
+	}
+	// A header on the cookie authorizer's path is not looked at: the cache
+	// is keyed on the cookie (issue 17's poisoning).
+	events = append(events, map[string]any{"methodArn": testStage + "/GET/", "resource": "/", "headers": map[string]string{"Authorization": "Bearer " + pool.tokens["admin@example.com"], "Cookie": "theme=dark"}})
+	events = append(events, map[string]any{"methodArn": testStage + "/GET/", "resource": "/", "headers": cookie(pool.tokens["reader@example.com"] + "x")})
 	u, _ := url.Parse(srv.URL)
 	answers := runAuthorizer(t, map[string]any{
 		"userPoolId": pool.id, "appClientId": pool.client, "tokenUse": "access",
 		"jwksUrl": u.JoinPath(pool.id, ".well-known", "jwks.json").String(),
 		"events":  events, "tokens": pool.tokens,
+		"sources": `[{"prefix":"/","source":"cookie:mlflow-request-header-Authorization"}]`,
 	})
 	if len(answers) != len(events) {
 		t.Fatalf("%d answers for %d events", len(answers), len(events))
@@ -218,6 +224,9 @@ func TestAuthorizerWithMotoCognito(t *testing.T) {
 		if a.Answer.PrincipalID != c.user || a.Answer.Context["username"] != c.user {
 			t.Errorf("%s: principal %q context %v", c.user, a.Answer.PrincipalID, a.Answer.Context)
 		}
+	}
+	if a := answers[len(answers)-2]; a.Error != "Unauthorized" {
+		t.Errorf("an admin's header with an unrelated cookie got %+v, want Unauthorized", a)
 	}
 	if last := answers[len(answers)-1]; last.Error != "Unauthorized" {
 		t.Errorf("a token with a broken signature got %+v, want Unauthorized", last)

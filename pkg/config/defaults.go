@@ -31,7 +31,7 @@ func Defaults() Config {
 			Enabled: true,
 			Service: Service{CPU: 512, Memory: 1024, DesiredCount: 1, MaxCount: 4, Architecture: "x86_64"},
 			Endpoints: []Endpoint{
-				{Name: "chat", Type: "llm/v1/chat", Model: "anthropic.claude-3-5-haiku-20241022-v1:0"},
+				{Name: "chat", Type: "llm/v1/chat", Model: DefaultChatModel},
 				{Name: "embeddings", Type: "llm/v1/embeddings", Model: "amazon.titan-embed-text-v2:0"},
 			},
 		},

@@ -84,6 +84,9 @@ func ValidateName(name string) error {
 	if name == "" || len(name) > 20 || !nameRe.MatchString(name) || strings.HasSuffix(name, "-") {
 		return fmt.Errorf("%q is not a valid deployment name: use 1-20 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen", name)
 	}
+	if p := awsNameProblem(name); p != "" {
+		return fmt.Errorf("%s", p)
+	}
 	return nil
 }
 
@@ -150,6 +153,7 @@ func (c Config) validateDatabase(k *checker) {
 	} else if d.MaxCapacity < d.MinCapacity {
 		k.add("database.maxCapacity", "%v is below minCapacity %v: make maxCapacity at least minCapacity", d.MaxCapacity, d.MinCapacity)
 	}
+	validateAuroraVersion(k, d)
 	if !slices.Contains([]string{"Snapshot", "Retain", "Delete"}, d.DeletionPolicy) {
 		k.add("database.deletionPolicy", "%q is not a deletion policy: use Snapshot, Retain or Delete", d.DeletionPolicy)
 	}
@@ -216,6 +220,10 @@ func (c Config) validateGateway(k *checker) {
 		}
 		if strings.TrimSpace(e.Model) == "" {
 			k.add(f+".model", "is empty: name a Bedrock model id, such as amazon.titan-embed-text-v2:0")
+		} else if p := retiredProblem(e.Model); p != "" {
+			k.add(f+".model", "%s", p)
+		} else if p := profileRegionProblem(e.Model, c.bedrockRegion()); p != "" {
+			k.add(f+".model", "%s", p)
 		}
 	}
 }

@@ -134,10 +134,17 @@ func (e *Engine) desire(ctx context.Context, d Deployment, s *Stack, deps Output
 		}
 		maps.Copy(params, more)
 	}
+	tpl := s.Template
+	if s.Finalize != nil {
+		var err error
+		if tpl, err = s.Finalize(tpl, params); err != nil {
+			return nil, fmt.Errorf("stack %s: %w", name, err)
+		}
+	}
 	tags := e.tags(d, s)
-	hash := configHash(s.Template, params, tags, s.Capabilities, s.HoldsData)
+	hash := configHash(tpl, params, tags, s.Capabilities, s.HoldsData)
 	tags[TagHash] = hash
-	return &desired{name: name, params: params, tags: tags, hash: hash, template: s.Template}, nil
+	return &desired{name: name, params: params, tags: tags, hash: hash, template: tpl}, nil
 }
 
 func (e *Engine) tags(d Deployment, s *Stack) map[string]string {

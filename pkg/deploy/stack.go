@@ -30,6 +30,10 @@ type Stack struct {
 	// and returns more parameters (for example an uploaded Lambda zip's
 	// key, or image URIs it built).
 	Before func(ctx context.Context, deps Outputs) (map[string]string, error)
+	// Finalize, when set, rewrites the template once every parameter value
+	// is known (for example to name a resource after a hash of the values
+	// it snapshots, as API Gateway deployments need).
+	Finalize func(template []byte, params map[string]string) ([]byte, error)
 	// After runs once the stack is complete, with its own outputs merged
 	// into deps under its ID (for example to upload and host the UI).
 	After func(ctx context.Context, all Outputs) error

@@ -1,9 +1,12 @@
 package stacks
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/mlflowctl/mlflowctl/pkg/config"
@@ -31,7 +34,27 @@ const (
 	EnvUserPoolID  = "USER_POOL_ID"
 	EnvAppClientID = "APP_CLIENT_ID"
 	EnvTokenUse    = "TOKEN_USE"
+	EnvAuthSources = "AUTH_SOURCES"
 )
+
+// UICookie is the cookie the login script sets and the UI path's
+// authorizer is keyed on (its identity source).
+const UICookie = "mlflow-request-header-Authorization"
+
+// AuthSource tells the authorizer function which identity source the API
+// Gateway authorizer bound to the resources under Prefix is configured
+// with: the function reads the token from there alone, because API
+// Gateway caches its answer under that source's value and nothing else.
+type AuthSource struct {
+	Prefix string `json:"prefix"`
+	Source string `json:"source"`
+}
+
+// AuthSources is the function's AUTH_SOURCES: every resource the Cookie
+// authorizer guards is keyed on the UI cookie.
+func AuthSources() []AuthSource {
+	return []AuthSource{{Prefix: "/", Source: "cookie:" + UICookie}}
+}
 
 type apiResource struct{ LogicalID, Parent, PathPart, Path string }
 
@@ -91,6 +114,7 @@ func newAPIData(cfg config.Config) apiData {
 			{EnvUserPoolID, "!Ref UserPool"},
 			{EnvAppClientID, "!Ref UserPoolClient"},
 			{EnvTokenUse, quote(cfg.Authorizer.TokenUse)},
+			{EnvAuthSources, quote(mustJSON(AuthSources()))},
 		},
 	}
 	if d.MFAConfiguration == "" {
@@ -216,6 +240,7 @@ func apiStack(cfg config.Config, opts Options) (deploy.Stack, error) {
 		return deploy.Stack{}, err
 	}
 	d.DeploymentID = "Deployment" + hash8(first)
+	rendered := d.DeploymentID
 	tpl, err := renderTemplate(API, d)
 	if err != nil {
 		return deploy.Stack{}, err
@@ -234,14 +259,36 @@ func apiStack(cfg config.Config, opts Options) (deploy.Stack, error) {
 		Capabilities: []string{"CAPABILITY_IAM"},
 		HoldsData:    cfg.Cognito.DeletionProtection,
 		Before:       authorizerHook(cfg, opts),
+		Finalize:     deploymentFollowsBackend(rendered),
 	}
 	return st, nil
+}
+
+// deploymentFollowsBackend renames the API deployment after a hash of the
+// template and the NLB it targets: the stage serves a snapshot taken when
+// the deployment was created, and a replaced NLB (new ARN, so a new VPC
+// link, and a new DNS name in every integration) arrives only as
+// parameters, which leave the template text unchanged.
+func deploymentFollowsBackend(rendered string) func([]byte, map[string]string) ([]byte, error) {
+	return func(tpl []byte, params map[string]string) ([]byte, error) {
+		if !bytes.Contains(tpl, []byte(rendered)) {
+			return nil, fmt.Errorf("the api template has no deployment %s to rename", rendered)
+		}
+		backend := params[ParamNlbArn] + "\n" + params[ParamNlbDNSName]
+		id := "Deployment" + hash8(append(slices.Clone(tpl), backend...))
+		return bytes.ReplaceAll(tpl, []byte(rendered), []byte(id)), nil
+	}
 }
 
 // authorizerHook uploads the authorizer zip to the assets bucket and
 // passes its key.
 func authorizerHook(cfg config.Config, opts Options) func(context.Context, deploy.Outputs) (map[string]string, error) {
 	return func(ctx context.Context, deps deploy.Outputs) (map[string]string, error) {
+		if opts.EnsureAPIGatewayLogging != nil {
+			if err := opts.EnsureAPIGatewayLogging(ctx); err != nil {
+				return nil, err
+			}
+		}
 		if opts.AuthorizerPackage == nil || opts.UploadAsset == nil {
 			return nil, fmt.Errorf("the authorizer cannot be packaged: mlflowctl was built without it")
 		}
@@ -258,4 +305,12 @@ func authorizerHook(cfg config.Config, opts Options) func(context.Context, deplo
 		}
 		return map[string]string{ParamAuthorizerCodeKey: key}, nil
 	}
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // plain structs of strings always marshal
+	}
+	return string(b)
 }

@@ -149,6 +149,7 @@ func Placeholders(cfg config.Config) DeployTimeValues {
 		Server + "." + ParamServerImage:    ecr + "-server:<content hash> (built by mlflowctl up)",
 		Server + "." + ParamGatewayImage:   ecr + "-gateway:<content hash> (built by mlflowctl up)",
 		API + "." + ParamAuthorizerCodeKey: "authorizer/<content hash>.zip (uploaded by mlflowctl up)",
+		Server + "." + ParamUIOrigin:       "<UI origin from the api stack's UiUrl; empty on the first pass>",
 	}
 	return func(stack, param string) string {
 		if v, ok := known[stack+"."+param]; ok {

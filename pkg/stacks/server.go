@@ -3,6 +3,7 @@ package stacks
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"strconv"
 	"strings"
@@ -15,6 +16,9 @@ import (
 const (
 	ParamServerImage  = "ServerImage"
 	ParamGatewayImage = "GatewayImage"
+	// ParamUIOrigin is the UI's origin (https://main.<app>.amplifyapp.com)
+	// the tracking server admits for browser writes (MLflow 3.5+).
+	ParamUIOrigin = "UiOrigin"
 )
 
 // Outputs of the server stack beyond those in outputs.go.
@@ -48,6 +52,7 @@ type dataBucket struct{ LogicalID, Suffix, Description string }
 
 type serverData struct {
 	common
+	UIOriginParam   bool // MLflow 3.5+: the server takes the UI origin
 	AZs             []string
 	NATs            []string
 	SubnetBits      int
@@ -69,6 +74,7 @@ func newServerData(cfg config.Config) (serverData, error) {
 		AZs:             []string{"A", "B"},
 		NATs:            []string{"A", "B"}[:cfg.Network.NatGateways],
 		SubnetBits:      bits,
+		UIOriginParam:   atLeast(cfg.MLflowVersion, 3, 5),
 		SeparateGateway: cfg.UsesSeparateGateway(),
 		BuiltinGateway:  cfg.Gateway.Enabled && !cfg.UsesSeparateGateway(),
 		BedrockRegion:   cfg.Gateway.BedrockRegion,
@@ -121,13 +127,14 @@ func (d serverData) serverService() service {
 	}
 	if atLeast(d.MLflowVersion, 3, 5) {
 		// 3.5+ checks the Host header and blocks cross-origin writes: admit
-		// the API Gateway and NLB hosts, and the Amplify UI origin (the
-		// app is created after this stack, so the origin is a wildcard on
-		// amplifyapp.com, a public suffix; wildcards need MLflow 3.11.1+).
+		// the API Gateway and NLB hosts, and this deployment's UI origin
+		// only. The Amplify app is made by the api stack, after this one:
+		// the origin is the UiOrigin parameter, empty (no browser writes)
+		// until up has the api stack's UiUrl (UIOriginHook, UIOriginPending).
 		hosts := fmt.Sprintf("${Nlb.DNSName},*.execute-api.${AWS::Region}.amazonaws.com,mlflow-server.%s", d.Namespace)
 		env = append(env,
 			envVar{"ALLOWED_HOSTS", "!Sub " + quote(hosts)},
-			envVar{"CORS_ALLOWED_ORIGINS", quote("https://*.amplifyapp.com")})
+			envVar{"CORS_ALLOWED_ORIGINS", "!Ref " + ParamUIOrigin})
 	}
 	if d.SeparateGateway {
 		env = append(env, envVar{"MLFLOW_DEPLOYMENTS_TARGET",
@@ -207,8 +214,63 @@ func serverStack(cfg config.Config, opts Options) (deploy.Stack, error) {
 		Capabilities: []string{"CAPABILITY_IAM"},
 		HoldsData:    true,
 	}
-	st.Before = imagesHook(params, d.SeparateGateway, opts.BuildImages)
+	st.Before = chain(imagesHook(params, d.SeparateGateway, opts.BuildImages), uiOriginHook(d.UIOriginParam, opts.UIOrigin))
 	return st, nil
+}
+
+// uiOriginHook passes the UI origin up knows (from the api stack of an
+// earlier run), or "" on a first deployment.
+func uiOriginHook(used bool, origin func(context.Context) (string, error)) func(context.Context, deploy.Outputs) (map[string]string, error) {
+	if !used {
+		return nil
+	}
+	return func(ctx context.Context, _ deploy.Outputs) (map[string]string, error) {
+		v := ""
+		if origin != nil {
+			var err error
+			if v, err = origin(ctx); err != nil {
+				return nil, fmt.Errorf("read the UI origin: %w", err)
+			}
+		}
+		return map[string]string{ParamUIOrigin: v}, nil
+	}
+}
+
+// UIOrigin is the origin of the UI URL an api stack outputs
+// ("https://main.d1.amplifyapp.com/" gives "https://main.d1.amplifyapp.com").
+func UIOrigin(apiOutputs map[string]string) string {
+	return strings.TrimRight(apiOutputs[OutUIURL], "/")
+}
+
+// UIOriginPending reports whether the tracking server was deployed
+// without the UI origin the api stack now outputs: true after the first
+// deployment of a 3.5+ server, when up must deploy again to admit it.
+func UIOriginPending(cfg config.Config, used string, all deploy.Outputs) bool {
+	return atLeast(cfg.MLflowVersion, 3, 5) && UIOrigin(all[API]) != "" && used != UIOrigin(all[API])
+}
+
+// chain runs Before hooks in order and merges their parameters.
+func chain(hooks ...func(context.Context, deploy.Outputs) (map[string]string, error)) func(context.Context, deploy.Outputs) (map[string]string, error) {
+	var live []func(context.Context, deploy.Outputs) (map[string]string, error)
+	for _, h := range hooks {
+		if h != nil {
+			live = append(live, h)
+		}
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	return func(ctx context.Context, deps deploy.Outputs) (map[string]string, error) {
+		out := map[string]string{}
+		for _, h := range live {
+			more, err := h(ctx, deps)
+			if err != nil {
+				return nil, err
+			}
+			maps.Copy(out, more)
+		}
+		return out, nil
+	}
 }
 
 // imagesHook fills in the image parameters that the configuration leaves

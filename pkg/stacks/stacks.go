@@ -17,6 +17,13 @@ type Options struct {
 	// AuthorizerPackage returns the authorizer's zip and its key in the
 	// assets bucket (pkg/authz); the api stack's Before hook uploads it.
 	AuthorizerPackage func(cfg config.Config) (zip []byte, key string, err error)
+	// EnsureAPIGatewayLogging makes sure the account and region have API
+	// Gateway's CloudWatch role (pkg/apigwlogs) before the api stack, whose
+	// stage logs errors. It keeps a role the account already has.
+	EnsureAPIGatewayLogging func(ctx context.Context) error
+	// UIOrigin returns the UI origin the api stack of an earlier run
+	// outputs (UIOrigin of its outputs), or "" when there is none yet.
+	UIOrigin func(ctx context.Context) (string, error)
 	// UploadAsset puts an object in the assets bucket.
 	UploadAsset func(ctx context.Context, bucket, key string, body []byte) error
 	// BuildImages builds the server (and gateway) images and returns their

@@ -43,7 +43,7 @@ func TestStacksInDependencyOrderWithImportsFromDependencies(t *testing.T) {
 // Every parameter gets a value: from the config, an import, or a Before
 // hook that says it supplies it.
 func TestEveryParameterHasASource(t *testing.T) {
-	hooked := map[string][]string{Server: {ParamServerImage, ParamGatewayImage}, API: {ParamAuthorizerCodeKey}}
+	hooked := map[string][]string{Server: {ParamServerImage, ParamGatewayImage, ParamUIOrigin}, API: {ParamAuthorizerCodeKey}}
 	for _, v := range variants() {
 		for _, s := range render(t, v.cfg).Stacks {
 			for name := range parsed(t, s).Parameters {
@@ -604,15 +604,5 @@ func TestRepositoriesFollowTheDeploymentName(t *testing.T) {
 	tiny := mustStack(t, render(t, variants()[5].cfg), Bootstrap)
 	if !strings.Contains(string(tiny.Template), `RepositoryName: "tiny-server"`) || !strings.Contains(string(tiny.Template), "repository/mlflow-pyfunc") {
 		t.Error("deployment tiny: repositories tiny-*, and push rights on mlflow-pyfunc")
-	}
-}
-
-// The API Gateway CloudWatch role outlives the deployment on purpose
-// (other deployments' APIs may use it): its tag tells down's leftover scan.
-func TestSharedRoleIsMarkedRetained(t *testing.T) {
-	s, _ := stackByID(t, render(t, config.Defaults()), API)
-	role := parsed(t, s).Resources["ApiGatewayCloudWatchRole"]
-	if role.DeletionPolicy != "Retain" || !strings.Contains(fmt.Sprint(role.Properties["Tags"]), "mlflowctl:retained Value:shared") {
-		t.Fatalf("role %+v", role)
 	}
 }

@@ -28,13 +28,14 @@ const (
 )
 
 // maxRolePolicies is IAM's default quota of managed policies per role,
-// less the one AmazonSageMakerFullAccess takes.
+// less the role's Studio policy.
 const maxRolePolicies = 9
 
 type studioRole struct {
 	LogicalID, Group, Profile string
 	Classes                   []string
 	WritesS3                  bool
+	RunsJobs                  bool // training jobs and endpoints
 	Chunks                    [][]string
 }
 
@@ -42,6 +43,7 @@ type studioData struct {
 	common
 	CreateDomain bool
 	DomainRef    string
+	DomainSub    string // the domain id inside !Sub
 	DefaultRole  string
 	Roles        []studioRole
 	SSMNames     []string
@@ -53,9 +55,11 @@ func newStudioData(cfg config.Config, roleResources func([]string) ([]string, er
 		common:       common{Config: cfg, Stack: Studio},
 		CreateDomain: cfg.Studio.DomainID == "",
 		DomainRef:    "!GetAtt Domain.DomainId",
+		DomainSub:    "${Domain.DomainId}",
 	}
 	if !d.CreateDomain {
 		d.DomainRef = quote(cfg.Studio.DomainID)
+		d.DomainSub = cfg.Studio.DomainID
 	}
 	for _, p := range newAPIData(cfg).SSM {
 		d.SSMNames = append(d.SSMNames, p.Name)
@@ -76,6 +80,7 @@ func newStudioData(cfg config.Config, roleResources func([]string) ([]string, er
 			Profile:   profileName(cfg.Name, g.Name),
 			Classes:   g.Classes,
 			WritesS3:  writesS3(g.Classes),
+			RunsJobs:  writesS3(g.Classes),
 			Chunks:    chunks,
 		}
 		d.Roles = append(d.Roles, r)

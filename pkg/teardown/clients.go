@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
@@ -47,6 +48,7 @@ func New(cfg aws.Config, name string, o Options) *Teardown {
 		Tagging: tagging.NewFromConfig(cfg),
 		RDS:     rds.NewFromConfig(cfg),
 		Logs:    cloudwatchlogs.NewFromConfig(cfg),
+		Cognito: cip.NewFromConfig(cfg),
 		Studio:  &sagemaker.Studio{API: smc, Poll: o.Poll, Timeout: o.StudioTimeout, Log: o.Log},
 		Storage: &sagemaker.DomainStorage{SageMaker: smc, EFS: efs.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg), Poll: o.Poll, Log: o.Log},
 		NewDeleter: func(retain map[string][]string) StackDeleter {

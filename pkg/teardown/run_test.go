@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
@@ -134,6 +135,9 @@ func assertGone(t *testing.T, w *teardowntest.World) {
 	groups, _ := w.Logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
 	if len(groups.LogGroups) != 0 {
 		t.Fatalf("log group %s left", *groups.LogGroups[0].LogGroupName)
+	}
+	if _, err := w.Cognito.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(w.UserPoolID)}); err == nil {
+		t.Fatal("the Cognito user pool is still there")
 	}
 	sgs, _ := w.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
 		{Name: aws.String("group-name"), Values: []string{"security-group-for-*"}}}})

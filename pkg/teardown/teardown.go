@@ -27,6 +27,9 @@ type Teardown struct {
 	Tagging TaggingAPI
 	RDS     RDSAPI
 	Logs    LogsAPI
+	// Cognito lifts a user pool's deletion protection before its stack
+	// is deleted.
+	Cognito CognitoAPI
 	// Studio deletes apps, spaces and profiles; Storage a created
 	// domain's EFS and security groups.
 	Studio  *sagemaker.Studio
@@ -259,7 +262,8 @@ func (t *Teardown) deleteStacks(ctx context.Context, p Plan) error {
 }
 
 // beforeDelete empties the stack's buckets (but a kept artifact bucket)
-// and repositories; for the stack with the VPC it first removes a deleted
+// and repositories, and lifts a user pool's deletion protection; for the
+// stack with the VPC it first removes a deleted
 // domain's storage; for the studio stack of a domain mlflowctl created it
 // tags that storage while the domain still names it.
 func (t *Teardown) beforeDelete(id string) func(context.Context, map[string]string) error {
@@ -272,6 +276,15 @@ func (t *Teardown) beforeDelete(id string) func(context.Context, map[string]stri
 		if own[stacks.OutVpcID] != "" && t.Storage != nil {
 			if err := t.Storage.Clean(ctx, t.Name); err != nil {
 				return err
+			}
+		}
+		if pool := own[stacks.OutUserPoolID]; pool != "" && t.Cognito != nil {
+			lifted, err := LiftDeletionProtection(ctx, t.Cognito, pool)
+			if err != nil {
+				return err
+			}
+			if lifted {
+				t.log(fmt.Sprintf("stack %s-%s: deletion protection of user pool %s turned off", t.Name, id, pool))
 			}
 		}
 		for _, key := range sortedKeys(own) {

@@ -7,6 +7,11 @@ import { createPublicKey, verify } from 'node:crypto';
 export const COOKIE_NAME = 'mlflow-request-header-Authorization';
 const SKEW_SECONDS = 60;
 const JWKS_REFRESH_MS = 60_000;
+// After a failed JWKS load the next try may come this soon, doubling up to
+// JWKS_REFRESH_MS: a cold start that loses one fetch must not lock every
+// user out of the instance for a minute, and a JWKS outage must not turn
+// into a fetch per request.
+const JWKS_RETRY_MS = 500;
 const JWKS_TIMEOUT_MS = 5_000;
 const B64URL = /^[A-Za-z0-9_-]*$/;
 
@@ -19,7 +24,9 @@ class Unauthorized extends Error {
 
 // createAuthorizer builds a handler. options:
 //   userPoolId, appClientId (required), tokenUse ('access' | 'id'),
-//   policy (the parsed policy.json), log (a function taking one object),
+//   policy (the parsed policy.json), sources (AUTH_SOURCES: which identity
+//   source each API Gateway authorizer is configured with, see
+//   parseSources), log (a function taking one object),
 //   now (ms clock), fetchImpl (fetch), jwksUrl (tests only: the deployed
 //   index.mjs never passes it, so the template cannot set it).
 export function createAuthorizer(options) {
@@ -27,19 +34,23 @@ export function createAuthorizer(options) {
   const jwks = jwksCache(o);
   return async function handler(event) {
     let user;
+    let request;
     try {
-      const token = extractToken(event);
-      if (!token) throw new Unauthorized('no token');
+      if (o.sourcesError) throw new Unauthorized(`AUTH_SOURCES: ${o.sourcesError}`);
+      request = parseMethodArn(event && event.methodArn);
+      const source = sourceFor(o.sources, event && event.resource);
+      const token = extractToken(event, source);
+      if (!token) throw new Unauthorized(`no token in ${source.kind} ${source.name}`);
       user = await verifyToken(token, o, jwks);
     } catch (err) {
       if (!(err instanceof Unauthorized)) {
         o.log({ level: 'error', msg: 'authorizer failure', error: String(err && err.message) });
       } else {
-        o.log({ level: 'info', msg: 'unauthorized', reason: err.reason });
+        o.log({ level: err.reason.startsWith('AUTH_SOURCES') ? 'error' : 'info', msg: 'unauthorized', reason: err.reason });
       }
       throw new Error('Unauthorized');
     }
-    return decide(event, user, o);
+    return decide(request, user, o);
   };
 }
 
@@ -53,6 +64,14 @@ function normalize(options) {
     throw new Error(`TOKEN_USE ${JSON.stringify(o.tokenUse)} is not access or id`);
   }
   if (!o.policy || typeof o.policy.groups !== 'object') throw new Error('policy has no groups');
+  // A missing or broken AUTH_SOURCES is not a start-up failure (that would
+  // be a 500 on every request) but a refusal of every request, logged as
+  // an error: the function must never guess where the token is.
+  try {
+    o.sources = parseSources(o.sources);
+  } catch (err) {
+    o.sourcesError = err.message;
+  }
   const region = o.userPoolId.split('_')[0];
   o.issuer = `https://cognito-idp.${region}.amazonaws.com/${o.userPoolId}`;
   o.jwksUrl = o.jwksUrl || `${o.issuer}/.well-known/jwks.json`;
@@ -86,36 +105,94 @@ function bearer(value) {
   return m ? m[1] : '';
 }
 
-// extractToken takes the token from "Authorization: Bearer" or else from
-// the UI's cookie, whose value is the URL-encoded "Bearer <jwt>".
-export function extractToken(event) {
-  for (const v of headerValues(event || {}, 'authorization')) {
-    const t = bearer(v);
-    if (t) return t;
+// --- identity sources -------------------------------------------------------
+
+// API Gateway caches an authorizer's answer under the values of the
+// identity source it is configured with, and nothing else ("the identity
+// sources ... are used as the cache key", API Gateway developer guide:
+// "Configure a Lambda authorizer", "caching"). So the function must decide
+// from that source alone: a token taken from anywhere else would let one
+// user's answer be served to whoever next sends the same cookie.
+//
+// AUTH_SOURCES says, per API resource path prefix, which source the
+// authorizer bound to those methods is configured with:
+//   [{"prefix":"/t/","source":"header:Authorization"},
+//    {"prefix":"/","source":"cookie:mlflow-request-header-Authorization"}]
+// The longest prefix of the REQUEST event's `resource` (the API resource
+// whose method invoked the authorizer, e.g. "/{proxy+}") wins.
+export function parseSources(raw) {
+  if (raw === undefined || raw === null || raw === '') throw new Error('not set: every request is refused');
+  let list = raw;
+  if (typeof raw === 'string') {
+    try {
+      list = JSON.parse(raw);
+    } catch {
+      throw new Error('not JSON: every request is refused');
+    }
   }
+  if (!Array.isArray(list) || list.length === 0) throw new Error('not a non-empty JSON array: every request is refused');
+  return list.map((e, i) => {
+    const m = /^(cookie|header):([!#$%&'*+.^_`|~0-9A-Za-z-]+)$/.exec((e && e.source) || '');
+    if (!e || typeof e.prefix !== 'string' || !e.prefix.startsWith('/') || !m) {
+      throw new Error(`entry ${i} needs "prefix" (starting with /) and "source" ("cookie:NAME" or "header:NAME"): every request is refused`);
+    }
+    return { prefix: e.prefix, kind: m[1], name: m[2] };
+  }).sort((a, b) => b.prefix.length - a.prefix.length);
+}
+
+export function sourceFor(sources, resource) {
+  if (typeof resource !== 'string') throw new Unauthorized('event has no resource');
+  const s = sources.find((x) => resource.startsWith(x.prefix));
+  if (!s) throw new Unauthorized(`no identity source configured for resource ${JSON.stringify(resource.slice(0, 200))}`);
+  return s;
+}
+
+// extractToken takes the token from the one configured source: a header
+// ("Authorization: Bearer <jwt>") or a cookie whose value is the
+// URL-encoded "Bearer <jwt>" (or the bare jwt).
+export function extractToken(event, source) {
+  if (!source) return '';
+  const name = source.name.toLowerCase();
+  if (source.kind === 'header') {
+    const values = headerValues(event || {}, name);
+    // Two values for the one header the cache is keyed on is ambiguous.
+    return values.length === 1 ? bearer(values[0]) : '';
+  }
+  const found = [];
   for (const header of headerValues(event || {}, 'cookie')) {
     for (const part of String(header).split(';')) {
       const eq = part.indexOf('=');
-      if (eq < 0 || part.slice(0, eq).trim() !== COOKIE_NAME) continue;
-      let value = part.slice(eq + 1).trim();
-      if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-      try {
-        // "+" for a space (form encoding) is safe to undo: JWTs never hold one.
-        value = decodeURIComponent(value.replace(/\+/g, ' '));
-      } catch {
-        return '';
-      }
-      return bearer(value) || (/^[\w-]+\.[\w-]+\.[\w-]*$/.test(value) ? value : '');
+      if (eq < 0 || part.slice(0, eq).trim() !== source.name) continue;
+      found.push(part.slice(eq + 1).trim());
     }
   }
-  return '';
+  if (found.length !== 1) return '';
+  let value = found[0];
+  if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+  try {
+    // "+" for a space (form encoding) is safe to undo: JWTs never hold one.
+    value = decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return '';
+  }
+  return bearer(value) || (/^[\w-]+\.[\w-]+\.[\w-]*$/.test(value) ? value : '');
 }
 
 // --- verification -----------------------------------------------------------
 
+// strictB64url decodes only the canonical spelling: Node ignores the
+// unused low bits of the last character, so without this check one token
+// would have up to 16 spellings that all verify.
+function strictB64url(segment, what) {
+  const bytes = Buffer.from(segment, 'base64url');
+  if (bytes.toString('base64url') !== segment) throw new Unauthorized(`non-canonical base64url in ${what}`);
+  return bytes;
+}
+
 function b64json(segment, what) {
+  const bytes = strictB64url(segment, what);
   try {
-    return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new Unauthorized(`malformed ${what}`);
   }
@@ -131,7 +208,7 @@ async function verifyToken(token, o, jwks) {
   if (typeof header.kid !== 'string' || !header.kid) throw new Unauthorized('no kid');
   const key = await jwks.key(header.kid);
   if (!key) throw new Unauthorized('unknown kid');
-  const signature = Buffer.from(parts[2], 'base64url');
+  const signature = strictB64url(parts[2], 'signature');
   if (!signature.length || !verify('RSA-SHA256', Buffer.from(`${parts[0]}.${parts[1]}`), key, signature)) {
     throw new Unauthorized('bad signature');
   }
@@ -164,10 +241,13 @@ function checkClaims(c, o) {
 
 // jwksCache loads the pool's keys with fetch, keeps them, and reloads on an
 // unknown kid at most once a minute (Cognito rotates keys rarely; an
-// attacker's random kids must not turn into a request flood).
+// attacker's random kids must not turn into a request flood). One load is
+// in flight at a time and every request waiting for keys is served by it;
+// after a failed load the next may come sooner (JWKS_RETRY_MS, doubling).
 function jwksCache(o) {
   let keys = new Map();
-  let fetchedAt = -Infinity;
+  let nextLoadAt = -Infinity;
+  let failures = 0;
   let inflight = null;
   async function load() {
     const res = await o.fetchImpl(o.jwksUrl, { signal: AbortSignal.timeout(JWKS_TIMEOUT_MS) });
@@ -185,17 +265,30 @@ function jwksCache(o) {
     keys = next;
     o.log({ level: 'info', msg: 'jwks loaded', keys: next.size });
   }
+  function start() {
+    inflight = load().then(() => {
+      failures = 0;
+      nextLoadAt = o.now() + JWKS_REFRESH_MS;
+    }, (err) => {
+      failures += 1;
+      nextLoadAt = o.now() + Math.min(JWKS_RETRY_MS * 2 ** (failures - 1), JWKS_REFRESH_MS);
+      throw err;
+    }).finally(() => {
+      inflight = null;
+    });
+    return inflight;
+  }
   return {
     async key(kid) {
       if (keys.has(kid)) return keys.get(kid);
-      if (o.now() - fetchedAt < JWKS_REFRESH_MS) return undefined;
-      if (!inflight) {
-        fetchedAt = o.now();
-        inflight = load().finally(() => {
-          inflight = null;
-        });
+      // A load already under way answers this request too, whatever the
+      // clock says: the check order matters on a cold start.
+      if (inflight) {
+        await inflight;
+        return keys.get(kid);
       }
-      await inflight;
+      if (o.now() < nextLoadAt) return undefined;
+      await start();
       return keys.get(kid);
     },
   };
@@ -211,11 +304,23 @@ export function globToRegExp(glob) {
 }
 
 // stageArn splits event.methodArn into the stage ARN ("arn:...:api/stage")
-// and the request ("VERB/path").
+// and the request ("VERB/path"). Anything else (missing, another service,
+// a non-numeric account, control characters) throws.
 export function stageArn(methodArn) {
-  const m = /^(arn:[^:]+:execute-api:[^:]+:\d{12}:[^/]+\/[^/]+)\/(.*)$/.exec(methodArn || '');
-  if (!m) throw new Error(`methodArn ${JSON.stringify(methodArn)} is not an execute-api ARN`);
-  return { stage: m[1], request: m[2] };
+  const m = typeof methodArn === 'string' && methodArn.length <= 8192
+    && /^(arn:aws[a-z-]*:execute-api:[a-z0-9-]+:\d{12}:[A-Za-z0-9]+\/[A-Za-z0-9_-]+)\/([A-Z]+|\*)\/([^\x00-\x1f\x7f]*)$/.exec(methodArn);
+  if (!m) throw new Error(`methodArn ${JSON.stringify(String(methodArn).slice(0, 200))} is not an execute-api method ARN`);
+  return { stage: m[1], request: `${m[2]}/${m[3]}` };
+}
+
+// parseMethodArn is stageArn for the handler: a bad ARN is Unauthorized
+// (API Gateway's 401), never an exception that becomes a 500.
+function parseMethodArn(methodArn) {
+  try {
+    return stageArn(methodArn);
+  } catch (err) {
+    throw new Unauthorized(err.message);
+  }
 }
 
 // allowedResources is the union of the known groups' patterns.
@@ -232,8 +337,7 @@ export function decideRequest(policy, groups, request) {
   return null;
 }
 
-function decide(event, user, o) {
-  const { stage, request } = stageArn(event.methodArn);
+function decide({ stage, request }, user, o) {
   const known = user.groups.filter((g) => o.patterns.has(g));
   const context = { username: user.username, groups: known.join(',') };
   let statement;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, createHmac, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
-  createAuthorizer, extractToken, globToRegExp, decideRequest, stageArn, COOKIE_NAME,
+  createAuthorizer, extractToken, globToRegExp, decideRequest, stageArn, parseSources, COOKIE_NAME,
 } from './authorizer.mjs';
 
 const here = (p) => new URL(p, import.meta.url);
@@ -18,6 +18,15 @@ const CLIENT = 'client123';
 const ISSUER = `https://cognito-idp.us-east-1.amazonaws.com/${POOL}`;
 const STAGE = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod';
 const NOW = 1_800_000_000_000;
+// What the api stack configures (pkg/stacks.AuthSources) plus the SDK token
+// path's header authorizer: the UI's resources are keyed on the cookie,
+// /t/ resources on the Authorization header.
+const SOURCES = JSON.stringify([
+  { prefix: '/', source: `cookie:${COOKIE_NAME}` },
+  { prefix: '/t/', source: 'header:Authorization' },
+]);
+const UI_RESOURCE = '/{proxy+}';
+const TOKEN_RESOURCE = '/t/api/{proxy+}';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -39,7 +48,7 @@ function setup(opts = {}) {
   const logs = [];
   let keys = [jwk];
   const handler = createAuthorizer({
-    userPoolId: POOL, appClientId: CLIENT, policy, now: () => opts.now ?? NOW,
+    userPoolId: POOL, appClientId: CLIENT, policy, sources: SOURCES, now: () => opts.now ?? NOW,
     jwksUrl: 'http://jwks.test/keys',
     log: (e) => logs.push(JSON.stringify(e)),
     fetchImpl: async (url) => {
@@ -51,10 +60,15 @@ function setup(opts = {}) {
   return { handler, fetches, logs, setKeys: (k) => { keys = k; } };
 }
 
-const event = (headers, request = 'GET/ajax-api/2.0/mlflow/experiments/get') => ({
-  type: 'REQUEST', methodArn: `${STAGE}/${request}`, headers,
+// event is a request on the UI's resources (cookie authorizer).
+const event = (headers, request = 'GET/ajax-api/2.0/mlflow/experiments/get', resource = UI_RESOURCE) => ({
+  type: 'REQUEST', methodArn: `${STAGE}/${request}`, resource, headers,
 });
-const bearer = (t) => ({ Authorization: `Bearer ${t}` });
+// tokenEvent is a request on the SDK token path (header authorizer).
+const tokenEvent = (headers, request = 'GET/t/api/2.0/mlflow/experiments/get') => event(headers, request, TOKEN_RESOURCE);
+// bearer is how the login script sends a token on the UI path: the cookie.
+const bearer = (t) => ({ Cookie: `${COOKIE_NAME}=${encodeURIComponent(`Bearer ${t}`)}` });
+const header = (t) => ({ Authorization: `Bearer ${t}` });
 
 // allows evaluates an authorizer answer the way API Gateway does: an
 // explicit Deny wins, else some Allow must match the method ARN.
@@ -134,9 +148,11 @@ for (const [name, make] of Object.entries(badTokens)) {
 test('no token at all, or an empty or non-Bearer header, is Unauthorized', async () => {
   const { handler } = setup();
   await rejects(handler, event({}));
-  await rejects(handler, event({ Authorization: 'Bearer ' }));
-  await rejects(handler, event({ Authorization: `Basic ${jwt()}` }));
+  await rejects(handler, event({ Cookie: `${COOKIE_NAME}=${encodeURIComponent('Bearer ')}` }));
+  await rejects(handler, tokenEvent({ Authorization: 'Bearer ' }));
+  await rejects(handler, tokenEvent({ Authorization: `Basic ${jwt()}` }));
   await rejects(handler, { methodArn: `${STAGE}/GET/` });
+  await rejects(handler, { methodArn: `${STAGE}/GET/`, resource: UI_RESOURCE });
 });
 
 test('clock skew up to 60 s is accepted', async () => {
@@ -193,14 +209,83 @@ test('token only in the cookie (URL-encoded "Bearer <jwt>")', async () => {
   assert.equal(formEncoded.principalId, 'alice');
 });
 
-test('token in header and cookie: the header wins', async () => {
+// gatewayWithCache models API Gateway's REQUEST authorizer cache: the
+// answer of an allowed call is kept for ttl under the values of the
+// configured identity source alone ("Configure a Lambda authorizer",
+// API Gateway developer guide: the identity sources are the cache key);
+// a 401 is not cached here (caching it too would only make the model
+// stricter).
+function gatewayWithCache(handler, identityHeader, ttlMs) {
+  const cache = new Map();
+  return async (ev, now) => {
+    const key = Object.entries(ev.headers || {}).find(([k]) => k.toLowerCase() === identityHeader)?.[1];
+    if (key === undefined) return 'Unauthorized'; // API Gateway refuses before calling the function
+    const hit = cache.get(key);
+    let answer = hit && now < hit.until ? hit.answer : null;
+    if (!answer) {
+      try {
+        answer = await handler(ev);
+      } catch {
+        return 'Unauthorized';
+      }
+      cache.set(key, { answer, until: now + ttlMs });
+    }
+    return allows(answer, ev.methodArn) ? 'Allow' : 'Deny';
+  };
+}
+
+test('cache poisoning: a bearer header next to any cookie earns nothing for that cookie', async () => {
   const { handler } = setup();
-  const cookie = `${COOKIE_NAME}=${encodeURIComponent(`Bearer ${jwt({ username: 'from-cookie' })}`)}`;
-  const ans = await handler(event({ authorization: `Bearer ${jwt({ username: 'from-header' })}`, Cookie: cookie }));
-  assert.equal(ans.principalId, 'from-header');
-  // A bad header token is not rescued by a good cookie.
-  const badHeader = { Authorization: `Bearer ${jwt({}, { key: other.privateKey })}`, Cookie: cookie };
-  await rejects(handler, event(badHeader));
+  const gw = gatewayWithCache(handler, 'cookie', 300_000);
+  const admin = jwt({ username: 'root', 'cognito:groups': ['admins'] });
+  const write = 'POST/ajax-api/2.0/mlflow/experiments/create';
+  // The admin's client sends its header and an unrelated cookie.
+  assert.equal(await gw(event({ Authorization: `Bearer ${admin}`, Cookie: 'theme=dark' }, write), NOW), 'Unauthorized');
+  // Anyone else with the same cookie and no token is refused, not served
+  // an admin answer from the cache.
+  assert.equal(await gw(event({ Cookie: 'theme=dark' }, write), NOW + 1000), 'Unauthorized');
+});
+
+test('only the configured identity source counts: cookie on the UI path, header on the token path', async () => {
+  const { handler } = setup();
+  const cookie = bearer(jwt({ username: 'from-cookie' }));
+  const head = header(jwt({ username: 'from-header' }));
+  assert.equal((await handler(event({ ...head, ...cookie }))).principalId, 'from-cookie');
+  await rejects(handler, event(head));
+  assert.equal((await handler(tokenEvent({ ...head, ...cookie }))).principalId, 'from-header');
+  await rejects(handler, tokenEvent(cookie));
+  // A bad token in the source is not rescued by a good one elsewhere.
+  await rejects(handler, event({ ...header(jwt()), Cookie: `${COOKIE_NAME}=${encodeURIComponent(`Bearer ${jwt({}, { key: other.privateKey })}`)}` }));
+  // Two copies of the one source are ambiguous.
+  await rejects(handler, { ...tokenEvent({}), multiValueHeaders: { Authorization: [`Bearer ${jwt()}`, `Bearer ${jwt({ username: 'b' })}`] } });
+});
+
+test('AUTH_SOURCES missing or broken: every request is refused and an error logged', async () => {
+  for (const bad of [undefined, '', 'not json', '[]', '[{"prefix":"/","source":"query:token"}]', '[{"prefix":"x","source":"cookie:a"}]']) {
+    const { handler, logs } = setup({ sources: bad });
+    await rejects(handler, event(bearer(jwt())));
+    await rejects(handler, tokenEvent(header(jwt())));
+    assert.ok(logs.some((l) => l.includes('"level":"error"') && l.includes('AUTH_SOURCES')), `no error logged for ${bad}`);
+  }
+  assert.deepEqual(parseSources(SOURCES).map((x) => x.prefix), ['/t/', '/'], 'longest prefix first');
+  // A resource no entry covers is refused.
+  const { handler } = setup({ sources: JSON.stringify([{ prefix: '/t/', source: 'header:Authorization' }]) });
+  await rejects(handler, event(bearer(jwt())));
+});
+
+test('a malformed methodArn is Unauthorized, never an exception', async () => {
+  const { handler, logs } = setup();
+  const token = jwt();
+  const arns = [undefined, '', 42, 'arn:aws:lambda:us-east-1:123456789012:function:x',
+    'arn:aws:execute-api:us-east-1:12345678901x:abcdef1234/prod/GET/x',
+    `${STAGE}/GET/ajax-api/2.0/mlflow/experiments/get\n/admin`, `${STAGE}/GET`, `${STAGE}/get/x`,
+    `arn:aws:execute-api:us-east-1:123456789012:abcdef1234`, `${STAGE}/GET/${'a'.repeat(9000)}`];
+  for (const methodArn of arns) {
+    await rejects(handler, { ...event(bearer(token)), methodArn });
+  }
+  assert.ok(logs.every((l) => !l.includes('"level":"error"')), 'bad input logged as a failure');
+  // A space or non-ASCII in a path is still a path.
+  assert.deepEqual(stageArn(`${STAGE}/GET/ajax-api/2.0/mlflow-artifacts/artifacts/a b/é.png`).request, 'GET/ajax-api/2.0/mlflow-artifacts/artifacts/a b/é.png');
 });
 
 test('a cookie jar with other cookies around it', async () => {
@@ -214,9 +299,11 @@ test('a cookie jar with other cookies around it', async () => {
 });
 
 test('extractToken handles bad encodings without throwing', () => {
-  assert.equal(extractToken({ headers: { Cookie: `${COOKIE_NAME}=%E0%A4%A` } }), '');
-  assert.equal(extractToken({ headers: { Cookie: `${COOKIE_NAME}="${encodeURIComponent('Bearer a.b.c')}"` } }), 'a.b.c');
-  assert.equal(extractToken({}), '');
+  const [, cookie] = parseSources(SOURCES);
+  assert.equal(extractToken({ headers: { Cookie: `${COOKIE_NAME}=%E0%A4%A` } }, cookie), '');
+  assert.equal(extractToken({ headers: { Cookie: `${COOKIE_NAME}="${encodeURIComponent('Bearer a.b.c')}"` } }, cookie), 'a.b.c');
+  assert.equal(extractToken({}, cookie), '');
+  assert.equal(extractToken({ headers: { Cookie: `${COOKIE_NAME}=a.b.c` } }), '', 'no source, no token');
 });
 
 test('JWKS: fetched once, refreshed on an unknown kid at most once a minute', async () => {
@@ -241,6 +328,93 @@ test('JWKS failure is Unauthorized and logged as an error', async () => {
   const { handler, logs } = setup({ fetchImpl: async () => ({ ok: false, status: 503 }) });
   await rejects(handler, event(bearer(jwt())));
   assert.ok(logs.some((l) => l.includes('"level":"error"') && l.includes('JWKS 503')));
+});
+
+// slowJWKS serves the keys after release() is called, counting fetches.
+function slowJWKS(keys = [jwk]) {
+  const gate = { fetches: 0 };
+  let open;
+  gate.opened = new Promise((r) => { open = r; });
+  gate.release = () => open();
+  gate.fetchImpl = async () => {
+    gate.fetches++;
+    await gate.opened;
+    return { ok: true, status: 200, json: async () => ({ keys }) };
+  };
+  return gate;
+}
+
+test('JWKS: 50 concurrent requests on a cold instance share one fetch and all succeed', async () => {
+  const gate = slowJWKS();
+  const { handler } = setup({ fetchImpl: gate.fetchImpl });
+  const calls = Array.from({ length: 50 }, () => handler(event(bearer(jwt()))));
+  gate.release();
+  const results = await Promise.allSettled(calls);
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 50);
+  assert.equal(gate.fetches, 1);
+});
+
+test('JWKS: 30 concurrent requests during a key rotation share the refresh', async () => {
+  let now = NOW;
+  let gate = null;
+  const rotated = { ...other.publicKey.export({ format: 'jwk' }), kid: 'k2', alg: 'RS256' };
+  const { handler } = setup({
+    now: () => now,
+    fetchImpl: async (url) => (gate ? gate.fetchImpl(url) : { ok: true, status: 200, json: async () => ({ keys: [jwk] }) }),
+  });
+  await handler(event(bearer(jwt())));
+  now += 61_000;
+  gate = slowJWKS([jwk, rotated]);
+  const t2 = jwt({ exp: now / 1000 + 60 }, { header: { kid: 'k2' }, key: other.privateKey });
+  const calls = Array.from({ length: 30 }, () => handler(event(bearer(t2))));
+  gate.release();
+  const results = await Promise.allSettled(calls);
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 30);
+  assert.equal(gate.fetches, 1);
+});
+
+test('JWKS: a failed cold-start fetch is retried within seconds, with a bound', async () => {
+  let now = NOW;
+  let fail = true;
+  let fetches = 0;
+  const { handler } = setup({
+    now: () => now,
+    fetchImpl: async () => {
+      fetches++;
+      return fail ? { ok: false, status: 503 } : { ok: true, status: 200, json: async () => ({ keys: [jwk] }) };
+    },
+  });
+  await rejects(handler, event(bearer(jwt())));
+  await rejects(handler, event(bearer(jwt())));
+  assert.equal(fetches, 1, 'a second fetch at once after a failure');
+  fail = false;
+  now += 1_000;
+  assert.equal((await handler(event(bearer(jwt())))).principalId, 'alice');
+  assert.equal(fetches, 2);
+  // While it keeps failing, the wait doubles up to a minute.
+  const calls = [];
+  const { handler: h2 } = setup({ now: () => now, fetchImpl: async () => { calls.push(now); return { ok: false, status: 503 }; } });
+  for (let i = 0; i < 400; i++) {
+    await h2(event(bearer(jwt()))).catch(() => {});
+    now += 1_000;
+  }
+  const gaps = calls.slice(1).map((t, i) => t - calls[i]);
+  assert.ok(gaps.every((g) => g <= 60_000), `gap above a minute: ${gaps}`);
+  assert.ok(gaps.slice(-3).every((g) => g === 60_000), `no back-off to a minute: ${gaps}`);
+});
+
+test('base64url is strict: another spelling of the same signature is refused', async () => {
+  const { handler } = setup();
+  const token = jwt();
+  const [h, p, sig] = token.split('.');
+  // 256 signature bytes encode to 342 characters whose last carries 4
+  // unused bits; flipping one of them decodes to the same bytes.
+  const last = sig.at(-1);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const twin = alphabet[alphabet.indexOf(last) ^ 1];
+  assert.deepEqual(Buffer.from(sig.slice(0, -1) + twin, 'base64url'), Buffer.from(sig, 'base64url'));
+  assert.equal((await handler(event(bearer(token)))).principalId, 'alice');
+  await rejects(handler, event(bearer(`${h}.${p}.${sig.slice(0, -1)}${twin}`)));
 });
 
 test('bad configuration fails at start', () => {
@@ -283,7 +457,7 @@ test('shared vectors on browser paths through the handler', async () => {
 test('index.mjs reads its settings from the environment and ignores any JWKS override', async () => {
   const urls = [];
   const saved = globalThis.fetch;
-  Object.assign(process.env, { USER_POOL_ID: POOL, APP_CLIENT_ID: CLIENT, JWKS_URL: 'http://127.0.0.1:9/evil', COGNITO_KEYS_URL: 'http://127.0.0.1:9/evil' });
+  Object.assign(process.env, { USER_POOL_ID: POOL, APP_CLIENT_ID: CLIENT, AUTH_SOURCES: SOURCES, JWKS_URL: 'http://127.0.0.1:9/evil', COGNITO_KEYS_URL: 'http://127.0.0.1:9/evil' });
   globalThis.fetch = async (url) => { urls.push(String(url)); return { ok: true, json: async () => ({ keys: [jwk] }) }; };
   try {
     const { handler } = await import('./index.mjs');

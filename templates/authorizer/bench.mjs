@@ -27,12 +27,14 @@ const events = groupSets.map((groups, i) => {
   const token = `${h}.${p}.${sign('RSA-SHA256', Buffer.from(`${h}.${p}`), privateKey).toString('base64url')}`;
   return {
     methodArn: `arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/${requests[i]}`,
+    resource: '/{proxy+}',
     headers: { Cookie: `theme=dark; mlflow-request-header-Authorization=${encodeURIComponent(`Bearer ${token}`)}` },
   };
 });
 
 const handler = createAuthorizer({
   userPoolId: pool, appClientId: 'c', policy, log: () => {},
+  sources: '[{"prefix":"/","source":"cookie:mlflow-request-header-Authorization"}]',
   fetchImpl: async () => ({ ok: true, json: async () => ({ keys: [jwk] }) }),
 });
 for (const ev of events) await handler(ev); // warm the JWKS cache and the JIT

@@ -12,5 +12,6 @@ export const handler = createAuthorizer({
   userPoolId: process.env.USER_POOL_ID,
   appClientId: process.env.APP_CLIENT_ID,
   tokenUse: process.env.TOKEN_USE || 'access',
+  sources: process.env.AUTH_SOURCES,
   policy,
 });

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -59,8 +61,12 @@ type World struct {
 	EFS     *efs.Client
 	EC2     *ec2.Client
 	SMC     *sm.Client
+	Cognito *cip.Client
 
 	DomainID, VpcID, SubnetID, ArtifactBucket, DBCluster, FileSystem string
+	// UserPoolID is the api stack's Cognito pool, created with deletion
+	// protection on as the default configuration does.
+	UserPoolID string
 }
 
 var creds = credentials.NewStaticCredentialsProvider("testing", "testing", "")
@@ -91,6 +97,7 @@ func New(t testing.TB, motoURL, name string, o Options) *World {
 		EFS:     efs.New(efs.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
 		EC2:     ec2.New(ec2.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
 		SMC:     sm.New(sm.Options{Region: r, BaseEndpoint: aws.String(fake.URL), Credentials: creds, RetryMaxAttempts: 1}),
+		Cognito: cip.New(cip.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
 	}
 	ctx := context.Background()
 	steps := []func(context.Context) error{
@@ -114,7 +121,7 @@ func New(t testing.TB, motoURL, name string, o Options) *World {
 func (w *World) Teardown(o teardown.Options) *teardown.Teardown {
 	return &teardown.Teardown{
 		Name: w.Name, KeepData: o.KeepData,
-		CFN: w.CFN, S3: w.S3, ECR: w.ECR, Tagging: w.Tagging, RDS: w.RDS, Logs: w.Logs,
+		CFN: w.CFN, S3: w.S3, ECR: w.ECR, Tagging: w.Tagging, RDS: w.RDS, Logs: w.Logs, Cognito: w.Cognito,
 		Studio:  &sagemaker.Studio{API: w.SMC, Clock: w.Clock, Poll: 10 * time.Second, Timeout: 20 * time.Minute, Log: o.Log},
 		Storage: &sagemaker.DomainStorage{SageMaker: w.SMC, EFS: w.EFS, EC2: w.EC2, Clock: w.Clock, Poll: 10 * time.Second, Log: o.Log},
 		NewDeleter: func(retain map[string][]string) teardown.StackDeleter {
@@ -300,10 +307,37 @@ func (w *World) api(ctx context.Context) error {
 			return err
 		}
 	}
-	w.addStack(stacks.API, map[string]string{stacks.OutRestAPIID: restAPIID, "AuthorizerFunctionName": w.Name + "-api-AuthorizerFunction-X1Y2"},
+	pool, err := w.Cognito.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String(w.Name + "-mlflow"),
+		DeletionProtection: ciptypes.DeletionProtectionTypeActive, UsernameAttributes: []ciptypes.UsernameAttributeType{ciptypes.UsernameAttributeTypeEmail},
+		AdminCreateUserConfig: &ciptypes.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true}})
+	if err != nil {
+		return err
+	}
+	w.UserPoolID = aws.ToString(pool.UserPool.Id)
+	w.addStack(stacks.API, map[string]string{stacks.OutRestAPIID: restAPIID, "AuthorizerFunctionName": w.Name + "-api-AuthorizerFunction-X1Y2",
+		stacks.OutUserPoolID: w.UserPoolID},
 		&Resource{Logical: "RestApi", Type: "AWS::ApiGateway::RestApi", Physical: restAPIID},
-		&Resource{Logical: "AuthorizerFunction", Type: "AWS::Lambda::Function", Physical: w.Name + "-api-AuthorizerFunction-X1Y2"})
+		&Resource{Logical: "AuthorizerFunction", Type: "AWS::Lambda::Function", Physical: w.Name + "-api-AuthorizerFunction-X1Y2"},
+		&Resource{Logical: "UserPool", Type: "AWS::Cognito::UserPool", Physical: w.UserPoolID, Delete: w.deleteUserPool})
 	return nil
+}
+
+// deleteUserPool deletes the pool as Cognito does: refused while its
+// deletion protection is active (moto deletes it anyway). Cognito's
+// words: "When you try to delete a protected user pool in a
+// DeleteUserPool API request, Amazon Cognito returns an
+// InvalidParameterException error" (UserPoolType.DeletionProtection,
+// https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-deletion-protection.html).
+func (w *World) deleteUserPool(ctx context.Context) error {
+	out, err := w.Cognito.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(w.UserPoolID)})
+	if err != nil {
+		return err
+	}
+	if out.UserPool.DeletionProtection == ciptypes.DeletionProtectionTypeActive {
+		return fmt.Errorf("InvalidParameterException: The user pool %s cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first", w.UserPoolID)
+	}
+	_, err = w.Cognito.DeleteUserPool(ctx, &cip.DeleteUserPoolInput{UserPoolId: aws.String(w.UserPoolID)})
+	return err
 }
 
 func (w *World) studio(ctx context.Context, o Options) error {

@@ -41,7 +41,7 @@ type Model struct {
 // Models are the Bedrock models offered for the AI gateway on MLflow 3;
 // the first two are the defaults' endpoints.
 var Models = []Model{
-	{"chat", "llm/v1/chat", "anthropic.claude-3-5-haiku-20241022-v1:0", "Claude 3.5 Haiku (chat)"},
+	{"chat", "llm/v1/chat", config.DefaultChatModel, "Claude Haiku 4.5 (chat)"},
 	{"embeddings", "llm/v1/embeddings", "amazon.titan-embed-text-v2:0", "Titan Text Embeddings v2"},
 	{"claude-sonnet", "llm/v1/chat", "anthropic.claude-3-5-sonnet-20241022-v2:0", "Claude 3.5 Sonnet v2 (chat)"},
 	{"nova-lite", "llm/v1/chat", "amazon.nova-lite-v1:0", "Amazon Nova Lite (chat)"},

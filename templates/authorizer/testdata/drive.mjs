@@ -1,6 +1,6 @@
 // Test driver for pkg/authz's moto integration test: runs the real handler
 // against a live JWKS (moto's) with the test-only JWKS URL. Reads
-// {userPoolId, appClientId, tokenUse, jwksUrl, events} as JSON on stdin and
+// {userPoolId, appClientId, tokenUse, jwksUrl, sources, events} as JSON on stdin and
 // prints one answer per event: {answer} or {error}.
 import { readFileSync } from 'node:fs';
 import { createAuthorizer } from '../authorizer.mjs';
@@ -12,6 +12,7 @@ const handler = createAuthorizer({
   appClientId: input.appClientId,
   tokenUse: input.tokenUse,
   jwksUrl: input.jwksUrl,
+  sources: input.sources,
   policy,
   log: (entry) => process.stderr.write(`${JSON.stringify(entry)}\n`),
 });

@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
+	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/preflight"
+)
+
+type doctorOpts struct {
+	noAsk
+	g           *globalOpts
+	createRoles bool
+	cfg         config.Config
+}
+
+func newDoctorCommand(g *globalOpts) *cobra.Command {
+	o := &doctorOpts{g: g}
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the AWS account and the configuration before any change (up runs it first)",
+		Long: `doctor checks, with read-only calls, everything that would make up fail
+half-way: credentials and region, the ECS service-linked role, the quotas a
+new deployment consumes (VPCs, Elastic IPs, NAT gateways, Fargate vCPUs,
+Aurora clusters), the Aurora engine version and capacity range, bucket names
+and the Cognito domain prefix, an existing Studio domain's auth mode and
+profile names, Bedrock model access for each gateway endpoint, and CodeBuild.
+
+It prints one line per check with its fix and exits 2 when a check fails.
+It changes nothing, unless --create-roles asks it to create the missing
+service-linked roles (up creates them anyway, after its confirmation).`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return run(o) },
+	}
+	cmd.Flags().BoolVar(&o.createRoles, "create-roles", false, "create the missing service-linked roles and wait until IAM lists them")
+	return cmd
+}
+
+func (o *doctorOpts) Validate() error {
+	cfg, err := o.g.validConfig()
+	o.cfg = cfg
+	return err
+}
+
+func (o *doctorOpts) Execute() error {
+	clients, err := preflightClients(o.g, o.cfg)
+	if err != nil {
+		return err
+	}
+	rep := preflight.Run(o.g.ctx, o.cfg, clients)
+	if o.g.jsonOutput() {
+		err = writeJSON(o.g.stdout, rep)
+	} else {
+		err = printPreflight(o.g.stdout, rep)
+	}
+	if err != nil {
+		return err
+	}
+	if rep.Failed() {
+		return &preflightError{rep: rep}
+	}
+	if o.createRoles && len(rep.MissingRoles()) > 0 {
+		return createRoles(o.g.ctx, o.g.stderr, clients.IAM, rep.MissingRoles())
+	}
+	return nil
+}
+
+// preflightClientsHook, when set, replaces the preflight clients (tests).
+var preflightClientsHook func() preflight.Clients
+
+func preflightClients(g *globalOpts, cfg config.Config) (preflight.Clients, error) {
+	if preflightClientsHook != nil {
+		return preflightClientsHook(), nil
+	}
+	awsCfg, err := awsx.Load(g.ctx, g.awsOptions(cfg))
+	if err != nil {
+		return preflight.Clients{}, err
+	}
+	return preflight.NewClients(awsCfg, g.endpointURL != ""), nil
+}
+
+func createRoles(ctx context.Context, w io.Writer, c preflight.IAMAPI, services []string) error {
+	if _, err := fmt.Fprintf(w, "Creating the service-linked roles of %s and waiting until IAM lists them...\n", strings.Join(services, ", ")); err != nil {
+		return err
+	}
+	return preflight.EnsureServiceLinkedRoles(ctx, c, services, roleWait)
+}
+
+// roleWait is how long doctor and up wait for a new service-linked role
+// (tests shorten it).
+var roleWait = preflight.DefaultRoleWait
+
+// preflightError: a check failed before any change (exit 2); the table
+// already named each problem and its fix.
+type preflightError struct{ rep preflight.Report }
+
+func (e *preflightError) Error() string {
+	var failed []string
+	for _, r := range e.rep.Results {
+		if r.Status == preflight.Fail {
+			failed = append(failed, r.Check)
+		}
+	}
+	return fmt.Sprintf("preflight failed (%s); nothing was changed: fix the above, or run with --skip-preflight", strings.Join(failed, "; "))
+}
+
+// ExitCode: nothing changed, as for bad input.
+func (e *preflightError) ExitCode() int { return 2 }
+
+// printPreflight prints the checks as a table: check, result, fix.
+func printPreflight(w io.Writer, rep preflight.Report) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	p := &printer{w: tw}
+	p.f("CHECK\tRESULT\tFIX\n")
+	for _, r := range rep.Results {
+		p.f("%s\t%s: %s\t%s\n", r.Check, strings.ToUpper(string(r.Status)), r.Detail, orPlaceholder(r.Fix, "-"))
+	}
+	if p.err != nil {
+		return p.err
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	counts := map[preflight.Status]int{}
+	for _, r := range rep.Results {
+		counts[r.Status]++
+	}
+	_, err := fmt.Fprintf(w, "\n%d checks: %d ok, %d failed, %d warnings, %d fixed by up, %d skipped\n", len(rep.Results),
+		counts[preflight.OK], counts[preflight.Fail], counts[preflight.Warn], counts[preflight.Fixable], counts[preflight.Skipped])
+	return err
+}
+
+// upPreflight is up's first step: the same checks, shown only when one
+// needs attention; a failure stops up before its plan.
+func (o *upOpts) upPreflight(c awsClients) ([]string, error) {
+	var clients preflight.Clients
+	switch {
+	case o.skipPreflight:
+		return nil, nil
+	case preflightClientsHook != nil:
+		clients = preflightClientsHook()
+	case c.aws != nil:
+		clients = preflight.NewClients(*c.aws, c.endpoint != "")
+	default: // tests that stand in for CloudFormation only
+		return nil, nil
+	}
+	rep := preflight.Run(o.g.ctx, o.cfg, clients)
+	o.preflightIAM = clients.IAM
+	quiet := !rep.Failed() && !hasStatus(rep, preflight.Warn) && len(rep.MissingRoles()) == 0
+	if !quiet {
+		if err := printPreflight(o.g.stderr, rep); err != nil {
+			return nil, err
+		}
+	}
+	if rep.Failed() {
+		return nil, &preflightError{rep: rep}
+	}
+	return rep.MissingRoles(), nil
+}
+
+// upCreateRoles runs after up's confirmation: it is up's first change.
+func (o *upOpts) upCreateRoles(ctx context.Context, services []string) error {
+	if len(services) == 0 {
+		return nil
+	}
+	return createRoles(ctx, o.g.stderr, o.preflightIAM, services)
+}
+
+func hasStatus(rep preflight.Report, s preflight.Status) bool {
+	for _, r := range rep.Results {
+		if r.Status == s {
+			return true
+		}
+	}
+	return false
+}
