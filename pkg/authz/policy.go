@@ -27,11 +27,24 @@ const MaxARNPrefixLen = len("arn:aws-us-gov:execute-api:ap-southeast-2:123456789
 // the document can be either.
 const IAMPolicyBudget = 8192
 
-// AuthorizerGroupBudget bounds one group's statement resources in the
-// authorizer's answer, measured like IAMPolicyBudget. No IAM limit applies
-// there; the bound keeps the answer API Gateway caches per user small, and
-// is high enough that the default groups keep exact patterns.
-const AuthorizerGroupBudget = 16384
+// AnswerLimit bounds every answer of the Lambda authorizer (principal,
+// policy document, context) for any combination of the default groups:
+// API Gateway caches the answer per user and the smaller it is the
+// cheaper every cached request (issue 16). TestAuthorizerAnswersAreSmall
+// measures it with the longest stage ARN and a 128-character username.
+const AnswerLimit = 8192
+
+// AuthorizerGroupBudget is what one group's statement resources on one
+// surface (the UI's, or the token path's) are compacted to first,
+// measured like IAMPolicyBudget: it leaves 1,024 characters of
+// AnswerLimit for the principal, the context and the patterns another
+// default group adds to a union. Some class combinations no default group
+// has cannot fit it with safe wildcards; those get AuthorizerGroupMax.
+const AuthorizerGroupBudget = AnswerLimit - 1024
+
+// AuthorizerGroupMax bounds one group's statement resources on one surface
+// when AuthorizerGroupBudget cannot be met.
+const AuthorizerGroupMax = 16384
 
 // policyOverhead is the compact JSON around the resources of one
 // execute-api Allow statement.
@@ -66,15 +79,14 @@ func IAMResources(classes []string) ([]string, error) {
 // UIResources is IAMResources for the browser surface: the statements of
 // one group in the authorizer's policy.
 func UIResources(classes []string) ([]string, error) {
-	return resourcesFor(classes, SurfaceUI, AuthorizerGroupBudget, &uiCache)
+	return resourcesFor(classes, SurfaceUI, AuthorizerGroupBudget, &uiCache, AuthorizerGroupMax)
 }
 
 // TokenResources is IAMResources on the token path: the same routes and
 // classes, each under TokenPrefix ("GET/t/api/2.0/mlflow/runs/get"). The
-// authorizer answers a token-path request with these only, so the answer
-// is no larger than an IAM policy.
+// authorizer answers a token-path request with these only.
 func TokenResources(classes []string) ([]string, error) {
-	return resourcesFor(classes, SurfaceToken, IAMPolicyBudget, &tokenCache)
+	return resourcesFor(classes, SurfaceToken, AuthorizerGroupBudget, &tokenCache, AuthorizerGroupMax)
 }
 
 // AuthorizerResources is one group's entry in the authorizer's policy:
@@ -96,7 +108,9 @@ func AuthorizerResources(classes []string) ([]string, error) {
 	return slices.Compact(out), nil
 }
 
-func resourcesFor(classes []string, surface string, budget int, cache *sync.Map) ([]string, error) {
+// resourcesFor compacts to budget, or failing that to the next of
+// fallbacks.
+func resourcesFor(classes []string, surface string, budget int, cache *sync.Map, fallbacks ...int) ([]string, error) {
 	set, err := classSet(classes)
 	if err != nil {
 		return nil, err
@@ -122,6 +136,12 @@ func resourcesFor(classes []string, surface string, budget int, cache *sync.Map)
 		}
 	}
 	out, err := compact(allowed, denied, budget)
+	for _, b := range fallbacks {
+		if err == nil {
+			break
+		}
+		out, err = compact(allowed, denied, b)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("classes %s on the %s surface: %w", key, surface, err)
 	}

@@ -51,9 +51,16 @@ type AuthSource struct {
 }
 
 // AuthSources is the function's AUTH_SOURCES: every resource the Cookie
-// authorizer guards is keyed on the UI cookie.
+// authorizer guards is keyed on the UI cookie; the SDK token path under
+// /t/ (authz.TokenPrefix) is keyed on the Authorization header. The /t/
+// entry also tells the function that the token path's patterns in
+// policy.json are not the UI's, so the UI's answer leaves them out (and
+// stays under authz.AnswerLimit); with no /t/ resource it matches nothing.
 func AuthSources() []AuthSource {
-	return []AuthSource{{Prefix: "/", Source: "cookie:" + UICookie}}
+	return []AuthSource{
+		{Prefix: "/t/", Source: "header:Authorization"},
+		{Prefix: "/", Source: "cookie:" + UICookie},
+	}
 }
 
 type apiResource struct{ LogicalID, Parent, PathPart, Path string }
