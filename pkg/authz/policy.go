@@ -103,7 +103,7 @@ func AuthorizerResources(classes []string) ([]string, error) {
 	// Not dedupe: a UI pattern may cover a token one ("G*/..." covers
 	// "GET/t/..."), but the authorizer answers each source with the
 	// patterns under its own prefix, so both must stay.
-	out := append(ui, tok...)
+	out := slices.Concat(ui, tok)
 	slices.Sort(out)
 	return slices.Compact(out), nil
 }
