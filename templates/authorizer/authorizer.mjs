@@ -83,6 +83,7 @@ function normalize(options) {
     for (const r of resources) res.set(r, globToRegExp(r));
   }
   o.compiled = (p) => res.get(p) || globToRegExp(p);
+  o.unions = new Map();
   return o;
 }
 
@@ -369,7 +370,13 @@ export function underSource(patterns, source, sources) {
 function decide({ stage, request }, source, user, o) {
   const known = user.groups.filter((g) => o.patterns.has(g));
   const context = { username: user.username, groups: known.join(',') };
-  const patterns = underSource(allowedResources(o.policy, known), source, o.sources);
+  // The union depends only on the groups and the source: computed once.
+  const key = `${source.prefix}\n${known.join(',')}`;
+  let patterns = o.unions.get(key);
+  if (!patterns) {
+    patterns = underSource(allowedResources(o.policy, known), source, o.sources);
+    if (o.unions.size < 1000) o.unions.set(key, patterns);
+  }
   let statement;
   if (patterns.length === 0) {
     // Signed in but with no rights here (no configured group): an
