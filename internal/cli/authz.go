@@ -10,6 +10,7 @@ import (
 
 	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
 func newAuthzCommand(g *globalOpts) *cobra.Command {
@@ -41,9 +42,10 @@ func newAuthzCheckCommand(g *globalOpts) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check --group GROUP [--group GROUP...] METHOD PATH",
 		Short: "Say whether members of the groups may call METHOD PATH, and why",
-		Long: `check decides a request the way the deployment will: /api/... paths against
-the groups' SageMaker role policies (IAM), other paths against the Lambda
-authorizer's statements. A user in several groups gets the union; a user in
+		Long: `check decides a request the way the deployment will: paths the api stack
+sends through AWS_IAM (/api/..., /version, /health, /v1/traces, the gateway)
+against the groups' SageMaker role policies, the others against the Lambda
+authorizer's statements (the UI's, or the token path's under /t/). A user in several groups gets the union; a user in
 no configured group is denied. Prints allow (with the statement that allowed
 it) or deny; the exit code is 0 either way.`,
 		Example: `  mlflowctl authz check --group readers POST /api/2.0/mlflow/runs/create
@@ -75,7 +77,7 @@ func (o *authzCheckOpts) Validate() error {
 }
 
 func (o *authzCheckOpts) Execute() error {
-	d, err := authz.Check(o.cfg.Groups, o.groups, o.method, o.path)
+	d, err := authz.Check(o.cfg.Groups, apiGuards(o.cfg), o.groups, o.method, o.path)
 	if err != nil {
 		return err
 	}
@@ -100,6 +102,16 @@ func (o *authzCheckOpts) Execute() error {
 	lines = append(lines, "  reason:    "+d.Reason)
 	_, err = fmt.Fprintln(o.g.stdout, strings.Join(lines, "\n"))
 	return err
+}
+
+// apiGuards is the api stack's methods as authz sees them: the same table
+// the stack's template is rendered from.
+func apiGuards(cfg config.Config) []authz.Guard {
+	var out []authz.Guard
+	for _, m := range stacks.MethodAuths(cfg) {
+		out = append(out, authz.Guard{Resource: m.Resource, Authorization: m.Authorization})
+	}
+	return out
 }
 
 type authzShowOpts struct {

@@ -16,7 +16,20 @@ import (
 	"testing"
 
 	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
+
+// apiGuards are the api stack's methods for a configuration, from the
+// table its template is rendered from.
+func apiGuards(cfg config.Config) []Guard {
+	var out []Guard
+	for _, m := range stacks.MethodAuths(cfg) {
+		out = append(out, Guard{Resource: m.Resource, Authorization: m.Authorization})
+	}
+	return out
+}
+
+var defaultGuards = apiGuards(config.Defaults())
 
 // samplePath fills a route template with concrete values.
 func samplePath(p string) string {
@@ -118,6 +131,7 @@ func TestParseTableRejectsBadRows(t *testing.T) {
 		"reader GET both /x",
 		"read GET twice /x",
 		"read GET both /x\nwrite GET both /x",
+		"read|reader GET both /x",
 		"read GET root /a/{id}\nwrite GET root /a/{name}",
 	} {
 		if _, err := parseTable(table); err == nil {
@@ -146,21 +160,29 @@ func allClassSets() [][]string {
 // Every combination must fit its budget.
 func TestPoliciesGrantExactlyTheirClasses(t *testing.T) {
 	for _, set := range allClassSets() {
-		for surface, gen := range map[string]func([]string) ([]string, error){SurfaceSDK: IAMResources, SurfaceUI: UIResources} {
+		for surface, gen := range map[string]func([]string) ([]string, error){SurfaceSDK: IAMResources, SurfaceUI: UIResources, SurfaceToken: TokenResources} {
 			rs, err := gen(set)
 			if err != nil {
 				t.Errorf("%s %v: %v", surface, set, err)
 				continue
 			}
 			for _, r := range Catalogue() {
-				req := request(r.Method, samplePath(r.Path))
-				matched := slices.ContainsFunc(rs, func(p string) bool { return Match(p, req) })
-				granted := slices.Contains(set, r.Class)
-				if granted && onSurface(r.Path, surface) && !matched {
-					t.Errorf("%s %v: %s (%s) is granted but no pattern matches", surface, set, req, r.Class)
-				}
-				if !granted && matched {
-					t.Errorf("%s %v: %s (%s) is not granted but a pattern matches", surface, set, req, r.Class)
+				{
+					// Each surface in its namespace: the token path
+					// carries the SDK surface's routes under TokenPrefix.
+					path, on := samplePath(r.Path), onSurface(r.Path, surface)
+					if surface == SurfaceToken {
+						path, on = TokenPrefix+path, onSurface(r.Path, SurfaceSDK)
+					}
+					req := request(r.Method, path)
+					matched := slices.ContainsFunc(rs, func(p string) bool { return Match(p, req) })
+					granted := r.GrantedBy(set)
+					if granted && on && !matched {
+						t.Errorf("%s %v: %s (%s) is granted but no pattern matches", surface, set, req, r.Class)
+					}
+					if !granted && matched {
+						t.Errorf("%s %v: %s (%s) is not granted but a pattern matches", surface, set, req, r.Class)
+					}
 				}
 			}
 		}
@@ -247,60 +269,11 @@ func TestAuthorizerPolicyIsDeterministic(t *testing.T) {
 	}
 	for _, rs := range doc.Groups {
 		for _, r := range rs {
-			_, path, _ := strings.Cut(r, "/")
-			if strings.HasPrefix(path, "t/") {
-				continue // the token path's twins of SDK routes
-			}
-			if strings.HasPrefix(path, "api/") {
+			// The token path's statements are the SDK surface's under /t/;
+			// the bare /api/... is IAM's alone.
+			if strings.HasPrefix(strings.SplitN(r, "/", 2)[1], "api/") {
 				t.Errorf("authorizer statement %q is on the SDK surface", r)
 			}
-		}
-	}
-}
-
-// TestTokenPathGrantsWhatTheRoleGrants: on <tracking URI>/t/api/... a
-// group's Cognito users get exactly what the group's SageMaker role gets
-// on /api/... (the same matrix, two enforcers), and authz check says the
-// authorizer decides it.
-func TestTokenPathGrantsWhatTheRoleGrants(t *testing.T) {
-	groups := config.Defaults().Groups
-	n := 0
-	for _, r := range Catalogue() {
-		if EnforcerFor(r.Path) != EnforcerIAM || strings.Contains(r.Path, "{") {
-			continue
-		}
-		for _, g := range groups {
-			viaRole, err := Check(groups, []string{g.Name}, r.Method, r.Path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			viaToken, err := Check(groups, []string{g.Name}, r.Method, TokenPathPrefix+r.Path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if viaRole.Allow != viaToken.Allow || viaToken.Enforcer != EnforcerAuthorizer || viaToken.Route == nil {
-				t.Errorf("%s %s %s: role %v, token path %v (%s, route %v)", g.Name, r.Method, r.Path, viaRole.Allow, viaToken.Allow, viaToken.Enforcer, viaToken.Route)
-			}
-			n++
-		}
-	}
-	if n < 100 {
-		t.Fatalf("only %d checks", n)
-	}
-}
-
-// TestEnforcerFollowsTheStackTable: /version, /health and /v1/traces go
-// through AWS_IAM in the api stack, so authz check must not name the
-// authorizer for them (pkg/stacks checks its methods against EnforcerFor).
-func TestEnforcerFollowsTheStackTable(t *testing.T) {
-	for path, want := range map[string]string{
-		"/version": EnforcerIAM, "/health": EnforcerIAM, "/v1/traces": EnforcerIAM,
-		"/api/2.0/mlflow/runs/create": EnforcerIAM, "/gateway/chat/mlflow/invocations": EnforcerIAM,
-		"/t/api/2.0/mlflow/runs/create": EnforcerAuthorizer, "/t/version": EnforcerAuthorizer,
-		"/ajax-api/2.0/mlflow/runs/create": EnforcerAuthorizer, "/": EnforcerAuthorizer, "/get-artifact": EnforcerAuthorizer,
-	} {
-		if got := EnforcerFor(path); got != want {
-			t.Errorf("EnforcerFor(%s) = %s, want %s", path, got, want)
 		}
 	}
 }
@@ -367,7 +340,7 @@ func TestSharedVectors(t *testing.T) {
 	seen := map[string]bool{}
 	groups := config.Defaults().Groups
 	for _, c := range cases {
-		d, err := Check(groups, c.Groups, c.Method, c.Path)
+		d, err := Check(groups, defaultGuards, c.Groups, c.Method, c.Path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -422,13 +395,16 @@ func TestSeedTable(t *testing.T) {
 		{[]string{"model-approvers"}, "POST", "/api/2.0/mlflow/registered-models/create", true},
 		{[]string{"model-approvers"}, "PATCH", "/api/2.0/mlflow/model-versions/update", true},    // seed: IAM denied it
 		{[]string{"model-approvers"}, "DELETE", "/api/2.0/mlflow/registered-models/alias", true}, // seed: IAM denied it
+		{[]string{"model-approvers"}, "POST", "/t/api/2.0/mlflow/model-versions/create", true},
+		{[]string{"readers"}, "POST", "/t/api/2.0/mlflow/runs/create", false},
+		{[]string{"readers"}, "GET", "/t/api/2.0/mlflow/runs/get", true},
 		{[]string{"model-approvers"}, "POST", "/ajax-api/2.0/mlflow/runs/create", false},
 		{[]string{"readers", "model-approvers"}, "PATCH", "/ajax-api/2.0/mlflow/model-versions/update", true}, // seed: reader rights only
 		{[]string{}, "GET", "/ajax-api/2.0/mlflow/experiments/get", false},                                    // seed: 500
 		{[]string{"data-scientists"}, "GET", "/ajax-api/2.0/mlflow/experiments/get", false},                   // seed: 500
 	}
 	for _, c := range cases {
-		d, err := Check(groups, c.groups, c.method, c.path)
+		d, err := Check(groups, defaultGuards, c.groups, c.method, c.path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -488,7 +464,7 @@ func BenchmarkCheck(b *testing.B) {
 	groups := config.Defaults().Groups
 	for i := 0; b.Loop(); i++ {
 		path := []string{"/ajax-api/2.0/mlflow/experiments/get", "/api/2.0/mlflow/runs/search", "/ajax-api/3.0/mlflow/traces/tr-1"}[i%3]
-		if _, err := Check(groups, []string{"readers", "model-approvers"}, "GET", path); err != nil {
+		if _, err := Check(groups, defaultGuards, []string{"readers", "model-approvers"}, "GET", path); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -501,5 +477,113 @@ func BenchmarkCompact(b *testing.B) {
 		if _, err := IAMResources([]string{"read", "registry"}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestApproverDecisions is the matrix's answer to what approvers may do
+// (issue 17, items 5 and 7): register and promote, on every surface; not
+// delete or rename, which are admins'.
+func TestApproverDecisions(t *testing.T) {
+	groups := config.Defaults().Groups
+	cases := []struct {
+		method, path string
+		approver     bool // admins may do all of them
+	}{
+		// mlflow.register_model on 3.x tags the logged model after
+		// creating the version.
+		{"PATCH", "/api/2.0/mlflow/logged-models/m-1/tags", true},
+		{"POST", "/api/2.0/mlflow/registered-models/create", true},
+		{"POST", "/api/2.0/mlflow/model-versions/create", true},
+		{"POST", "/api/2.0/mlflow/registered-models/alias", true},
+		{"POST", "/api/2.0/mlflow/registered-models/set-tag", true},
+		{"DELETE", "/api/2.0/mlflow/model-versions/delete-tag", true},
+		{"DELETE", "/api/2.0/mlflow/registered-models/delete", false},
+		{"DELETE", "/api/2.0/mlflow/model-versions/delete", false},
+		{"POST", "/api/2.0/mlflow/registered-models/rename", true}, // curation: see routeTable
+		{"DELETE", "/api/2.0/mlflow/logged-models/m-1/tags/k", false},
+	}
+	for _, c := range cases {
+		for _, path := range []string{c.path, strings.Replace(c.path, "/api/", "/ajax-api/", 1), TokenPrefix + c.path} {
+			for _, who := range []string{"model-approvers", "admins", "readers"} {
+				d, err := Check(groups, defaultGuards, []string{who}, c.method, path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := who == "admins" || who == "model-approvers" && c.approver
+				if d.Allow != want {
+					t.Errorf("%s %s %s: allow=%v (%s), want %v", who, c.method, path, d.Allow, d.Reason, want)
+				}
+			}
+		}
+	}
+	// Writers (a group with write, not registry) keep logged-model tags.
+	writers := []config.Group{{Name: "writers", Classes: []string{"read", "write"}}}
+	if d, _ := Check(writers, defaultGuards, []string{"writers"}, "PATCH", "/api/2.0/mlflow/logged-models/m-1/tags"); !d.Allow {
+		t.Errorf("writers lost logged-model tags: %s", d.Reason)
+	}
+}
+
+// TestUIPageLoadsAreNotForbiddenForReaders: what the 3.x UI asks on every
+// page (or before showing the AI Gateway page) is allowed to readers
+// (issue 17, items 6 and 8); the assistant's other routes stay admin.
+func TestUIPageLoadsAreNotForbiddenForReaders(t *testing.T) {
+	groups := config.Defaults().Groups
+	for _, c := range []struct {
+		method, path string
+		allow        bool
+	}{
+		{"GET", "/ajax-api/3.0/mlflow/gateway/secrets/config", true},
+		{"GET", "/ajax-api/2.0/mlflow/users/current", true},
+		{"GET", "/ajax-api/3.0/mlflow/assistant/config", true},
+		{"GET", "/ajax-api/3.0/mlflow/assistant/providers", true},
+		{"PUT", "/ajax-api/3.0/mlflow/assistant/config", false},
+		{"GET", "/ajax-api/3.0/mlflow/assistant/providers/claude/health", false},
+		{"GET", "/ajax-api/3.0/mlflow/gateway/secrets/list", false},
+	} {
+		for _, who := range []string{"readers", "model-approvers"} {
+			d, err := Check(groups, defaultGuards, []string{who}, c.method, c.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Allow != c.allow {
+				t.Errorf("%s %s %s: allow=%v (%s), want %v", who, c.method, c.path, d.Allow, d.Reason, c.allow)
+			}
+		}
+	}
+}
+
+// TestEnforcerIsWhatTheStackDoes (issue 17, item 9): check names the
+// enforcer of the api stack's method on the path, for both major
+// versions and the gateway variants.
+func TestEnforcerIsWhatTheStackDoes(t *testing.T) {
+	v3 := config.Defaults()
+	v2 := config.Defaults()
+	v2.MLflowVersion = "2.12.2"
+	for _, c := range []struct {
+		cfg        config.Config
+		path, want string
+	}{
+		{v3, "/version", EnforcerIAM},
+		{v3, "/health", EnforcerIAM},
+		{v3, "/v1/traces", EnforcerIAM},
+		{v3, "/api/2.0/mlflow/runs/get", EnforcerIAM},
+		{v3, "/ajax-api/2.0/mlflow/runs/get", EnforcerAuthorizer},
+		{v3, "/", EnforcerAuthorizer},
+		{v3, "/get-artifact", EnforcerAuthorizer},
+		{v3, "/versions", EnforcerAuthorizer},
+		{v3, "/t/api/2.0/mlflow/runs/get", EnforcerAuthorizer},
+		{v2, "/v1/traces", EnforcerAuthorizer}, // 2.x has no OTLP ingest method: the UI's proxy
+		{v2, "/version", EnforcerIAM},
+	} {
+		d, err := Check(c.cfg.Groups, apiGuards(c.cfg), []string{"admins"}, "GET", c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Enforcer != c.want {
+			t.Errorf("MLflow %s %s: enforcer %s, want %s", c.cfg.MLflowVersion, c.path, d.Enforcer, c.want)
+		}
+	}
+	if got, _ := EnforcerFor(nil, "/x"); got != EnforcerNone {
+		t.Errorf("no methods: enforcer %s", got)
 	}
 }

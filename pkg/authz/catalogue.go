@@ -10,11 +10,25 @@ import (
 
 // Route is one method and path template the MLflow servers answer.
 // Path parameters are written {name} (one segment) or {name+} (the rest
-// of the path, "/" included).
+// of the path, "/" included). Class is one class, or several joined by
+// "|" when any of them grants the route (e.g. "write|registry").
 type Route struct {
 	Method string `json:"method"`
 	Path   string `json:"path"`
 	Class  string `json:"class"`
+	// Probe marks a path the UI asks for that no plain MLflow server
+	// serves (it answers 404); classified so the UI's probe is not a 403.
+	Probe bool `json:"probe,omitempty"`
+}
+
+// GrantedBy tells whether a group with these classes may call the route.
+func (r Route) GrantedBy(classes []string) bool {
+	for _, c := range strings.Split(r.Class, "|") {
+		if slices.Contains(classes, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // Surfaces: who sends a route's requests, and so which enforcer sees them.
@@ -23,7 +37,26 @@ const (
 	SurfaceSDK = "sdk"
 	// SurfaceUI is browser traffic (the Lambda authorizer).
 	SurfaceUI = "ui"
+	// SurfaceToken is SDK traffic with a Cognito token under TokenPrefix
+	// (the Lambda authorizer on the Authorization header): the SDK
+	// surface's routes with TokenPrefix in front, granted by the same
+	// classes.
+	SurfaceToken = "token"
 )
+
+// TokenPrefix is the path prefix of the SDK token path: /t/api/... is
+// /api/... for a client that sends "Authorization: Bearer <cognito token>".
+const TokenPrefix = "/t"
+
+// UnderTokenPrefix tells whether a request path is on the token path, and
+// the path MLflow sees (without the prefix).
+func UnderTokenPrefix(path string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, TokenPrefix)
+	if !ok || !strings.HasPrefix(rest, "/") {
+		return path, false
+	}
+	return rest, true
+}
 
 // Surface tells which enforcer guards the route's path. The SDK surface is
 // /api/..., the gateway invocation paths, OTLP trace ingest and /version
@@ -87,16 +120,19 @@ func parseTable(table string) ([]Route, error) {
 			return nil, fmt.Errorf("route table line %d: want class, method, scope, path: %q", i+1, line)
 		}
 		class, method, scope, path := f[0], f[1], f[2], f[3]
-		if !slices.Contains(Classes, class) {
-			return nil, fmt.Errorf("route table line %d: unknown class %q", i+1, class)
+		for _, c := range strings.Split(class, "|") {
+			if !slices.Contains(Classes, c) {
+				return nil, fmt.Errorf("route table line %d: unknown class %q", i+1, c)
+			}
 		}
 		var paths []string
+		probe := scope == "probe"
 		switch scope {
 		case "both":
 			paths = []string{"/api" + path, "/ajax-api" + path}
 		case "api":
 			paths = []string{"/api" + path}
-		case "ajax":
+		case "ajax", "probe":
 			paths = []string{"/ajax-api" + path}
 		case "root":
 			paths = []string{path}
@@ -109,7 +145,7 @@ func parseTable(table string) ([]Route, error) {
 				return nil, fmt.Errorf("route table line %d: %s listed twice", i+1, key)
 			}
 			seen[key] = true
-			out = append(out, Route{Method: method, Path: p, Class: class})
+			out = append(out, Route{Method: method, Path: p, Class: class, Probe: probe})
 		}
 	}
 	slices.SortFunc(out, func(a, b Route) int {
@@ -185,4 +221,9 @@ func Lookup(method, path string) (Route, bool) {
 // the stage: "VERB/path" without the leading slash, parameters as "*".
 func (r Route) Resource() string {
 	return r.Method + "/" + strings.TrimPrefix(paramRe.ReplaceAllString(r.Path, "*"), "/")
+}
+
+// TokenResource is Resource on the token path (TokenPrefix in front).
+func (r Route) TokenResource() string {
+	return r.Method + "/" + strings.TrimPrefix(TokenPrefix, "/") + paramRe.ReplaceAllString(r.Path, "*")
 }

@@ -24,21 +24,51 @@ var Classes = []string{ClassRead, ClassWrite, ClassRegistry, ClassGateway, Class
 //
 // Columns: class, method, scope, path. Scope "both" serves the path under
 // /api and under /ajax-api (the UI's twin), "api" and "ajax" under one of
-// them, "root" as written. {name} is one path segment, {name+} any
+// them, "root" as written, "probe" under /ajax-api for a path the UI asks
+// for that no plain server serves (TestRouteCoverage checks it stays so).
+// A class "a|b" is granted by either class. {name} is one path segment, {name+} any
 // non-empty rest of the path (Flask's <path:...>).
 //
 // Why some rows have the class they have:
 //   - POSTs that only read (searches, batchGetInfos, metrics, graphql,
 //     presigned-download-url) are read.
-//   - registry covers every write to registered models and model versions,
-//     including PATCH and DELETE; in 3.x the prompt registry uses the same
-//     endpoints.
+//   - registry (the model approvers) is registering and promoting: create
+//     registered models and versions, update descriptions, set and delete
+//     tags and aliases, transition stages. Tags and aliases are how a
+//     version is promoted in 3.x, so they stay with the approvers.
+//   - deleting a registered model or a version is admin: it destroys what
+//     "models:/<name>/..." URIs in use resolve to. Renaming stays with the
+//     approvers: it is curation of the names they register, and the
+//     versions, tags, aliases and artifacts move with the model (it does
+//     break URIs using the old name; if that must be admin-only, moving it
+//     also needs IAM policies that no longer fit the budget for a group
+//     with read, write, registry and gateway: measured 8,259 > 8,192).
+//   - prompts: in 3.x the prompt registry uses the same registered-models
+//     and model-versions endpoints (a prompt is a registered model tagged
+//     mlflow.prompt.is_prompt), so prompts follow the same decisions:
+//     approvers create, version, tag, alias and rename them; admins delete
+//     them. Linking prompts to traces is write.
+//   - PATCH logged-models/{id}/tags is write|registry: mlflow.register_model
+//     on 3.x sets the tag mlflow.model_versions on the logged model after
+//     creating the version (tracking/_model_registry/fluent.py), and raises
+//     on a 403, so approvers need it to register with the stock client.
+//     It lets an approver set any tag on a logged model; tags change no
+//     data or artifact.
 //   - MCP server and skill registries are authored content like datasets
 //     and scorers: write.
 //   - admin: webhooks (even GET: they hold target URLs and secrets),
 //     workspace changes, gateway secrets and gateway configuration changes,
 //     the assistant (localhost-only in MLflow anyway), demo data, job
 //     submission, 2.x gateway limits.
+//   - read, though near admin routes, because the 3.x UI asks on every
+//     page or before showing a page: GET gateway/secrets/config (two
+//     flags saying whether secrets can be stored, no secret; MLflow's own
+//     auth allows it to any signed-in user), GET assistant/config (MLflow
+//     strips api keys from it and answers remote callers too) and GET
+//     assistant/providers (which providers exist); everything else of the
+//     assistant stays admin. GET users/current is a probe: only MLflow's
+//     auth app serves it, the plain server answers 404, which the UI takes
+//     as "no auth"; read, so readers see that 404 and not a 403.
 //   - gateway: anything that calls a model provider (invocations, the 2.x
 //     gateway proxy POST, scorer/evaluate/issue-detection invoke).
 //   - ui-telemetry POST is read: every signed-in browser sends it and it
@@ -89,13 +119,13 @@ write    PATCH  both /2.0/mlflow/logged-models/{model_id}
 read     GET    both /2.0/mlflow/logged-models/{model_id}/artifacts/directories
 read     GET    ajax /2.0/mlflow/logged-models/{model_id}/artifacts/files
 write    POST   both /2.0/mlflow/logged-models/{model_id}/params
-write    PATCH  both /2.0/mlflow/logged-models/{model_id}/tags
+write|registry PATCH both /2.0/mlflow/logged-models/{model_id}/tags
 write    DELETE both /2.0/mlflow/logged-models/{model_id}/tags/{tag_key}
 read     GET    both /2.0/mlflow/metrics/get-history
 read     GET    ajax /2.0/mlflow/metrics/get-history-bulk
 read     GET    both /2.0/mlflow/metrics/get-history-bulk-interval
 registry POST   both /2.0/mlflow/model-versions/create
-registry DELETE both /2.0/mlflow/model-versions/delete
+admin    DELETE both /2.0/mlflow/model-versions/delete
 registry DELETE both /2.0/mlflow/model-versions/delete-tag
 read     GET    both /2.0/mlflow/model-versions/get
 read     GET    both /2.0/mlflow/model-versions/get-download-uri
@@ -107,7 +137,7 @@ read     GET    both /2.0/mlflow/registered-models/alias
 registry DELETE both /2.0/mlflow/registered-models/alias
 registry POST   both /2.0/mlflow/registered-models/alias
 registry POST   both /2.0/mlflow/registered-models/create
-registry DELETE both /2.0/mlflow/registered-models/delete
+admin    DELETE both /2.0/mlflow/registered-models/delete
 registry DELETE both /2.0/mlflow/registered-models/delete-tag
 read     GET    both /2.0/mlflow/registered-models/get
 read     GET    both /2.0/mlflow/registered-models/get-latest-versions
@@ -142,6 +172,7 @@ write    DELETE both /2.0/mlflow/traces/{request_id}/tags
 write    PATCH  both /2.0/mlflow/traces/{request_id}/tags
 read     GET    both /2.0/mlflow/unified-traces
 write    POST   ajax /2.0/mlflow/upload-artifact
+read     GET    probe /2.0/mlflow/users/current
 admin    GET    both /2.0/mlflow/webhooks
 admin    POST   both /2.0/mlflow/webhooks
 admin    DELETE both /2.0/mlflow/webhooks/{webhook_id}
@@ -153,10 +184,10 @@ admin    POST   ajax /3.0/jobs/
 write    PATCH  ajax /3.0/jobs/cancel/{job_id}
 read     POST   ajax /3.0/jobs/search
 read     GET    ajax /3.0/jobs/{job_id}
-admin    GET    ajax /3.0/mlflow/assistant/config
+read     GET    ajax /3.0/mlflow/assistant/config
 admin    PUT    ajax /3.0/mlflow/assistant/config
 admin    POST   ajax /3.0/mlflow/assistant/message
-admin    GET    ajax /3.0/mlflow/assistant/providers
+read     GET    ajax /3.0/mlflow/assistant/providers
 admin    GET    ajax /3.0/mlflow/assistant/providers/{provider}/health
 admin    GET    ajax /3.0/mlflow/assistant/providers/{provider}/models
 admin    PATCH  ajax /3.0/mlflow/assistant/sessions/{session_id}
@@ -211,7 +242,7 @@ read     GET    both /3.0/mlflow/gateway/model-definitions/get
 read     GET    both /3.0/mlflow/gateway/model-definitions/list
 admin    POST   both /3.0/mlflow/gateway/model-definitions/update
 read     GET    ajax /3.0/mlflow/gateway/provider-config
-admin    GET    ajax /3.0/mlflow/gateway/secrets/config
+read     GET    ajax /3.0/mlflow/gateway/secrets/config
 admin    POST   both /3.0/mlflow/gateway/secrets/create
 admin    DELETE both /3.0/mlflow/gateway/secrets/delete
 admin    GET    both /3.0/mlflow/gateway/secrets/get

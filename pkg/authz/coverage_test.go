@@ -74,7 +74,12 @@ func listRoutes(t *testing.T, py string, args ...string) []serverRoute {
 // and every catalogue route is served by some supported version.
 func TestRouteCoverage(t *testing.T) {
 	byShape := map[string]Route{}
+	probes := map[string]bool{}
 	for _, r := range Catalogue() {
+		if r.Probe {
+			probes[r.Method+" "+Shape(r.Path)] = true
+			continue
+		}
 		byShape[r.Method+" "+Shape(r.Path)] = r
 	}
 	served := map[string]bool{}
@@ -90,7 +95,10 @@ func TestRouteCoverage(t *testing.T) {
 			for _, r := range routes {
 				key := r.Method + " " + Shape(NormalizeServerPath(r.Path))
 				served[key] = true
-				if _, ok := byShape[key]; !ok {
+				if probes[key] {
+					t.Errorf("mlflow %s now serves the probe %s: give it a table row of its own scope and decide its class", v, key)
+				}
+				if _, ok := byShape[key]; !ok && !probes[key] {
 					missing = append(missing, key+" ("+r.Source+")")
 				}
 			}

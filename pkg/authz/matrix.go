@@ -48,48 +48,95 @@ func GroupClasses(groups []config.Group, names []string) (classes, known []strin
 	return classes, known
 }
 
-// The one table of which paths the api stack sends through AWS_IAM
-// (pkg/stacks builds its methods to match, and its
-// TestMethodsFollowTheEnforcerTable checks every rendered method against
-// EnforcerFor): the SDK's REST API, the AI gateway's invocation paths, and
-// the root paths SDKs call.
-var (
-	IAMPathPrefixes = []string{"/api/", "/gateway/", "/endpoints/"}
-	IAMExactPaths   = []string{"/version", "/health", "/v1/traces"}
-)
+// Guard is one method of the api stack: the API Gateway resource it is on
+// and its authorization type. The api stack's template renders its methods
+// from the same list (stacks.MethodGuards), so Check reports what the
+// deployed API does.
+type Guard struct {
+	Resource      string `json:"resource"`      // e.g. "/{proxy+}", "/version", "/api/{proxy+}"
+	Authorization string `json:"authorization"` // AWS_IAM or CUSTOM
+}
 
-// EnforcerFor tells who guards a path: the paths in the IAM table are
-// SigV4 (IAM); the token path (/t/...) and everything else are decided by
-// the authorizer (from the Authorization header on /t, from the UI's
-// cookie elsewhere).
-func EnforcerFor(path string) string {
-	if strings.HasPrefix(path, TokenPathPrefix+"/") {
-		return EnforcerAuthorizer
+// EnforcerNone is the answer for a path no method of the API is on (API
+// Gateway answers 403 "Missing Authentication Token").
+const EnforcerNone = "none"
+
+// EnforcerFor tells who guards a path: the authorization of the most
+// specific resource that matches it, as API Gateway chooses (a literal
+// segment before a {param}, a {param} before a greedy {proxy+}).
+func EnforcerFor(guards []Guard, path string) (string, *Guard) {
+	var best *Guard
+	var bestRank []int
+	for i := range guards {
+		rank, ok := resourceRank(guards[i].Resource, path)
+		if ok && (best == nil || slices.Compare(rank, bestRank) < 0) {
+			best, bestRank = &guards[i], rank
+		}
 	}
-	if slices.Contains(IAMExactPaths, path) || slices.ContainsFunc(IAMPathPrefixes, func(p string) bool { return strings.HasPrefix(path, p) }) {
-		return EnforcerIAM
+	switch {
+	case best == nil:
+		return EnforcerNone, nil
+	case best.Authorization == "AWS_IAM":
+		return EnforcerIAM, best
+	case best.Authorization == "CUSTOM":
+		return EnforcerAuthorizer, best
 	}
-	return EnforcerAuthorizer
+	return EnforcerNone, best
+}
+
+// resourceRank matches a request path to an API Gateway resource path and
+// ranks the match per segment: 0 literal, 1 {param}, 2 {proxy+}.
+func resourceRank(resource, path string) ([]int, bool) {
+	res := strings.Split(strings.Trim(resource, "/"), "/")
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	if resource == "/" {
+		return []int{}, path == "/"
+	}
+	var rank []int
+	for i, r := range res {
+		switch {
+		case strings.HasSuffix(r, "+}") && strings.HasPrefix(r, "{"):
+			if i >= len(segs) || segs[i] == "" {
+				return nil, false
+			}
+			return append(rank, 2), true
+		case i >= len(segs):
+			return nil, false
+		case strings.HasPrefix(r, "{") && strings.HasSuffix(r, "}"):
+			if segs[i] == "" {
+				return nil, false
+			}
+			rank = append(rank, 1)
+		case r == segs[i]:
+			rank = append(rank, 0)
+		default:
+			return nil, false
+		}
+	}
+	return rank, len(segs) == len(res)
 }
 
 // Check decides a request the way production does: by matching it against
-// the generated policies of the user's groups (IAM resources for /api
-// paths, the authorizer's statements otherwise), not against the classes.
-func Check(groups []config.Group, names []string, method, path string) (Decision, error) {
+// the generated policies of the user's groups (IAM resources where the
+// API's method is AWS_IAM, the authorizer's statements where it is the
+// Lambda authorizer: the UI's, or the token path's under TokenPrefix), not
+// against the classes. guards are the API's methods (stacks.MethodGuards).
+func Check(groups []config.Group, guards []Guard, names []string, method, path string) (Decision, error) {
 	method = strings.ToUpper(method)
 	if !strings.HasPrefix(path, "/") {
 		return Decision{}, fmt.Errorf("path %q must start with /", path)
 	}
 	path, _, _ = strings.Cut(path, "?")
-	d := Decision{Method: method, Path: path, Groups: names, Enforcer: EnforcerFor(path)}
+	d := Decision{Method: method, Path: path, Groups: names}
+	d.Enforcer, _ = EnforcerFor(guards, path)
 	d.Classes, d.Known = GroupClasses(groups, names)
-	// A token-path request is the SDK route under TokenPathPrefix.
-	route := path
-	if strings.HasPrefix(path, TokenPathPrefix+"/") {
-		route = strings.TrimPrefix(path, TokenPathPrefix)
-	}
-	if r, ok := Lookup(method, route); ok {
+	mlflowPath, token := UnderTokenPrefix(path)
+	if r, ok := Lookup(method, mlflowPath); ok {
 		d.Route = &r
+	}
+	if d.Enforcer == EnforcerNone {
+		d.Reason = "no method of the API is on this path: API Gateway answers 403"
+		return d, nil
 	}
 	if len(d.Known) == 0 {
 		d.Reason = "no configured group: the authorizer answers an explicit deny (403), and no role has this group"
@@ -98,7 +145,7 @@ func Check(groups []config.Group, names []string, method, path string) (Decision
 	request := method + "/" + strings.TrimPrefix(path, "/")
 	for _, n := range d.Known {
 		g := groups[slices.IndexFunc(groups, func(g config.Group) bool { return g.Name == n })]
-		rs, err := groupResources(g, d.Enforcer)
+		rs, err := groupResources(g, d.Enforcer, token)
 		if err != nil {
 			return Decision{}, err
 		}
@@ -116,11 +163,14 @@ func Check(groups []config.Group, names []string, method, path string) (Decision
 	return d, nil
 }
 
-func groupResources(g config.Group, enforcer string) ([]string, error) {
-	if enforcer == EnforcerIAM {
+func groupResources(g config.Group, enforcer string, token bool) ([]string, error) {
+	switch {
+	case enforcer == EnforcerIAM:
 		return IAMResources(g.Classes)
+	case token:
+		return TokenResources(g.Classes)
 	}
-	return AuthorizerResources(g.Classes)
+	return UIResources(g.Classes)
 }
 
 // MatrixRow is one route and the configured groups allowed to call it.
@@ -136,7 +186,7 @@ func Matrix(groups []config.Group) []MatrixRow {
 	for _, r := range Catalogue() {
 		row := MatrixRow{Route: r, Allowed: []string{}}
 		for _, g := range groups {
-			if slices.Contains(g.Classes, r.Class) {
+			if r.GrantedBy(g.Classes) {
 				row.Allowed = append(row.Allowed, g.Name)
 			}
 		}

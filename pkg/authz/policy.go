@@ -27,11 +27,24 @@ const MaxARNPrefixLen = len("arn:aws-us-gov:execute-api:ap-southeast-2:123456789
 // the document can be either.
 const IAMPolicyBudget = 8192
 
-// AuthorizerGroupBudget bounds one group's statement resources in the
-// authorizer's answer, measured like IAMPolicyBudget. No IAM limit applies
-// there; the bound keeps the answer API Gateway caches per user small, and
-// is high enough that the default groups keep exact patterns.
-const AuthorizerGroupBudget = 16384
+// AnswerLimit bounds every answer of the Lambda authorizer (principal,
+// policy document, context) for any combination of the default groups:
+// API Gateway caches the answer per user and the smaller it is the
+// cheaper every cached request (issue 16). TestAuthorizerAnswersAreSmall
+// measures it with the longest stage ARN and a 128-character username.
+const AnswerLimit = 8192
+
+// AuthorizerGroupBudget is what one group's statement resources on one
+// surface (the UI's, or the token path's) are compacted to first,
+// measured like IAMPolicyBudget: it leaves 1,024 characters of
+// AnswerLimit for the principal, the context and the patterns another
+// default group adds to a union. Some class combinations no default group
+// has cannot fit it with safe wildcards; those get AuthorizerGroupMax.
+const AuthorizerGroupBudget = AnswerLimit - 1024
+
+// AuthorizerGroupMax bounds one group's statement resources on one surface
+// when AuthorizerGroupBudget cannot be met.
+const AuthorizerGroupMax = 16384
 
 // policyOverhead is the compact JSON around the resources of one
 // execute-api Allow statement.
@@ -51,7 +64,7 @@ func PolicySize(resources []string, prefixLen int) int {
 }
 
 // Generated resources per sorted class list: compaction is the costly part.
-var iamCache, uiCache sync.Map
+var iamCache, uiCache, tokenCache sync.Map
 
 // IAMResources returns the execute-api resource patterns (relative to the
 // stage ARN, like "GET/api/2.0/mlflow/experiments/get" or
@@ -66,10 +79,38 @@ func IAMResources(classes []string) ([]string, error) {
 // UIResources is IAMResources for the browser surface: the statements of
 // one group in the authorizer's policy.
 func UIResources(classes []string) ([]string, error) {
-	return resourcesFor(classes, SurfaceUI, AuthorizerGroupBudget, &uiCache)
+	return resourcesFor(classes, SurfaceUI, AuthorizerGroupBudget, &uiCache, AuthorizerGroupMax)
 }
 
-func resourcesFor(classes []string, surface string, budget int, cache *sync.Map) ([]string, error) {
+// TokenResources is IAMResources on the token path: the same routes and
+// classes, each under TokenPrefix ("GET/t/api/2.0/mlflow/runs/get"). The
+// authorizer answers a token-path request with these only.
+func TokenResources(classes []string) ([]string, error) {
+	return resourcesFor(classes, SurfaceToken, AuthorizerGroupBudget, &tokenCache, AuthorizerGroupMax)
+}
+
+// AuthorizerResources is one group's entry in the authorizer's policy:
+// its UI statements and its token-path statements.
+func AuthorizerResources(classes []string) ([]string, error) {
+	ui, err := UIResources(classes)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := TokenResources(classes)
+	if err != nil {
+		return nil, err
+	}
+	// Not dedupe: a UI pattern may cover a token one ("G*/..." covers
+	// "GET/t/..."), but the authorizer answers each source with the
+	// patterns under its own prefix, so both must stay.
+	out := slices.Concat(ui, tok)
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// resourcesFor compacts to budget, or failing that to the next of
+// fallbacks.
+func resourcesFor(classes []string, surface string, budget int, cache *sync.Map, fallbacks ...int) ([]string, error) {
 	set, err := classSet(classes)
 	if err != nil {
 		return nil, err
@@ -80,14 +121,27 @@ func resourcesFor(classes []string, surface string, budget int, cache *sync.Map)
 	}
 	var allowed, denied []string
 	for _, r := range Catalogue() {
+		// Each surface is judged in its own namespace: the token path's
+		// patterns against /t/ requests (its authorizer guards nothing
+		// else), the others against the rest.
+		res := r.Resource()
+		if surface == SurfaceToken {
+			res = r.TokenResource()
+		}
 		switch {
-		case !slices.Contains(set, r.Class):
-			denied = append(denied, r.Resource())
-		case onSurface(r.Path, surface):
-			allowed = append(allowed, r.Resource())
+		case !r.GrantedBy(set):
+			denied = append(denied, res)
+		case surface == SurfaceToken && onSurface(r.Path, SurfaceSDK), onSurface(r.Path, surface):
+			allowed = append(allowed, res)
 		}
 	}
 	out, err := compact(allowed, denied, budget)
+	for _, b := range fallbacks {
+		if err == nil {
+			break
+		}
+		out, err = compact(allowed, denied, b)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("classes %s on the %s surface: %w", key, surface, err)
 	}
@@ -119,7 +173,21 @@ func classSet(classes []string) ([]string, error) {
 // saves the most characters among those that overlap no denied pattern.
 // Without pressure on size the exact patterns are kept, so a route MLflow
 // adds later stays denied until it is classified.
+//
+// A first pass uses whole verbs; only if it cannot fit does a second allow
+// verbs cut to their first letter ("P*/..." for PATCH, POST and PUT).
 func compact(allowed, denied []string, budget int) ([]string, error) {
+	out, err := compactWith(allowed, denied, budget, false, true)
+	for _, alt := range [][2]bool{{true, true}, {false, false}, {true, false}} {
+		if err == nil {
+			break
+		}
+		out, err = compactWith(allowed, denied, budget, alt[0], alt[1])
+	}
+	return out, err
+}
+
+func compactWith(allowed, denied []string, budget int, short, segmentsFirst bool) ([]string, error) {
 	set := dedupe(allowed)
 	safe := map[string]bool{}
 	isSafe := func(c string) bool {
@@ -133,13 +201,14 @@ func compact(allowed, denied []string, budget int) ([]string, error) {
 	for PolicySize(set, MaxARNPrefixLen) > budget {
 		// Whole segments first ("runs/*"); a cut inside a segment
 		// ("runs/s*") only when no whole-segment wildcard helps.
-		best := widest(candidates(set, true), set, isSafe)
+		best := widest(candidates(set, segmentsFirst, short), set, isSafe)
 		if best == "" {
-			best = widest(candidates(set, false), set, isSafe)
+			best = widest(candidates(set, !segmentsFirst, short), set, isSafe)
 		}
 		if best == "" {
 			best = widest(infixCandidates(set), set, isSafe)
 		}
+
 		if best == "" {
 			return nil, fmt.Errorf("the policy needs more than %d characters even with wildcards (%d now): grant this group fewer classes, or all of them", budget, PolicySize(set, MaxARNPrefixLen))
 		}
@@ -182,8 +251,8 @@ func saving(c string, set []string) int {
 
 // candidates are the wildcards after every prefix of the literal part of
 // each pattern (only prefixes ending in "/" when segments is set), with its
-// own verb and with any verb.
-func candidates(set []string, segments bool) []string {
+// own verb and with any verb (and, with short, with its first letter).
+func candidates(set []string, segments, short bool) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, p := range set {
@@ -195,7 +264,13 @@ func candidates(set []string, segments bool) []string {
 			if segments && k > 0 && path[k-1] != '/' {
 				continue
 			}
-			for _, v := range []string{verb, "*"} {
+			verbs := []string{verb, "*"}
+			if short {
+				// "P*" covers PATCH, POST and PUT of one path together;
+				// "D*" and "G*" are shorter spellings of DELETE and GET.
+				verbs = append(verbs, verb[:1]+"*")
+			}
+			for _, v := range verbs {
 				c := v + "/" + path[:k] + "*"
 				if !seen[c] {
 					seen[c] = true
@@ -288,36 +363,6 @@ func AuthorizerPolicy(groups []config.Group) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
-}
-
-// TokenPathPrefix is the base path of the SDK token path: the api stack
-// mirrors every AWS_IAM route under it, behind a second REQUEST authorizer
-// keyed on the Authorization header (Cognito tokens for laptops and CI).
-const TokenPathPrefix = "/t"
-
-// AuthorizerResources are one group's patterns in the authorizer's
-// policy: its browser routes and, under TokenPathPrefix, the twins of its
-// SDK routes, so the token path grants exactly what the group's IAM role
-// would. The function sends each authorizer only the patterns of its own
-// paths (templates/authorizer: servedBy).
-func AuthorizerResources(classes []string) ([]string, error) {
-	ui, err := UIResources(classes)
-	if err != nil {
-		return nil, err
-	}
-	sdk, err := IAMResources(classes)
-	if err != nil {
-		return nil, err
-	}
-	out := slices.Clone(ui)
-	for _, r := range sdk {
-		if r == "*/*" {
-			continue // admins: "*/*" already covers the token path
-		}
-		verb, path, _ := strings.Cut(r, "/")
-		out = append(out, verb+TokenPathPrefix+"/"+path)
-	}
-	return dedupe(out), nil
 }
 
 // IAMPolicyDocument is the execute-api policy of one SageMaker execution

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 )
@@ -44,7 +43,7 @@ const (
 // TokenPathPrefix is the base path of the SDK token path: <tracking
 // URI>/t/api/... carries "Authorization: Bearer <Cognito token>" and is
 // decided by TokenAuthorizer (the same function as the UI's authorizer).
-const TokenPathPrefix = authz.TokenPathPrefix
+const TokenPathPrefix = "/t" // authz.TokenPrefix (stacks does not import authz: its tests import stacks)
 
 // CLICallbackURLs are the loopback redirects of `mlflowctl login`
 // (pkg/login.CallbackPorts), registered on the UI's app client: Cognito
@@ -70,9 +69,12 @@ type AuthSource struct {
 	Source string `json:"source"`
 }
 
-// AuthSources is the function's AUTH_SOURCES: the token path reads the
-// Authorization header (TokenAuthorizer's identity source), everything
-// else the UI's cookie (Authorizer's identity source).
+// AuthSources is the function's AUTH_SOURCES: every resource the Cookie
+// authorizer guards is keyed on the UI cookie; the SDK token path under
+// /t/ (authz.TokenPrefix) is keyed on the Authorization header. The /t/
+// entry also tells the function that the token path's patterns in
+// policy.json are not the UI's, so the UI's answer leaves them out (and
+// stays under authz.AnswerLimit); with no /t/ resource it matches nothing.
 func AuthSources() []AuthSource {
 	return []AuthSource{
 		{Prefix: TokenPathPrefix + "/", Source: "header:Authorization"},

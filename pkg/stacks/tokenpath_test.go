@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mlflowctl/mlflowctl/pkg/authz"
 )
 
 // The SDK token path <tracking URI>/t mirrors every AWS_IAM route, each
@@ -83,5 +85,13 @@ func TestAppClientRegistersTheCLICallbacks(t *testing.T) {
 		if !strings.Contains(cbs, u) || !strings.HasPrefix(u, "http://localhost:") {
 			t.Errorf("callback %s not registered (or not localhost): %s", u, cbs)
 		}
+	}
+}
+
+// TestTokenPathPrefixIsAuthz's: the api stack's /t resources and the
+// authorizer's token-path statements must agree on the prefix.
+func TestTokenPathPrefixIsAuthzs(t *testing.T) {
+	if TokenPathPrefix != authz.TokenPrefix {
+		t.Fatalf("stacks.TokenPathPrefix %q, authz.TokenPrefix %q", TokenPathPrefix, authz.TokenPrefix)
 	}
 }

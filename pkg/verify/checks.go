@@ -124,7 +124,7 @@ func registryProbeFor() probe {
 // matrix the authorizer's policy is generated from.
 func (r *runner) allowed(group string, p probe) bool {
 	path, _, _ := strings.Cut(p.path, "?")
-	d, err := authz.Check(r.t.Groups, []string{group}, p.method, path)
+	d, err := authz.Check(r.t.Groups, r.t.Guards, []string{group}, p.method, path)
 	return err == nil && d.Allow
 }
 
@@ -240,7 +240,7 @@ func (r *runner) undoProbe(p probe, answer []byte, token string) {
 // tokenFor prefers a group the matrix allows to make the request.
 func (r *runner) tokenFor(method, path, fallback string) string {
 	for _, g := range r.t.Groups {
-		if d, err := authz.Check(r.t.Groups, []string{g.Name}, method, path); err == nil && d.Allow && r.tokens[g.Name] != "" {
+		if d, err := authz.Check(r.t.Groups, r.t.Guards, []string{g.Name}, method, path); err == nil && d.Allow && r.tokens[g.Name] != "" {
 			return r.tokens[g.Name]
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
@@ -77,6 +78,9 @@ type Target struct {
 	ClientID      string
 	Authorizer    string // the authorizer function's name, for hints
 	Groups        []config.Group
+	// Guards are the api stack's methods (stacks.MethodAuths), which
+	// authz.Check needs to know which enforcer is on a path.
+	Guards []authz.Guard
 }
 
 // TargetFrom reads the target from the api stack's outputs.
@@ -85,6 +89,9 @@ func TargetFrom(cfg config.Config, api map[string]string) (Target, error) {
 		Deployment: cfg.Name, UIURL: api[stacks.OutUIURL], APIURL: api[stacks.OutRestAPIURL],
 		CognitoDomain: api[stacks.OutCognitoDomain], UserPoolID: api[stacks.OutUserPoolID],
 		ClientID: api[stacks.OutUserPoolClientID], Authorizer: api[stacks.OutAuthorizerFunction], Groups: cfg.Groups,
+	}
+	for _, m := range stacks.MethodAuths(cfg) {
+		t.Guards = append(t.Guards, authz.Guard{Resource: m.Resource, Authorization: m.Authorization})
 	}
 	for k, v := range map[string]string{stacks.OutRestAPIURL: t.APIURL, stacks.OutUserPoolID: t.UserPoolID, stacks.OutUserPoolClientID: t.ClientID} {
 		if v == "" {

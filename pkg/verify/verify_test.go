@@ -19,6 +19,7 @@ import (
 	"github.com/mlflowctl/mlflowctl/internal/mototest"
 	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
 func TestMain(m *testing.M) { mototest.Main(m) }
@@ -84,6 +85,9 @@ func newWorld(t *testing.T, mlflowVersion string) *world {
 	w := &world{s: s, cog: cog, s3: s3c, harness: harness, groups: groups}
 	w.target = Target{Deployment: "mlflow", UIURL: s.uiURL(), APIURL: s.apiURL(), CognitoDomain: s.domain.URL,
 		UserPoolID: poolID, ClientID: clientID, Authorizer: "mlflow-api-AuthorizerFunction-TEST", Groups: groups}
+	for _, m := range stacks.MethodAuths(config.Defaults()) {
+		w.target.Guards = append(w.target.Guards, authz.Guard{Resource: m.Resource, Authorization: m.Authorization})
+	}
 	w.deps = Deps{Cognito: cog, S3: s3c, HTTP: &http.Client{Timeout: 60 * time.Second},
 		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, ""), Region: "us-east-1"}
 	return w

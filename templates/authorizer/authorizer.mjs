@@ -77,9 +77,13 @@ function normalize(options) {
   o.issuer = `https://cognito-idp.${region}.amazonaws.com/${o.userPoolId}`;
   o.jwksUrl = o.jwksUrl || `${o.issuer}/.well-known/jwks.json`;
   o.patterns = new Map();
+  const res = new Map();
   for (const [group, resources] of Object.entries(o.policy.groups)) {
     o.patterns.set(group, resources.map((r) => ({ resource: r, re: globToRegExp(r) })));
+    for (const r of resources) res.set(r, globToRegExp(r));
   }
+  o.compiled = (p) => res.get(p) || globToRegExp(p);
+  o.unions = new Map();
   return o;
 }
 
@@ -325,10 +329,16 @@ function parseMethodArn(methodArn) {
 }
 
 // allowedResources is the union of the known groups' patterns.
+// Patterns another one covers are dropped (the patterns hold only "*",
+// so q covers p when q matches p's text), which keeps a union of groups as
+// small as its widest member.
 export function allowedResources(policy, groups) {
   const out = new Set();
   for (const g of groups) for (const r of (policy.groups[g] || [])) out.add(r);
-  return [...out].sort();
+  const all = [...out].sort();
+  if (groups.length < 2) return all;
+  const res = all.map((p) => globToRegExp(p));
+  return all.filter((p, i) => !all.some((q, j) => j !== i && res[j].test(p) && !(res[i].test(q) && j > i)));
 }
 
 // decideRequest answers one request ("VERB/path") for some groups with the
@@ -338,40 +348,44 @@ export function decideRequest(policy, groups, request) {
   return null;
 }
 
-// servedBy tells whether a pattern ("VERB/path") can match a request on
-// the resources of this source: its literal start lies under the source's
-// prefix (or is a prefix of it, as "*/*" is) and not under a longer
-// prefix of another source. Each authorizer has its own cache, so its
-// answer needs only its own paths: the token path's twins stay out of the
-// UI's answers and the other way round, which keeps every answer small.
-export function servedBy(pattern, source, sources) {
-  const path = `/${pattern.slice(pattern.indexOf('/') + 1)}`;
-  const literal = path.split(/[*?]/)[0];
-  const wild = literal.length < path.length;
-  const compatible = (prefix) => literal.startsWith(prefix) || (wild && prefix.startsWith(literal));
-  if (!compatible(source.prefix)) return false;
-  return !sources.some((s) => s.prefix.length > source.prefix.length && literal.startsWith(s.prefix));
+// underSource keeps the patterns that can match requests to resources
+// under this source's prefix and not under a longer configured one. Each
+// API Gateway authorizer guards only its own resources and caches its own
+// answers, so an answer carries only those: the UI's answer holds no
+// token-path pattern ("GET/t/api/..."), the token path's no UI one, and
+// both stay small.
+export function underSource(patterns, source, sources) {
+  const own = source.prefix.slice(1);
+  const longer = sources.filter((s) => s.prefix.length > source.prefix.length && s.prefix.startsWith(source.prefix))
+    .map((s) => s.prefix.slice(1));
+  return patterns.filter((p) => {
+    const path = p.slice(p.indexOf('/') + 1);
+    const wild = path.search(/[*?]/);
+    const literal = wild < 0 ? path : path.slice(0, wild);
+    const overlaps = literal.startsWith(own) || (wild >= 0 && own.startsWith(literal));
+    return overlaps && !longer.some((q) => literal.startsWith(q));
+  });
 }
 
 function decide({ stage, request }, source, user, o) {
   const known = user.groups.filter((g) => o.patterns.has(g));
   const context = { username: user.username, groups: known.join(',') };
+  // The union depends only on the groups and the source: computed once.
+  const key = `${source.prefix}\n${known.join(',')}`;
+  let patterns = o.unions.get(key);
+  if (!patterns) {
+    patterns = underSource(allowedResources(o.policy, known), source, o.sources);
+    if (o.unions.size < 1000) o.unions.set(key, patterns);
+  }
   let statement;
-  if (known.length === 0) {
-    // Signed in but in no configured group: an explicit deny (403), and
-    // cacheable like any other answer.
+  if (patterns.length === 0) {
+    // Signed in but with no rights here (no configured group): an
+    // explicit deny (403), and cacheable like any other answer.
     statement = { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${stage}/*`] };
   } else {
-    const resources = allowedResources(o.policy, known)
-      .filter((r) => servedBy(r, source, o.sources)).map((r) => `${stage}/${r}`);
-    // No pattern of these groups on this path: a policy needs a resource,
-    // so the answer is the explicit deny.
-    statement = resources.length
-      ? { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: resources }
-      : { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${stage}/*`] };
+    statement = { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: patterns.map((r) => `${stage}/${r}`) };
   }
-  const allowed = known.length > 0 && known.some((g) => o.patterns.get(g)
-    .some((p) => p.re.test(request) && servedBy(p.resource, source, o.sources)));
+  const allowed = patterns.some((p) => o.compiled(p).test(request));
   o.log({
     level: 'info', msg: 'decision', username: user.username, groups: user.groups,
     request, decision: allowed ? 'allow' : 'deny',

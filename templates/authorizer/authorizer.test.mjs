@@ -442,16 +442,53 @@ test(`shared vectors (${vectors.length}) against the generated policies`, () => 
   }
 });
 
-test('shared vectors on browser paths through the handler', async () => {
+test('shared vectors on browser and token paths through the handler', async () => {
   const { handler } = setup();
   let n = 0;
+  let t = 0;
   for (const v of vectors.filter((x) => !x.path.startsWith('/api/'))) {
     const request = `${v.method}/${v.path.slice(1)}`;
-    const ans = await handler(event(bearer(jwt({ 'cognito:groups': v.groups })), request));
+    const token = jwt({ 'cognito:groups': v.groups });
+    const onToken = v.path.startsWith('/t/');
+    const ans = await handler(onToken ? tokenEvent(header(token), request) : event(bearer(token), request));
     assert.equal(allows(ans, `${STAGE}/${request}`) ? 'allow' : 'deny', v.expect, `${v.groups} ${request}`);
     n++;
+    if (onToken) t++;
   }
-  assert.ok(n >= 100);
+  assert.ok(n >= 100 && t >= 5, `${n} vectors, ${t} on the token path`);
+});
+
+test('each answer carries only its own path\'s patterns', async () => {
+  const { handler } = setup();
+  const token = jwt({ 'cognito:groups': ['readers'] });
+  const ui = (await handler(event(bearer(token)))).policyDocument.Statement[0].Resource;
+  const tok = (await handler(tokenEvent(header(token)))).policyDocument.Statement[0].Resource;
+  assert.ok(ui.length > 10 && tok.length > 10);
+  assert.ok(ui.every((r) => !r.slice(STAGE.length + 1).split('/').slice(1).join('/').startsWith('t/')), 'token pattern in the UI answer');
+  assert.ok(tok.every((r) => r.slice(STAGE.length + 1).split('/').slice(1).join('/').startsWith('t/')), 'UI pattern in the token answer');
+});
+
+// Issue 16: every answer stays under 8 KB (pkg/authz AnswerLimit) for any
+// combination of the default groups, on both paths, with the longest
+// stage ARN pkg/authz budgets for (MaxARNPrefixLen: aws-us-gov, a
+// 14-character region, a 20-character stage) and a 128-character username
+// (Cognito's maximum).
+test('every answer is under 8 KB for any combination of the default groups', async () => {
+  const { handler } = setup();
+  const longStage = 'arn:aws-us-gov:execute-api:ap-southeast-2:123456789012:abcdefghij/stage-name-of-20-ch';
+  const names = Object.keys(policy.groups);
+  let largest = 0;
+  for (let mask = 1; mask < 1 << names.length; mask++) {
+    const groups = names.filter((_, i) => mask & (1 << i));
+    const token = jwt({ 'cognito:groups': groups, username: 'u'.repeat(128) });
+    for (const ev of [event(bearer(token)), tokenEvent(header(token))]) {
+      const ans = await handler({ ...ev, methodArn: `${longStage}/${ev.methodArn.slice(STAGE.length + 1)}` });
+      const size = Buffer.byteLength(JSON.stringify(ans));
+      largest = Math.max(largest, size);
+      assert.ok(size < 8192, `${groups} on ${ev.resource}: ${size} bytes`);
+    }
+  }
+  assert.ok(largest > 1000, `largest ${largest}`);
 });
 
 test('index.mjs reads its settings from the environment and ignores any JWKS override', async () => {

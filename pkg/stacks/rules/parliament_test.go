@@ -97,6 +97,11 @@ func subValue(tpl stacks.Template, name string) string {
 	case attr != "":
 		return strings.ToLower(id + "-" + attr)
 	}
+	// Ref of a Secrets Manager secret is its ARN (the resource's
+	// CloudFormation reference page, "Return values").
+	if r, ok := tpl.Resources[id]; ok && r.Type == "AWS::SecretsManager::Secret" {
+		return "arn:aws:secretsmanager:" + testRegion + ":" + testAccount + ":secret:" + strings.ToLower(id) + "-AbCdEf"
+	}
 	return strings.ToLower(id) // a parameter or a resource's name
 }
 
