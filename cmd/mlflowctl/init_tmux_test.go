@@ -52,7 +52,7 @@ func TestInitWizardInTmux(t *testing.T) {
 	}
 	summary := tm.waitFor("Write mlflowctl.yaml?")
 	t.Logf("summary screen:\n%s", summary)
-	for _, want := range []string{"Region          us-east-1", "Estimated cost while idle: ~$", "mlflow-server", "mlflow-ui"} {
+	for _, want := range []string{"Region          us-east-1", "Estimated cost while idle: ~$", "stacks mlflow-bootstrap", "-server", "-ui"} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary lacks %q", want)
 		}
