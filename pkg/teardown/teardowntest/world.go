@@ -88,16 +88,16 @@ func New(t testing.TB, motoURL, name string, o Options) *World {
 	t.Cleanup(fake.Close)
 	w := &World{
 		Name: name, Clock: clock, CFN: NewCFN(), SM: fake,
-		S3:  s3.New(s3.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1, UsePathStyle: true}),
-		ECR: ecr.New(ecr.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
+		S3:  s3.New(s3.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 3, UsePathStyle: true}),
+		ECR: ecr.New(ecr.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 3}),
 		// moto_server once answered GetResources with HTTP 500 under load; retry.
 		Tagging: tagging.New(tagging.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 3}),
-		RDS:     rds.New(rds.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
-		Logs:    cloudwatchlogs.New(cloudwatchlogs.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
-		EFS:     efs.New(efs.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
-		EC2:     ec2.New(ec2.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
-		SMC:     sm.New(sm.Options{Region: r, BaseEndpoint: aws.String(fake.URL), Credentials: creds, RetryMaxAttempts: 1}),
-		Cognito: cip.New(cip.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 1}),
+		RDS:     rds.New(rds.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 3}),
+		Logs:    cloudwatchlogs.New(cloudwatchlogs.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 3}),
+		EFS:     efs.New(efs.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 3}),
+		EC2:     ec2.New(ec2.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 3}),
+		SMC:     sm.New(sm.Options{Region: r, BaseEndpoint: aws.String(fake.URL), Credentials: creds, RetryMaxAttempts: 3}),
+		Cognito: cip.New(cip.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 3}),
 	}
 	ctx := context.Background()
 	steps := []func(context.Context) error{
