@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -238,12 +239,25 @@ func (p *proc) waitHealthy(t *testing.T, url string) {
 // Dockerfile copies) and this package's test scripts into a scratch dir.
 func entrypoint(t *testing.T) string {
 	t.Helper()
+	// The image ships the whole server folder: entrypoint.py starts
+	// migrate.py, and site/sitecustomize.py puts the credentials into each
+	// connection, so the test copies all of it, as the Dockerfile does.
 	dir := t.TempDir()
-	b, err := templates.FS.ReadFile("docker/server/entrypoint.py")
+	err := fs.WalkDir(templates.FS, "docker/server", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(dir, strings.TrimPrefix(p, "docker/server"))
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		b, err := templates.FS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "entrypoint.py"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return filepath.Join(dir, "entrypoint.py")
@@ -306,6 +320,10 @@ func killMigrationHalfWay(t *testing.T, pg *postgres, env []string, py, ep strin
 		stuck = pg.query(t, "postgres", "SELECT query FROM pg_stat_activity WHERE datname = 'mlflow' AND wait_event_type = 'Lock'")
 		return stuck != ""
 	})
+	// ECS stopping the task kills every process in it; the entrypoint's
+	// supervisor runs migrate.py in a process group of its own, so kill
+	// the whole tree, not just the entrypoint's group.
+	killTree(mig.cmd.Process.Pid)
 	mig.signal(syscall.SIGKILL)
 	_, _ = io.WriteString(stdin, "ROLLBACK;\n")
 	_ = stdin.Close()
@@ -314,6 +332,42 @@ func killMigrationHalfWay(t *testing.T, pg *postgres, env []string, py, ep strin
 		return pg.query(t, "postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = 'mlflow'") == "0"
 	})
 	return stuck
+}
+
+// killTree sends SIGKILL to pid and every process descended from it
+// (found through /proc/<pid>/stat's parent field).
+func killTree(pid int) {
+	parent := map[int]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so cut at ")".
+		rest := string(b[bytes.LastIndexByte(b, ')')+1:])
+		if f := strings.Fields(rest); len(f) > 1 {
+			if pp, err := strconv.Atoi(f[1]); err == nil {
+				parent[p] = pp
+			}
+		}
+	}
+	tree := map[int]bool{pid: true}
+	for grew := true; grew; {
+		grew = false
+		for p, pp := range parent {
+			if tree[pp] && !tree[p] {
+				tree[p], grew = true, true
+			}
+		}
+	}
+	for p := range tree {
+		_ = syscall.Kill(p, syscall.SIGKILL)
+	}
 }
 
 func waitFor(t *testing.T, what string, ok func() bool) {
