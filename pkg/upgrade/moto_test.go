@@ -201,9 +201,12 @@ func TestUpgradeSnapshotsScalesToZeroMigratesOnceThenRollsOut(t *testing.T) {
 	ctx := context.Background()
 	f := &fargate{Client: w.ecs, w: w, log: migrationLog}
 	rolledOut := false
-	snap, err := w.upgrader(f).Upgrade(ctx, w.dep, "2.12.2", "3.18.0", newImage, func(ctx context.Context) error {
+	snap, err := w.upgrader(f).Run(ctx, w.dep, "2.12.2", "3.18.0", newImage, func(ctx context.Context) error {
 		if f.run == nil || f.describes < 2 {
 			t.Error("rollout before the migration task stopped")
+		}
+		if svc := w.service(t); svc.DesiredCount != 0 {
+			t.Errorf("rollout with the service at %d tasks, want 0", svc.DesiredCount)
 		}
 		rolledOut = true
 		return nil
@@ -213,6 +216,9 @@ func TestUpgradeSnapshotsScalesToZeroMigratesOnceThenRollsOut(t *testing.T) {
 	}
 	if !rolledOut {
 		t.Fatal("no rollout after a successful migration")
+	}
+	if svc := w.service(t); svc.DesiredCount != 2 {
+		t.Fatalf("after the rollout the service wants %d tasks, want its 2 back", svc.DesiredCount)
 	}
 	got := must(w.rds.DescribeDBClusterSnapshots(ctx, &rds.DescribeDBClusterSnapshotsInput{DBClusterSnapshotIdentifier: aws.String(snap.ID)}))
 	if len(got.DBClusterSnapshots) != 1 || aws.ToString(got.DBClusterSnapshots[0].Status) != "available" {
@@ -262,7 +268,7 @@ func TestUpgradeSnapshotsScalesToZeroMigratesOnceThenRollsOut(t *testing.T) {
 func TestFailingMigrationLeavesOldVersionServing(t *testing.T) {
 	w := newWorld(t)
 	f := &fargate{Client: w.ecs, w: w, exit: 1, log: []string{"sqlalchemy.exc.OperationalError: could not connect"}}
-	snap, err := w.upgrader(f).Upgrade(context.Background(), w.dep, "2.12.2", "3.18.0", newImage, func(context.Context) error {
+	snap, err := w.upgrader(f).Run(context.Background(), w.dep, "2.12.2", "3.18.0", newImage, func(context.Context) error {
 		t.Fatal("rollout after a failed migration")
 		return nil
 	})
@@ -270,7 +276,7 @@ func TestFailingMigrationLeavesOldVersionServing(t *testing.T) {
 	if !errors.As(err, &me) {
 		t.Fatalf("want a MigrationError, got %v", err)
 	}
-	for _, want := range []string{"exited 1", "MLflow 2.12.2 is serving again", "restore-db-cluster-from-snapshot --snapshot-identifier " + snap.ID} {
+	for _, want := range []string{"exited 1", "MLflow 2.12.2 is serving again", "mlflowctl rollback --snapshot " + snap.ID} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
@@ -281,6 +287,32 @@ func TestFailingMigrationLeavesOldVersionServing(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(w.lines, "\n"), "could not connect") {
 		t.Errorf("the failing task's log was not shown:\n%s", strings.Join(w.lines, "\n"))
+	}
+}
+
+// TestFailingRolloutNamesTheRollbackAndKeepsTheServiceDown: the schema is
+// migrated but the stack update failed: the old version cannot be put back
+// on the migrated schema, so the service stays at 0 and the error names
+// the rollback with the pre-upgrade snapshot.
+func TestFailingRolloutNamesTheRollbackAndKeepsTheServiceDown(t *testing.T) {
+	w := newWorld(t)
+	f := &fargate{Client: w.ecs, w: w, log: migrationLog}
+	snap, err := w.upgrader(f).Run(context.Background(), w.dep, "2.12.2", "3.18.0", newImage, func(context.Context) error {
+		return errors.New("stack mlflow-server: UPDATE_ROLLBACK_COMPLETE")
+	})
+	if err == nil || !strings.Contains(err.Error(), "mlflowctl rollback --snapshot "+snap.ID) || snap.ID == "" {
+		t.Fatalf("want the rollback command with the snapshot, got %v", err)
+	}
+	if svc := w.service(t); svc.DesiredCount != 0 {
+		t.Fatalf("after a failed rollout the service wants %d tasks, want 0 (old tasks on a migrated schema)", svc.DesiredCount)
+	}
+}
+
+// TestSameSchemaMoveIsTheRolloutAlone: no snapshot, no scaling, no task.
+func TestSameSchemaMoveIsTheRolloutAlone(t *testing.T) {
+	r, err := (&Upgrader{}).NewRun(Deployment{Name: "team-a"}, "3.18.0", "3.18.0", newImage, func(context.Context) error { return nil })
+	if err != nil || len(r.Steps) != 1 || r.Steps[0].Name != StepRollout {
+		t.Fatalf("steps %+v, %v", r, err)
 	}
 }
 

@@ -47,12 +47,21 @@ type Backup struct {
 // snapshotID is "mlflowctl-<deployment>-<kind>-<UTC time>", a valid
 // identifier (see identifier), the time kept when it must be shortened.
 func snapshotID(deployment, kind string, now time.Time) string {
-	stamp := now.UTC().Format("20060102-150405")
+	return snapshotHead(deployment, kind) + "-" + now.UTC().Format(stampLayout)
+}
+
+const (
+	stampLayout = "20060102-150405"
+	// timePattern stands for the time part in the plan (as long as it).
+	timePattern = "YYYYMMDD-HHMMSS"
+)
+
+func snapshotHead(deployment, kind string) string {
 	head := identifier(fmt.Sprintf("mlflowctl-%s-%s", deployment, kind))
-	if len(head)+1+len(stamp) > 63 {
-		head = strings.TrimRight(head[:63-1-len(stamp)], "-")
+	if len(head)+1+len(stampLayout) > 63 {
+		head = strings.TrimRight(head[:63-1-len(stampLayout)], "-")
 	}
-	return head + "-" + stamp
+	return head
 }
 
 var (
@@ -162,10 +171,12 @@ func tagValue(tags []rdstypes.Tag, key string) string {
 	return ""
 }
 
-// RestoreCommand is what a user runs today to get the data back as it was
-// in the snapshot: the RDS restore into a new cluster and its writer
-// (Upgrader.Restore does the same; no mlflowctl command wraps it yet).
-func RestoreCommand(snapshot string) string {
-	return "aws rds restore-db-cluster-from-snapshot --snapshot-identifier " + snapshot +
-		" --db-cluster-identifier <new-cluster> --engine aurora-postgresql (then aws rds create-db-instance --db-instance-class db.serverless --db-cluster-identifier <new-cluster>)"
+// RollbackCommand is how a user gets the data back as it was in the
+// snapshot (the newest pre-upgrade one when snapshot is "") with the MLflow
+// version that wrote it.
+func RollbackCommand(snapshot string) string {
+	if snapshot == "" {
+		return "mlflowctl rollback"
+	}
+	return "mlflowctl rollback --snapshot " + snapshot
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/mlflowctl/mlflowctl/pkg/versions"
 )
 
 // ECS is the part of the ECS API an upgrade uses.
@@ -64,41 +66,121 @@ type MigrationError struct {
 func (e *MigrationError) Error() string {
 	return fmt.Sprintf("the MLflow %s → %s database migration failed (%s); MLflow %s is serving again. "+
 		"MLflow migrates in one transaction, so PostgreSQL normally keeps the %s schema; if MLflow %s reports a database error, "+
-		"restore the pre-upgrade snapshot: %s", e.From, e.To, e.Reason, e.From, e.From, e.From, RestoreCommand(e.Snapshot))
+		"restore the pre-upgrade snapshot: %s", e.From, e.To, e.Reason, e.From, e.From, e.From, RollbackCommand(e.Snapshot))
 }
 
 // Rollout puts the service on the new version (the caller's stack update).
 type Rollout func(ctx context.Context) error
 
-// Upgrade moves d from MLflow version from to version to with image: a
-// tagged snapshot (waited for), the service at zero tasks, the migration
-// once in a one-off task with the new image (its log streamed), then
-// rollout. A failed migration puts the old version's tasks back and
+// Step is one named step of an upgrade; Run calls them in order and stops
+// at the first error.
+type Step struct {
+	Name string
+	Do   func(ctx context.Context) error
+}
+
+// Run is one upgrade as steps. Snapshot is the pre-upgrade snapshot once
+// the "snapshot" step is done.
+type Run struct {
+	Steps    []Step
+	Snapshot Backup
+
+	u               *Upgrader
+	d               Deployment
+	from, to, image string
+	rollout         Rollout
+	desired         int32
+	service         ecstypes.Service
+}
+
+// Step names, in order.
+const (
+	StepSnapshot  = "snapshot"
+	StepScaleDown = "scale-to-zero"
+	StepMigrate   = "migrate"
+	StepRollout   = "rollout"
+	StepScaleBack = "scale-back"
+)
+
+// NewRun plans the move of d from MLflow version from to version to with
+// image. A move on the same schema is the rollout alone; a schema
+// migration is: a tagged snapshot (waited for), the service at zero tasks,
+// the migration once in a one-off task with the new image (its log
+// streamed), rollout, then the service back at its task count. A move the
+// versions table refuses is an error before any step.
+func (u *Upgrader) NewRun(d Deployment, from, to, image string, rollout Rollout) (*Run, error) {
+	m, err := versions.Plan(from, to)
+	if err != nil {
+		return nil, err
+	}
+	r := &Run{u: u, d: d, from: from, to: to, image: image, rollout: rollout}
+	if !m.Migration {
+		r.Steps = []Step{{StepRollout, func(ctx context.Context) error { return rollout(ctx) }}}
+		return r, nil
+	}
+	r.Steps = []Step{
+		{StepSnapshot, r.snapshot}, {StepScaleDown, r.scaleDown}, {StepMigrate, r.migrate},
+		{StepRollout, r.rollOut}, {StepScaleBack, r.scaleBack},
+	}
+	return r, nil
+}
+
+// Run upgrades d from → to (see NewRun) and returns the pre-upgrade
+// snapshot. A failed migration puts the old version's tasks back and
 // returns a *MigrationError naming the snapshot to restore.
-func (u *Upgrader) Upgrade(ctx context.Context, d Deployment, from, to, image string, rollout Rollout) (Backup, error) {
-	snap, err := u.Snapshot(ctx, d, KindPreUpgrade, from, to)
+func (u *Upgrader) Run(ctx context.Context, d Deployment, from, to, image string, rollout Rollout) (Backup, error) {
+	r, err := u.NewRun(d, from, to, image, rollout)
 	if err != nil {
 		return Backup{}, err
 	}
-	svc, err := u.service(ctx, d)
-	if err != nil {
-		return snap, err
-	}
-	desired := svc.DesiredCount
-	if err := u.scale(ctx, d, 0); err != nil {
-		return snap, err
-	}
-	if reason := u.migrate(ctx, d, svc, image); reason != "" {
-		if err := u.scale(ctx, d, desired); err != nil {
-			return snap, fmt.Errorf("%w; and putting MLflow %s back failed: %w", &MigrationError{snap.ID, from, to, reason}, from, err)
+	for _, s := range r.Steps {
+		if err := s.Do(ctx); err != nil {
+			return r.Snapshot, err
 		}
-		return snap, &MigrationError{Snapshot: snap.ID, From: from, To: to, Reason: reason}
 	}
-	u.say("migration done: rolling out MLflow %s", to)
-	if err := rollout(ctx); err != nil {
-		return snap, fmt.Errorf("the database is migrated to MLflow %s but the rollout failed: %w; to go back to %s: %s", to, err, from, RestoreCommand(snap.ID))
+	return r.Snapshot, nil
+}
+
+func (r *Run) snapshot(ctx context.Context) error {
+	snap, err := r.u.Snapshot(ctx, r.d, KindPreUpgrade, r.from, r.to)
+	r.Snapshot = snap
+	return err
+}
+
+func (r *Run) scaleDown(ctx context.Context) error {
+	svc, err := r.u.service(ctx, r.d)
+	if err != nil {
+		return err
 	}
-	return snap, nil
+	r.service, r.desired = svc, svc.DesiredCount
+	return r.u.scale(ctx, r.d, 0)
+}
+
+func (r *Run) migrate(ctx context.Context) error {
+	reason := r.u.migrate(ctx, r.d, r.service, r.image)
+	if reason == "" {
+		r.u.say("migration done: rolling out MLflow %s", r.to)
+		return nil
+	}
+	me := &MigrationError{Snapshot: r.Snapshot.ID, From: r.from, To: r.to, Reason: reason}
+	if err := r.u.scale(ctx, r.d, r.desired); err != nil {
+		return fmt.Errorf("%w; and putting MLflow %s back failed: %w", me, r.from, err)
+	}
+	return me
+}
+
+func (r *Run) rollOut(ctx context.Context) error {
+	if err := r.rollout(ctx); err != nil {
+		return fmt.Errorf("the database is migrated to MLflow %s but the rollout failed: %w; the service %s is at 0 tasks. "+
+			"To go back to MLflow %s with the data as it was: %s", r.to, err, r.d.Service, r.from, RollbackCommand(r.Snapshot.ID))
+	}
+	return nil
+}
+
+// scaleBack starts the new version's tasks: the service has no
+// DesiredCount in its template (server.yaml), so the rollout leaves it at 0.
+func (r *Run) scaleBack(ctx context.Context) error {
+	return r.u.scale(ctx, r.d, r.desired)
 }
 
 func (u *Upgrader) service(ctx context.Context, d Deployment) (ecstypes.Service, error) {

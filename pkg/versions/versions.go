@@ -62,7 +62,7 @@ func (m Move) PlanLine() string {
 	}
 	return fmt.Sprintf("MLflow %s → %s: database schema migration "+
 		"(downtime while it runs: the service goes to zero tasks; a tagged Aurora snapshot is taken first; "+
-		"to go back: restore that snapshot, see mlflowctl backups list)", m.From.MLflow, m.To.MLflow)
+		"to go back: mlflowctl rollback)", m.From.MLflow, m.To.MLflow)
 }
 
 // DowngradeError refuses a move to an older schema: MLflow has no
@@ -71,8 +71,9 @@ type DowngradeError struct{ From, To string }
 
 func (e *DowngradeError) Error() string {
 	return fmt.Sprintf("mlflowVersion: %s → %s would run MLflow %s on a database already migrated to %s's schema, which it cannot read. "+
-		"Restore the snapshot taken before the upgrade instead: mlflowctl backups list, then "+
-		"aws rds restore-db-cluster-from-snapshot --snapshot-identifier <id> --db-cluster-identifier <new-cluster> --engine aurora-postgresql",
+		"Go back to the data as it was before the upgrade instead: mlflowctl rollback (it restores the pre-upgrade snapshot "+
+		"through the server stack, so CloudFormation keeps owning the cluster; do not restore it by hand with "+
+		"aws rds restore-db-cluster-from-snapshot --snapshot-identifier, which makes a cluster outside the stack)",
 		e.From, e.To, e.To, e.From)
 }
 

@@ -21,7 +21,7 @@ func TestUpgradeIsAMigrationWithItsPlanLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	line := m.PlanLine()
-	for _, want := range []string{"MLflow 2.12.2 → 3.18.0: database schema migration", "snapshot", "mlflowctl backups list", "downtime"} {
+	for _, want := range []string{"MLflow 2.12.2 → 3.18.0: database schema migration", "snapshot", "mlflowctl rollback", "downtime"} {
 		if !m.Migration || !strings.Contains(line, want) {
 			t.Errorf("plan line %q lacks %q", line, want)
 		}
@@ -31,8 +31,8 @@ func TestUpgradeIsAMigrationWithItsPlanLine(t *testing.T) {
 func TestDowngradeAcrossSchemaIsRefusedWithTheRestoreCommand(t *testing.T) {
 	_, err := Plan("3.18.0", "2.12.2")
 	var d *DowngradeError
-	if !errors.As(err, &d) || !strings.Contains(err.Error(), "restore-db-cluster-from-snapshot --snapshot-identifier") {
-		t.Fatalf("want a DowngradeError naming the restore command, got %v", err)
+	if !errors.As(err, &d) || !strings.Contains(err.Error(), "mlflowctl rollback") {
+		t.Fatalf("want a DowngradeError naming mlflowctl rollback, got %v", err)
 	}
 }
 
