@@ -2,12 +2,17 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/spf13/cobra"
 
 	"github.com/mlflowctl/mlflowctl/pkg/awsx"
+	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 	"github.com/mlflowctl/mlflowctl/pkg/upgrade"
 )
@@ -22,11 +27,11 @@ version whose data it holds, and wait until it is available. Manual
 snapshots do not expire; mlflowctl backups list shows them.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			u, dep, version, err := upgrader(g)
+			d, err := upgrader(g)
 			if err != nil {
 				return err
 			}
-			b, err := u.Snapshot(g.ctx, dep, upgrade.KindManual, version, "")
+			b, err := d.u.Snapshot(g.ctx, d.dep, upgrade.KindManual, d.version, "")
 			if err != nil {
 				return err
 			}
@@ -46,11 +51,12 @@ func newBackupsCommand(g *globalOpts) *cobra.Command {
 		Short: "List the manual and pre-upgrade snapshots mlflowctl made, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			u, dep, _, err := upgrader(g)
+			d, err := upgrader(g)
 			if err != nil {
 				return err
 			}
-			list, err := u.Backups(g.ctx, dep)
+			dep := d.dep
+			list, err := d.u.Backups(g.ctx, dep)
 			if err != nil {
 				return err
 			}
@@ -74,25 +80,40 @@ func newBackupsCommand(g *globalOpts) *cobra.Command {
 	return cmd
 }
 
-// upgrader finds the deployment's cluster and MLflow version in its server
-// stack and returns the RDS-backed upgrader (progress on stderr).
-func upgrader(g *globalOpts) (*upgrade.Upgrader, upgrade.Deployment, string, error) {
+// deployed is a deployment's server stack as the upgrade commands need it.
+type deployed struct {
+	u       *upgrade.Upgrader
+	dep     upgrade.Deployment
+	version string // the MLflow version deployed
+	cfg     config.Config
+	aws     aws.Config
+}
+
+// upgrader finds the deployment's cluster, service and MLflow version in
+// its server stack and returns the upgrader (progress on stderr).
+func upgrader(g *globalOpts) (deployed, error) {
 	cfg, err := g.validConfig()
 	if err != nil {
-		return nil, upgrade.Deployment{}, "", err
+		return deployed{}, err
 	}
 	awsCfg, err := awsx.Load(g.ctx, g.awsOptions(cfg))
 	if err != nil {
-		return nil, upgrade.Deployment{}, "", err
+		return deployed{}, err
 	}
-	st, found, err := stacks.Read(g.ctx, cloudformation.NewFromConfig(awsCfg), cfg.Name, stacks.Server)
+	cfn := cloudformation.NewFromConfig(awsCfg)
+	st, found, err := stacks.Read(g.ctx, cfn, cfg.Name, stacks.Server)
 	if err != nil {
-		return nil, upgrade.Deployment{}, "", err
+		return deployed{}, err
 	}
-	cluster := st.Outputs[stacks.OutDBClusterID]
-	if !found || cluster == "" {
-		return nil, upgrade.Deployment{}, "", usageErrorf("deployment %q has no database yet (stack %s): run mlflowctl up first", cfg.Name, st.Name)
+	if !found || st.Outputs[stacks.OutDBClusterID] == "" {
+		return deployed{}, usageErrorf("deployment %q has no database yet (stack %s): run mlflowctl up first", cfg.Name, st.Name)
 	}
-	u := &upgrade.Upgrader{RDS: rds.NewFromConfig(awsCfg), Progress: func(l string) { _, _ = fmt.Fprintln(g.stderr, l) }}
-	return u, upgrade.Deployment{Name: cfg.Name, DBCluster: cluster}, st.Outputs[stacks.OutMLflowVersion], nil
+	u := &upgrade.Upgrader{
+		RDS: rds.NewFromConfig(awsCfg), ECS: ecs.NewFromConfig(awsCfg), Logs: cloudwatchlogs.NewFromConfig(awsCfg), CFN: cfn,
+		Progress: func(l string) { _, _ = fmt.Fprintln(g.stderr, l) },
+	}
+	if g.endpointURL != "" {
+		u.Poll = time.Second // emulators answer at once
+	}
+	return deployed{u: u, dep: upgrade.DeploymentOf(cfg.Name, st.Outputs), version: st.Outputs[stacks.OutMLflowVersion], cfg: cfg, aws: awsCfg}, nil
 }

@@ -32,6 +32,7 @@ var commandGroup = map[string]string{
 	"verify":         "deploy",
 	"backup":         "deploy",
 	"backups":        "deploy",
+	"rollback":       "deploy",
 	"users":          "users",
 	"authz":          "users",
 	"token":          "users",
@@ -95,6 +96,8 @@ var examples = map[string]string{
 	"backups": `  mlflowctl backups list`,
 	"backups list": `  mlflowctl backups list
   mlflowctl backups list -o json`,
+	"rollback": `  mlflowctl rollback
+  mlflowctl rollback --snapshot mlflowctl-mlflow-pre-upgrade-20261204-150405 --yes -o json`,
 	"logout": `  mlflowctl logout`,
 	"token": `  mlflowctl token
   curl -H "Authorization: Bearer $(mlflowctl token)" "$MLFLOW_TRACKING_URI/api/2.0/mlflow/experiments/search?max_results=1"`,

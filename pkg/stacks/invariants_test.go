@@ -369,7 +369,9 @@ func TestImplicitLogGroupsAreDeclared(t *testing.T) {
 			case "AWS::RDS::DBCluster":
 				for _, l := range asStrings(r.Properties["EnableCloudwatchLogsExports"]) {
 					want := fmt.Sprintf("/aws/rds/cluster/%v/%s", r.Properties["DBClusterIdentifier"], l)
-					if !names[want] {
+					// A restorable cluster's name is an Fn::If (pkg/upgrade
+					// template_test.go checks its log group follows it).
+					if _, restorable := r.Properties["SnapshotIdentifier"]; !names[want] && !restorable {
 						t.Errorf("%s exports %s logs to %s, which the template does not declare", id, l, want)
 					}
 				}

@@ -316,66 +316,6 @@ func TestSameSchemaMoveIsTheRolloutAlone(t *testing.T) {
 	}
 }
 
-// TestRestoreMakesANewClusterWithItsWriter: RestoreDBClusterFromSnapshot
-// needs a new cluster identifier and restores no instance ("You must
-// invoke the CreateDBInstance operation ... only after the
-// RestoreDBClusterFromSnapshot operation has completed and the DB cluster
-// is available", RDS API reference). The restored cluster keeps the
-// current one's subnet group, security group and Serverless v2 scaling;
-// the service is at zero while it happens; repoint gets the snapshot's
-// MLflow version; the current cluster is not deleted.
-func TestRestoreMakesANewClusterWithItsWriter(t *testing.T) {
-	w := newWorld(t)
-	ctx := context.Background()
-	u := w.upgrader(w.ecs)
-	snap, err := u.Snapshot(ctx, w.dep, KindPreUpgrade, "2.12.2", "3.18.0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got Restored
-	r, err := u.Restore(ctx, w.dep, snap.ID, func(ctx context.Context, r Restored) error {
-		if svc := w.service(t); svc.DesiredCount != 0 {
-			t.Errorf("repoint with the service at %d tasks, want 0", svc.DesiredCount)
-		}
-		got = r
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != r || r.Version != "2.12.2" || r.Cluster == w.dep.DBCluster || r.Endpoint == "" {
-		t.Fatalf("restored %+v, repoint got %+v", r, got)
-	}
-	c := must(w.rds.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(r.Cluster)})).DBClusters[0]
-	if aws.ToString(c.DBSubnetGroup) != "mlflowctl-team-a" || len(c.VpcSecurityGroups) != 1 || c.ServerlessV2ScalingConfiguration == nil || aws.ToFloat64(c.ServerlessV2ScalingConfiguration.MaxCapacity) != 4 {
-		t.Fatalf("restored cluster settings: subnet group %s, SGs %v, scaling %+v", aws.ToString(c.DBSubnetGroup), c.VpcSecurityGroups, c.ServerlessV2ScalingConfiguration)
-	}
-	inst := must(w.rds.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(r.Cluster + "-writer")})).DBInstances
-	if len(inst) != 1 || aws.ToString(inst[0].DBClusterIdentifier) != r.Cluster || aws.ToString(inst[0].DBInstanceClass) != "db.serverless" {
-		t.Fatalf("restored cluster's writer: %+v", inst)
-	}
-	if _, err := w.rds.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(w.dep.DBCluster)}); err != nil {
-		t.Fatalf("the current cluster must be kept: %v", err)
-	}
-}
-
-// TestRestoreRefusesAnotherDeploymentsSnapshot: bad input, nothing changed.
-func TestRestoreRefusesAnotherDeploymentsSnapshot(t *testing.T) {
-	w := newWorld(t)
-	ctx := context.Background()
-	must(w.rds.CreateDBClusterSnapshot(ctx, &rds.CreateDBClusterSnapshotInput{DBClusterIdentifier: aws.String(w.dep.DBCluster), DBClusterSnapshotIdentifier: aws.String("someone-elses")}))
-	for _, id := range []string{"someone-elses", "no-such-snapshot"} {
-		_, err := w.upgrader(w.ecs).Restore(ctx, w.dep, id, func(context.Context, Restored) error { t.Fatal("repoint"); return nil })
-		var in *InputError
-		if !errors.As(err, &in) || in.Field != "--snapshot" {
-			t.Fatalf("%s: want an InputError on --snapshot, got %v", id, err)
-		}
-	}
-	if svc := w.service(t); svc.DesiredCount != 2 {
-		t.Fatalf("a refused restore scaled the service to %d", svc.DesiredCount)
-	}
-}
-
 // TestBackupsListsThisDeploymentsSnapshotsNewestFirst: manual backups and
 // pre-upgrade snapshots, not snapshots someone else made of the cluster.
 func TestBackupsListsThisDeploymentsSnapshotsNewestFirst(t *testing.T) {

@@ -27,7 +27,7 @@ const (
 // server stack's outputs.
 func DeploymentOf(name string, serverOutputs map[string]string) Deployment {
 	return Deployment{
-		Name: name, DBCluster: serverOutputs[stacks.OutDBClusterID],
+		Name: name, Stack: name + "-" + stacks.Server, DBCluster: serverOutputs[stacks.OutDBClusterID],
 		ECSCluster: serverOutputs[stacks.OutClusterName], Service: Service, Container: Container,
 	}
 }

@@ -17,10 +17,6 @@ import (
 type RDS interface {
 	CreateDBClusterSnapshot(ctx context.Context, in *rds.CreateDBClusterSnapshotInput, opts ...func(*rds.Options)) (*rds.CreateDBClusterSnapshotOutput, error)
 	DescribeDBClusterSnapshots(ctx context.Context, in *rds.DescribeDBClusterSnapshotsInput, opts ...func(*rds.Options)) (*rds.DescribeDBClusterSnapshotsOutput, error)
-	DescribeDBClusters(ctx context.Context, in *rds.DescribeDBClustersInput, opts ...func(*rds.Options)) (*rds.DescribeDBClustersOutput, error)
-	RestoreDBClusterFromSnapshot(ctx context.Context, in *rds.RestoreDBClusterFromSnapshotInput, opts ...func(*rds.Options)) (*rds.RestoreDBClusterFromSnapshotOutput, error)
-	CreateDBInstance(ctx context.Context, in *rds.CreateDBInstanceInput, opts ...func(*rds.Options)) (*rds.CreateDBInstanceOutput, error)
-	DescribeDBInstances(ctx context.Context, in *rds.DescribeDBInstancesInput, opts ...func(*rds.Options)) (*rds.DescribeDBInstancesOutput, error)
 }
 
 // Tag keys on every snapshot mlflowctl makes.
@@ -180,3 +176,8 @@ func RollbackCommand(snapshot string) string {
 	}
 	return "mlflowctl rollback --snapshot " + snapshot
 }
+
+// InputError is bad input found before anything changed (exit 2).
+type InputError struct{ Field, Msg string }
+
+func (e *InputError) Error() string { return e.Field + ": " + e.Msg }

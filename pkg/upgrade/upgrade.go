@@ -33,6 +33,7 @@ type Logs interface {
 // Deployment names what an upgrade touches.
 type Deployment struct {
 	Name       string // the deployment (tags)
+	Stack      string // the stack that holds the cluster and the service
 	DBCluster  string // Aurora cluster identifier
 	ECSCluster string
 	Service    string
@@ -44,6 +45,7 @@ type Upgrader struct {
 	RDS  RDS
 	ECS  ECS
 	Logs Logs
+	CFN  CloudFormation // rollback only
 	// Progress receives one line per step and per migration log line.
 	Progress func(line string)
 	// Poll is the wait between describes (default 10 s); Timeout bounds each wait (default 30 min).
