@@ -69,6 +69,14 @@ func (u *Upgrader) PlanRollback(ctx context.Context, d Deployment, current, snap
 	if err != nil {
 		return nil, err
 	}
+	restored, err := RestoreParams(ctx, u.CFN, d.Stack)
+	if err != nil {
+		return nil, err
+	}
+	if restored[ParamDBSnapshot] == snap.ID {
+		return nil, &InputError{Field: "--snapshot", Msg: fmt.Sprintf("nothing to roll back to: the database already is snapshot %s, restored by an earlier rollback "+
+			"(mlflowctl backups list shows the others)", snap.ID)}
+	}
 	if _, err := versions.Lookup(snap.FromVersion); err != nil {
 		return nil, &InputError{Field: "--snapshot", Msg: fmt.Sprintf("snapshot %s holds the data of MLflow %q, which mlflowctl cannot run: %v", snap.ID, snap.FromVersion, err)}
 	}

@@ -183,6 +183,11 @@ func TestRollbackRestoresThroughTheStackAndRunsThePreviousVersion(t *testing.T) 
 	if err != nil || params[ParamDBSnapshot] != newest.ID || params[ParamDBClusterSuffix] != "20261204120000" {
 		t.Fatalf("RestoreParams after the rollback: %v %v", params, err)
 	}
+	// Again: the newest pre-upgrade snapshot is the database already.
+	var in *InputError
+	if _, err := r.u.PlanRollback(ctx, r.dep, "2.12.2", ""); !errors.As(err, &in) || !strings.Contains(err.Error(), "already is snapshot "+newest.ID) {
+		t.Fatalf("a second rollback to the same snapshot: want an InputError, got %v", err)
+	}
 }
 
 // TestRollbackBadInputChangesNothing: an unknown snapshot, one mlflowctl
