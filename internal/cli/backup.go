@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -110,6 +111,7 @@ func upgrader(g *globalOpts) (deployed, error) {
 	}
 	u := &upgrade.Upgrader{
 		RDS: rds.NewFromConfig(awsCfg), ECS: ecs.NewFromConfig(awsCfg), Logs: cloudwatchlogs.NewFromConfig(awsCfg), CFN: cfn,
+		Scaling:  applicationautoscaling.NewFromConfig(awsCfg),
 		Progress: func(l string) { _, _ = fmt.Fprintln(g.stderr, l) },
 	}
 	if g.endpointURL != "" {

@@ -69,10 +69,11 @@ func (s statement) actions() []string {
 func calls() map[string]bool {
 	out := map[string]bool{"rds:AddTagsToResource": true, "iam:PassRole": true}
 	for prefix, iface := range map[string][]reflect.Type{
-		"rds":            {reflect.TypeFor[RDS]()},
-		"ecs":            {reflect.TypeFor[ECS]()},
-		"logs":           {reflect.TypeFor[Logs]()},
-		"cloudformation": {reflect.TypeFor[CloudFormation](), reflect.TypeFor[stacks.DescribeStacksAPI]()},
+		"rds":                     {reflect.TypeFor[RDS]()},
+		"ecs":                     {reflect.TypeFor[ECS]()},
+		"logs":                    {reflect.TypeFor[Logs]()},
+		"application-autoscaling": {reflect.TypeFor[Scaling]()},
+		"cloudformation":          {reflect.TypeFor[CloudFormation](), reflect.TypeFor[stacks.DescribeStacksAPI]()},
 	} {
 		for _, it := range iface {
 			for i := range it.NumMethod() {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -28,13 +30,14 @@ func TestMain(m *testing.M) { mototest.Main(m) }
 // cluster with its writer, an ECS Fargate service of 2 MLflow 2.12.2 tasks
 // logging to CloudWatch Logs.
 type world struct {
-	rds    *rds.Client
-	ecs    *ecs.Client
-	logs   *cloudwatchlogs.Client
-	dep    Deployment
-	oldDef string
-	lines  []string
-	mu     sync.Mutex
+	scaling *applicationautoscaling.Client
+	rds     *rds.Client
+	ecs     *ecs.Client
+	logs    *cloudwatchlogs.Client
+	dep     Deployment
+	oldDef  string
+	lines   []string
+	mu      sync.Mutex
 }
 
 const (
@@ -51,7 +54,7 @@ func newWorld(t *testing.T) *world {
 	}
 	cfg.BaseEndpoint = aws.String(srv.URL)
 	ctx := context.Background()
-	w := &world{rds: rds.NewFromConfig(cfg), ecs: ecs.NewFromConfig(cfg), logs: cloudwatchlogs.NewFromConfig(cfg),
+	w := &world{scaling: applicationautoscaling.NewFromConfig(cfg), rds: rds.NewFromConfig(cfg), ecs: ecs.NewFromConfig(cfg), logs: cloudwatchlogs.NewFromConfig(cfg),
 		dep: Deployment{Name: "team-a", DBCluster: "mlflowctl-team-a-db", ECSCluster: "mlflowctl-team-a", Service: "mlflow", Container: "mlflow"}}
 	e := ec2.NewFromConfig(cfg)
 	vpc := must(e.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")}))
@@ -97,7 +100,31 @@ func newWorld(t *testing.T) *world {
 	// moto starts a new service with runningCount 0; UpdateService sets
 	// running to desired (test-infra.md §6), as if both tasks came up.
 	must(w.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(w.dep.ECSCluster), Service: aws.String(w.dep.Service), DesiredCount: aws.Int32(2)}))
+	// The service's scalable target, as server.yaml makes it (MinCapacity
+	// the configured task count).
+	must(w.scaling.RegisterScalableTarget(ctx, &applicationautoscaling.RegisterScalableTargetInput{
+		ServiceNamespace: astypes.ServiceNamespaceEcs, ResourceId: aws.String(resourceID(w.dep)),
+		ScalableDimension: astypes.ScalableDimensionECSServiceDesiredCount, MinCapacity: aws.Int32(2), MaxCapacity: aws.Int32(4),
+	}))
 	return w
+}
+
+// target is the service's scalable target in moto.
+func (w *world) target(t *testing.T) astypes.ScalableTarget {
+	t.Helper()
+	out := must(w.scaling.DescribeScalableTargets(context.Background(), &applicationautoscaling.DescribeScalableTargetsInput{
+		ServiceNamespace: astypes.ServiceNamespaceEcs, ResourceIds: []string{resourceID(w.dep)}}))
+	if len(out.ScalableTargets) != 1 {
+		t.Fatalf("scalable targets: %+v", out.ScalableTargets)
+	}
+	return out.ScalableTargets[0]
+}
+
+// held says whether the target is at minimum 0 with every kind of scaling
+// suspended.
+func held0(tg astypes.ScalableTarget) bool {
+	s := tg.SuspendedState
+	return aws.ToInt32(tg.MinCapacity) == 0 && s != nil && aws.ToBool(s.DynamicScalingInSuspended) && aws.ToBool(s.DynamicScalingOutSuspended) && aws.ToBool(s.ScheduledScalingSuspended)
 }
 
 func must[T any](v T, err error) T {
@@ -108,7 +135,7 @@ func must[T any](v T, err error) T {
 }
 
 func (w *world) upgrader(e ECS) *Upgrader {
-	return &Upgrader{RDS: w.rds, ECS: e, Logs: w.logs, Poll: 10 * time.Millisecond, Timeout: 20 * time.Second,
+	return &Upgrader{RDS: w.rds, ECS: e, Logs: w.logs, Scaling: w.scaling, Poll: 10 * time.Millisecond, Timeout: 20 * time.Second,
 		Progress: func(l string) { w.mu.Lock(); w.lines = append(w.lines, l); w.mu.Unlock() },
 		Now:      func() time.Time { return time.Date(2026, 12, 4, 15, 0, 0, 0, time.UTC) }}
 }
@@ -137,6 +164,7 @@ type fargate struct {
 	log        []string
 	run        *ecs.RunTaskInput
 	svcAtStart ecstypes.Service
+	tgAtStart  astypes.ScalableTarget
 	describes  int
 }
 
@@ -153,6 +181,10 @@ func (f *fargate) RunTask(ctx context.Context, in *ecs.RunTaskInput, _ ...func(*
 	out, err := f.w.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(f.w.dep.ECSCluster), Services: []string{f.w.dep.Service}})
 	if err == nil {
 		f.svcAtStart = out.Services[0]
+	}
+	if tg, err := f.w.scaling.DescribeScalableTargets(ctx, &applicationautoscaling.DescribeScalableTargetsInput{
+		ServiceNamespace: astypes.ServiceNamespaceEcs, ResourceIds: []string{resourceID(f.w.dep)}}); err == nil && len(tg.ScalableTargets) == 1 {
+		f.tgAtStart = tg.ScalableTargets[0]
 	}
 	return &ecs.RunTaskOutput{Tasks: []ecstypes.Task{{TaskArn: aws.String(fakeTaskArn), LastStatus: aws.String("PROVISIONING")}}}, nil
 }
@@ -220,6 +252,15 @@ func TestUpgradeSnapshotsScalesToZeroMigratesOnceThenRollsOut(t *testing.T) {
 	if svc := w.service(t); svc.DesiredCount != 2 {
 		t.Fatalf("after the rollout the service wants %d tasks, want its 2 back", svc.DesiredCount)
 	}
+	// Application Auto Scaling raises a count below the minimum whenever
+	// a policy runs (scaling.go): held at 0 during the migration, back at
+	// 2 and unsuspended afterwards.
+	if !held0(f.tgAtStart) {
+		t.Errorf("during the migration the scalable target was %+v, want minimum 0 and scaling suspended", f.tgAtStart)
+	}
+	if tg := w.target(t); aws.ToInt32(tg.MinCapacity) != 2 || aws.ToInt32(tg.MaxCapacity) != 4 || tg.SuspendedState == nil || aws.ToBool(tg.SuspendedState.DynamicScalingOutSuspended) {
+		t.Errorf("after the upgrade the scalable target is %+v %+v, want 2-4 and not suspended", tg, tg.SuspendedState)
+	}
 	got := must(w.rds.DescribeDBClusterSnapshots(ctx, &rds.DescribeDBClusterSnapshotsInput{DBClusterSnapshotIdentifier: aws.String(snap.ID)}))
 	if len(got.DBClusterSnapshots) != 1 || aws.ToString(got.DBClusterSnapshots[0].Status) != "available" {
 		t.Fatalf("snapshot %s in moto: %+v", snap.ID, got.DBClusterSnapshots)
@@ -284,6 +325,9 @@ func TestFailingMigrationLeavesOldVersionServing(t *testing.T) {
 	svc := w.service(t)
 	if svc.DesiredCount != 2 || aws.ToString(svc.TaskDefinition) != w.oldDef {
 		t.Fatalf("after the failed migration the service wants %d tasks of %s, want 2 of %s", svc.DesiredCount, aws.ToString(svc.TaskDefinition), w.oldDef)
+	}
+	if tg := w.target(t); aws.ToInt32(tg.MinCapacity) != 2 {
+		t.Fatalf("after the failed migration the scalable target's minimum is %d, want 2 again", aws.ToInt32(tg.MinCapacity))
 	}
 	if !strings.Contains(strings.Join(w.lines, "\n"), "could not connect") {
 		t.Errorf("the failing task's log was not shown:\n%s", strings.Join(w.lines, "\n"))

@@ -151,22 +151,31 @@ func (u *Upgrader) Rollback(ctx context.Context, d Deployment, p *RollbackPlan, 
 	if err != nil {
 		return Backup{}, err
 	}
-	desired := svc.DesiredCount
-	if err := u.scale(ctx, d, 0); err != nil {
+	h, err := u.holdScaling(ctx, d)
+	if err != nil {
 		return Backup{}, err
+	}
+	back := func(ctx context.Context) error {
+		if err := u.releaseScaling(ctx, d, h); err != nil {
+			return err
+		}
+		return u.scale(ctx, d, svc.DesiredCount)
+	}
+	if err := u.scale(ctx, d, 0); err != nil {
+		return Backup{}, u.abort(ctx, back, err, p)
 	}
 	keep, err := u.Snapshot(ctx, d, KindPreRollback, p.From, p.Target.Version)
 	if err != nil {
-		return keep, u.abort(ctx, d, desired, fmt.Errorf("snapshot the current database: %w", err), p)
+		return keep, u.abort(ctx, back, fmt.Errorf("snapshot the current database: %w", err), p)
 	}
 	if err := u.setPolicy(ctx, d, allowPolicy); err != nil {
-		return keep, u.abort(ctx, d, desired, err, p)
+		return keep, u.abort(ctx, back, err, p)
 	}
 	u.say("restoring %s into cluster %s and deploying MLflow %s", p.Snapshot.ID, p.Target.Cluster, p.Target.Version)
 	rerr := redeploy(ctx, p.Target)
 	perr := u.setPolicy(ctx, d, protectPolicy)
 	if rerr != nil {
-		return keep, u.abort(ctx, d, desired, fmt.Errorf("the restore failed: %w; CloudFormation rolls the stack back, so the current database (cluster %s, its data also in snapshot %s) serves MLflow %s again",
+		return keep, u.abort(ctx, back, fmt.Errorf("the restore failed: %w; CloudFormation rolls the stack back, so the current database (cluster %s, its data also in snapshot %s) serves MLflow %s again",
 			rerr, d.DBCluster, keep.ID, p.From), p)
 	}
 	if perr != nil {
@@ -175,7 +184,7 @@ func (u *Upgrader) Rollback(ctx context.Context, d Deployment, p *RollbackPlan, 
 	if err := u.checkRestored(ctx, d, p.Target); err != nil {
 		return keep, err
 	}
-	if err := u.scale(ctx, d, desired); err != nil {
+	if err := back(ctx); err != nil {
 		return keep, err
 	}
 	u.say("rolled back: MLflow %s serves the data of %s from cluster %s", p.Target.Version, p.Snapshot.ID, p.Target.Cluster)
@@ -183,8 +192,8 @@ func (u *Upgrader) Rollback(ctx context.Context, d Deployment, p *RollbackPlan, 
 }
 
 // abort puts the service back at its task count and returns cause.
-func (u *Upgrader) abort(ctx context.Context, d Deployment, desired int32, cause error, p *RollbackPlan) error {
-	if err := u.scale(ctx, d, desired); err != nil {
+func (u *Upgrader) abort(ctx context.Context, back func(context.Context) error, cause error, p *RollbackPlan) error {
+	if err := back(ctx); err != nil {
 		return fmt.Errorf("%w; and starting MLflow %s again failed: %w", cause, p.From, err)
 	}
 	return cause

@@ -46,6 +46,8 @@ type Upgrader struct {
 	ECS  ECS
 	Logs Logs
 	CFN  CloudFormation // rollback only
+	// Scaling, when set, holds the service's autoscaling while it is at 0.
+	Scaling Scaling
 	// Progress receives one line per step and per migration log line.
 	Progress func(line string)
 	// Poll is the wait between describes (default 10 s); Timeout bounds each wait (default 30 min).
@@ -93,6 +95,7 @@ type Run struct {
 	rollout         Rollout
 	desired         int32
 	service         ecstypes.Service
+	scaling         held
 }
 
 // Step names, in order.
@@ -155,6 +158,9 @@ func (r *Run) scaleDown(ctx context.Context) error {
 		return err
 	}
 	r.service, r.desired = svc, svc.DesiredCount
+	if r.scaling, err = r.u.holdScaling(ctx, r.d); err != nil {
+		return err
+	}
 	return r.u.scale(ctx, r.d, 0)
 }
 
@@ -165,7 +171,7 @@ func (r *Run) migrate(ctx context.Context) error {
 		return nil
 	}
 	me := &MigrationError{Snapshot: r.Snapshot.ID, From: r.from, To: r.to, Reason: reason}
-	if err := r.u.scale(ctx, r.d, r.desired); err != nil {
+	if err := r.scaleBack(ctx); err != nil {
 		return fmt.Errorf("%w; and putting MLflow %s back failed: %w", me, r.from, err)
 	}
 	return me
@@ -182,6 +188,9 @@ func (r *Run) rollOut(ctx context.Context) error {
 // scaleBack starts the new version's tasks: the service has no
 // DesiredCount in its template (server.yaml), so the rollout leaves it at 0.
 func (r *Run) scaleBack(ctx context.Context) error {
+	if err := r.u.releaseScaling(ctx, r.d, r.scaling); err != nil {
+		return err
+	}
 	return r.u.scale(ctx, r.d, r.desired)
 }
 
