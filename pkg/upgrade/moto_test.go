@@ -352,11 +352,17 @@ func TestFailingRolloutNamesTheRollbackAndKeepsTheServiceDown(t *testing.T) {
 	}
 }
 
-// TestSameSchemaMoveIsTheRolloutAlone: no snapshot, no scaling, no task.
+// TestSameSchemaMoveIsTheRolloutAlone: no snapshot, no scaling, no task,
+// also for a first deployment (nothing deployed: from is "").
 func TestSameSchemaMoveIsTheRolloutAlone(t *testing.T) {
-	r, err := (&Upgrader{}).NewRun(Deployment{Name: "team-a"}, "3.18.0", "3.18.0", newImage, func(context.Context) error { return nil })
-	if err != nil || len(r.Steps) != 1 || r.Steps[0].Name != StepRollout {
-		t.Fatalf("steps %+v, %v", r, err)
+	for _, from := range []string{"3.18.0", ""} {
+		r, err := (&Upgrader{}).NewRun(Deployment{Name: "team-a"}, from, "3.18.0", newImage, func(context.Context) error { return nil })
+		if err != nil || len(r.Steps) != 1 || r.Steps[0].Name != StepRollout {
+			t.Fatalf("from %q: steps %+v, %v", from, r, err)
+		}
+		if lines, err := PlanLines("team-a", from, "3.18.0"); lines != nil || err != nil {
+			t.Fatalf("from %q: plan %q %v, want nothing", from, lines, err)
+		}
 	}
 }
 

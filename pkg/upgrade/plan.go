@@ -34,13 +34,14 @@ func DeploymentOf(name string, serverOutputs map[string]string) Deployment {
 
 // PlanLines is what `up` shows before it changes a deployment of name from
 // the deployed MLflow version (the server stack's MLflowVersion output) to
-// the configured one: nothing when they are equal, one line for a move on
+// the configured one: nothing when they are equal or nothing is
+// deployed yet (from is ""), one line for a move on
 // the same schema, and for a schema migration the line with what it
 // implies (downtime, the snapshot, the way back). A move the versions
 // table does not allow is an error (a *versions.DowngradeError for a
 // downgrade across a schema change), before anything changes.
 func PlanLines(name, from, to string) ([]string, error) {
-	if from == to {
+	if from == "" || from == to { // nothing deployed yet, or no move
 		return nil, nil
 	}
 	m, err := versions.Plan(from, to)

@@ -114,12 +114,16 @@ const (
 // streamed), rollout, then the service back at its task count. A move the
 // versions table refuses is an error before any step.
 func (u *Upgrader) NewRun(d Deployment, from, to, image string, rollout Rollout) (*Run, error) {
-	m, err := versions.Plan(from, to)
-	if err != nil {
-		return nil, err
-	}
 	r := &Run{u: u, d: d, from: from, to: to, image: image, rollout: rollout}
-	if !m.Migration {
+	migration := false
+	if from != "" { // "" is a first deployment: its tasks create the schema
+		m, err := versions.Plan(from, to)
+		if err != nil {
+			return nil, err
+		}
+		migration = m.Migration
+	}
+	if !migration {
 		r.Steps = []Step{{StepRollout, func(ctx context.Context) error { return rollout(ctx) }}}
 		return r, nil
 	}
