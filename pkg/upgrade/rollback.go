@@ -173,8 +173,11 @@ func (u *Upgrader) Rollback(ctx context.Context, d Deployment, p *RollbackPlan, 
 	}
 	u.say("restoring %s into cluster %s and deploying MLflow %s", p.Snapshot.ID, p.Target.Cluster, p.Target.Version)
 	rerr := redeploy(ctx, p.Target)
+	// The policy goes back and the service restarts even after Ctrl-C.
+	ctx = context.WithoutCancel(ctx)
 	perr := u.setPolicy(ctx, d, protectPolicy)
 	if rerr != nil {
+		rerr = errors.Join(rerr, perr)
 		return keep, u.abort(ctx, back, fmt.Errorf("the restore failed: %w; CloudFormation rolls the stack back, so the current database (cluster %s, its data also in snapshot %s) serves MLflow %s again",
 			rerr, d.DBCluster, keep.ID, p.From), p)
 	}
