@@ -109,13 +109,17 @@ func TestSplitKeepsTheServerStacksResources(t *testing.T) {
 // definition families, scaling policy names, the scalable target's
 // service/<cluster>/<service> id), so the old ones must be gone before
 // the services stack creates them. CloudFormation deletes the resources
-// removed from a template in UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, before
-// UPDATE_COMPLETE ("Stack status codes", CloudFormation User Guide), the
-// engine waits for a settled status (pkg/deploy wait: *_IN_PROGRESS is
-// not settled), and it starts a stack only once its dependencies are
-// complete: so the services stack must depend on the server stack.
+// removed from a template in UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, a final
+// pass before UPDATE_COMPLETE ("Ongoing removal of old resources ... after
+// a successful stack update"), the engine waits for a settled status
+// (pkg/deploy wait: *_IN_PROGRESS is not settled), and it starts a stack
+// only once its dependencies are complete: so the services stack must
+// depend on the server stack.
 //
-//   - https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/view-stack-events.html#cfn-console-view-stack-data-resources-status-codes
+//   - https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-describing-stacks.html
+//     (stack status codes)
+//   - architect/deploy#398 (treating UPDATE_COMPLETE_CLEANUP_IN_PROGRESS
+//     as done races the removals)
 //
 // An ECS service deleted with tasks is DRAINING until they stop, and a
 // service of the same name cannot be created meanwhile ("Creation of
