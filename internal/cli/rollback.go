@@ -145,8 +145,6 @@ func (o *rollbackOpts) upForVersion(ctx context.Context, t upgrade.Target) error
 	opts := defaultStackOptions(cfg)
 	opts.UploadAsset = s3Putter(c)
 	wireAWSSteps(&opts, cfg, o.aws, eng, false)
-	origin := &uiOrigin{cfn: c.cfn, deployment: cfg.Name}
-	opts.UIOrigin = origin.read
 	d, err := stacks.Render(cfg, opts)
 	if err != nil {
 		return err
