@@ -115,7 +115,11 @@ func TestDocPolicyCoversEveryCall(t *testing.T) {
 // that does not apply, or resource of the wrong type in the doc's policy.
 func TestDocPolicyPassesParliament(t *testing.T) {
 	body, _ := docPolicy(t)
-	bin := filepath.Join(os.Getenv("HOME"), ".cache", "mlflowctl", "parliament-venv", "bin", "parliament")
+	venv := os.Getenv("MLFLOWCTL_PARLIAMENT_VENV") // as pkg/stacks/rules reads it
+	if venv == "" {
+		venv = filepath.Join(os.Getenv("HOME"), ".cache", "mlflowctl", "parliament-venv")
+	}
+	bin := filepath.Join(venv, "bin", "parliament")
 	if _, err := os.Stat(bin); err != nil {
 		if p, err := exec.LookPath("parliament"); err == nil {
 			bin = p
