@@ -119,6 +119,7 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newEnvCommand(g),
 		newBackupCommand(g),
 		newBackupsCommand(g),
+		newLogsCommand(g),
 	)
 	root.RunE = runBare(g)
 	applyHelp(root)
