@@ -146,4 +146,3 @@ func dig(v any, keys ...string) any {
 	}
 	return v
 }
-
