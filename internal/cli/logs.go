@@ -63,8 +63,12 @@ document, so --follow can stream it (as kubectl logs does):
 
 --follow polls for new events every 2 to 10 seconds until Ctrl-C.
 
-AWS permissions: cloudformation:DescribeStacks (to find the log groups)
-and logs:FilterLogEvents on the deployment's log groups.`,
+AWS permissions: cloudformation:DescribeStacks (to find the log groups,
+on every stack: they are found by their mlflowctl:deployment tag) and
+logs:FilterLogEvents on the deployment's log groups
+(log-group:/mlflowctl/<name>/* and
+log-group:API-Gateway-Execution-Logs_<rest-api-id>/prod). Nothing else:
+no logs:DescribeLogGroups, no Logs Insights.`,
 		Args:      cobra.ArbitraryArgs,
 		ValidArgs: []string{string(logs.Server), string(logs.Gateway), string(logs.Authorizer), string(logs.API)},
 		RunE: func(_ *cobra.Command, args []string) error {
