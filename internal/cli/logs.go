@@ -112,7 +112,7 @@ func (o *logsOpts) Execute() error {
 	if err != nil {
 		var nd *logs.NotDeployedError
 		if errors.As(err, &nd) {
-			return fmt.Errorf("%w (region %s)", err, awsCfg.Region)
+			return fmt.Errorf("nothing is deployed as %q in %s: run `mlflowctl up` first (or check --name and --region)", nd.Deployment, awsCfg.Region)
 		}
 		return err
 	}
