@@ -63,6 +63,10 @@ var examples = map[string]string{
   mlflowctl down --name team-b --keep-data --yes`,
 	"status": `  mlflowctl status
   mlflowctl status --name team-b -o json`,
+	"logs": `  mlflowctl logs
+  mlflowctl logs server --since 1h --filter ERROR
+  mlflowctl logs api --follow
+  mlflowctl logs authorizer --since 2026-01-02T15:04:05Z -o json | jq -r .message`,
 	"ui": `  mlflowctl ui deploy`,
 	"ui deploy": `  mlflowctl ui deploy
   mlflowctl ui deploy --rebuild-ui`,

@@ -120,6 +120,7 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 		newBackupCommand(g),
 		newBackupsCommand(g),
 		newRollbackCommand(g),
+		newLogsCommand(g),
 	)
 	root.RunE = runBare(g)
 	applyHelp(root)
