@@ -77,6 +77,13 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 			faultMiddleware(o.Notes, orDefault(o.SlowAfter, defaultSlowAfter)),
 		}),
 		config.WithHTTPClient(httpClient(orDefault(o.AttemptTimeout, defaultAttemptTimeout))),
+		// The logger is set before the credential chain is built: the
+		// chain's clients (IMDS, SSO, STS) copy it then. The SDK's default
+		// writes straight to os.Stderr ("WARN falling back to IMDSv1"),
+		// through the wizard's screen; without --verbose nothing of the
+		// SDK's own is printed, and its failures come back as errors.
+		config.WithLogger(sdkLogger(o.Log)),
+		config.WithClientLogMode(0),
 	}
 	if o.Profile != "" {
 		loaders = append(loaders, config.WithSharedConfigProfile(o.Profile))
@@ -96,7 +103,6 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		cfg.BaseEndpoint = aws.String(o.EndpointURL)
 	}
 	if o.Log != nil {
-		cfg.Logger = logging.NewStandardLogger(o.Log)
 		cfg.ClientLogMode = aws.LogRetries
 		cfg.Logger.Logf(logging.Debug, "AWS settings: region %q, profile %q, endpoint %q", cfg.Region, o.Profile, o.EndpointURL)
 	}
@@ -107,6 +113,15 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		}
 	}
 	return cfg, checkCredentials(ctx, cfg)
+}
+
+// sdkLogger is where the SDK's own log lines go: --verbose's writer, else
+// nowhere.
+func sdkLogger(w io.Writer) logging.Logger {
+	if w == nil {
+		return logging.Nop{}
+	}
+	return logging.NewStandardLogger(w)
 }
 
 func checkCredentials(ctx context.Context, cfg aws.Config) error {
