@@ -144,6 +144,9 @@ type dryRunReport struct {
 func (o *upOpts) executeDryRun() error {
 	if o.cfg.Region == "" {
 		o.cfg.Region = sdkRegion(o.g, o.cfg)
+		if err := config.ValidateRegion(o.cfg.Region); o.cfg.Region != "" && err != nil {
+			return usageErrorf("the region from AWS_REGION or the profile: %v; pass --region or set region: in %s", err, o.g.configPath)
+		}
 	}
 	d, err := stacks.Render(o.cfg, o.stackOptions(o.cfg))
 	if err != nil {

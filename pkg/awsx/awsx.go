@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
+
+	mlconfig "github.com/mlflowctl/mlflowctl/pkg/config"
 )
 
 // Options say which credentials, region and endpoint to use. Empty fields
@@ -110,6 +112,16 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		return aws.Config{}, &SetupError{
 			Problem: "no AWS region is set",
 			Fix:     "pass --region (e.g. --region us-east-1), set AWS_REGION, set region: in mlflowctl.yaml, or add a region to your AWS profile",
+		}
+	}
+	// --region and region: are checked with the configuration; a region
+	// from AWS_REGION or the profile is checked here, before any call
+	// (China and GovCloud are refused: see config.ValidateRegion).
+	if err := mlconfig.ValidateRegion(cfg.Region); err != nil {
+		return aws.Config{}, &SetupError{
+			Problem: "the AWS region from the SDK's settings (AWS_REGION or the profile's region) cannot be used",
+			Fix:     "pass --region us-east-1 (or another commercial region), or set region: in mlflowctl.yaml",
+			Err:     err,
 		}
 	}
 	return cfg, checkCredentials(ctx, cfg)

@@ -169,3 +169,30 @@ func TestNoSDKLogReachesStderr(t *testing.T) {
 		t.Errorf("--verbose lost the SDK's warning:\n%s", log.String())
 	}
 }
+
+// TestLoadRefusesChinaAndGovCloudFromTheEnvironment (issue 22 item 13):
+// --region and region: are checked with the configuration, but a region
+// from AWS_REGION or the profile reached the templates, which are written
+// for the aws partition (arn:aws:..., amazonaws.com; China is
+// arn:aws-cn and amazonaws.com.cn, per the AWS General Reference's "ARN
+// format" and the China regions' endpoint pages). Refused before any
+// call, as a setup problem (exit 2).
+func TestLoadRefusesChinaAndGovCloudFromTheEnvironment(t *testing.T) {
+	isolate(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { calls++ }))
+	t.Cleanup(srv.Close)
+	for _, region := range []string{"cn-north-1", "cn-northwest-1", "us-gov-west-1"} {
+		t.Setenv("AWS_REGION", region)
+		_, err := Load(context.Background(), Options{EndpointURL: srv.URL})
+		var setup *SetupError
+		if !errors.As(err, &setup) || setup.ExitCode() != 2 || !strings.Contains(err.Error(), "partition") || !strings.Contains(err.Error(), "--region") {
+			t.Errorf("AWS_REGION=%s: %v", region, err)
+		}
+	}
+	if calls != 0 {
+		t.Errorf("%d calls to AWS", calls)
+	}
+}

@@ -51,7 +51,7 @@ func Choose(cfg config.Config) (Choice, error) {
 		return Choice{}, err
 	}
 	return Choice{Path: PathPrebuilt, Insertion: ins,
-		Reason: fmt.Sprintf("the released MLflow %s UI from the mlflow wheel, with %s that only touch %s added in place (no build)",
+		Reason: fmt.Sprintf("the released MLflow %s UI from the mlflow wheel, with %s added in place, all under %s (no build)",
 			cfg.MLflowVersion, plural.Count(len(series), "patch file"), patch.PublicDir)}, nil
 }
 
