@@ -15,6 +15,7 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/awslookup"
 	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
 // state is what every screen reads and writes, in either mode.
@@ -300,7 +301,7 @@ func (s *state) studioField() question {
 	}
 	opts = append(opts, huh.NewOption("No Studio (tracking server, UI and API only)", domainNone))
 	return question{kind: qSelect, title: "SageMaker Studio domain", options: opts, text: &s.ans.Domain,
-		desc: "Studio users get the mlflow-admin, -reader and -model-approver roles."}
+		desc: "Studio users get one role and user profile per group: " + strings.Join(stacks.ProfileNames(s.ans.Config(s.o.Base)), ", ") + "."}
 }
 
 func validateDomainAnswer(v string) error {
