@@ -301,7 +301,16 @@ func (s *state) studioField() question {
 	}
 	opts = append(opts, huh.NewOption("No Studio (tracking server, UI and API only)", domainNone))
 	return question{kind: qSelect, title: "SageMaker Studio domain", options: opts, text: &s.ans.Domain,
-		desc: "Studio users get one role and user profile per group: " + strings.Join(stacks.ProfileNames(s.ans.Config(s.o.Base)), ", ") + "."}
+		desc: studioDesc(stacks.ProfileNames(s.ans.Config(s.o.Base)))}
+}
+
+// studioDesc names one of the deployment's own profiles (team-a-admin),
+// short enough for one line.
+func studioDesc(profiles []string) string {
+	if len(profiles) == 0 {
+		return "One Studio role and user profile per group."
+	}
+	return "One Studio role and user profile per group, e.g. " + profiles[0] + "."
 }
 
 func validateDomainAnswer(v string) error {
