@@ -7,7 +7,7 @@ import "testing"
 // says "no changes".
 func TestStackPlanStringWording(t *testing.T) {
 	one := []ResourceChange{{Action: "Modify", LogicalID: "Service"}}
-	two := append(one, ResourceChange{Action: "Add", LogicalID: "Logs"})
+	two := []ResourceChange{one[0], {Action: "Add", LogicalID: "Logs"}}
 	for _, c := range []struct {
 		plan StackPlan
 		want string
