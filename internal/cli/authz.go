@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -45,18 +46,24 @@ func newAuthzCheckCommand(g *globalOpts) *cobra.Command {
 		Long: `check decides a request the way the deployment will: paths the api stack
 sends through AWS_IAM (/api/..., /version, /health, /v1/traces, the gateway)
 against the groups' SageMaker role policies, the others against the Lambda
-authorizer's statements (the UI's, or the token path's under /t/). A user in several groups gets the union; a user in
-no configured group is denied. Prints allow (with the statement that allowed
-it) or deny; the exit code is 0 either way.`,
+authorizer's statements (the UI's, or the token path's under /t/). A user in
+several groups gets the union. The groups are those of mlflowctl.yaml; a name
+that is not one of them is an error (exit 2) that lists them.
+
+Prints allow (with the statement that allowed it) or deny, and the reason.
+The exit status is the answer, as with kubectl auth can-i: 0 allow, 1 deny
+(a deny is an answer, not an error: nothing is written to stderr), 2 bad
+input. -o json prints the same decision as one document.`,
 		Example: `  mlflowctl authz check --group readers POST /api/2.0/mlflow/runs/create
-  mlflowctl authz check --group readers --group model-approvers PATCH /ajax-api/2.0/mlflow/model-versions/update`,
+  mlflowctl authz check -g readers -g model-approvers PATCH /ajax-api/2.0/mlflow/model-versions/update
+  if mlflowctl authz check -g readers GET /api/2.0/mlflow/runs/get >/dev/null; then echo allowed; fi`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
 			o.method, o.path = args[0], args[1]
 			return run(o)
 		},
 	}
-	cmd.Flags().StringSliceVar(&o.groups, "group", nil, "Cognito group of the user (repeat, or comma-separate, for several)")
+	cmd.Flags().StringSliceVarP(&o.groups, "group", "g", nil, "Cognito group of the user (repeat, or comma-separate, for several)")
 	return cmd
 }
 
@@ -73,8 +80,37 @@ func (o *authzCheckOpts) Validate() error {
 	}
 	cfg, err := o.g.validConfig()
 	o.cfg = cfg
-	return err
+	if err != nil {
+		return err
+	}
+	return checkGroupNames(cfg, o.g.configPath, o.groups)
 }
+
+// checkGroupNames refuses a group that is not in the configuration, as
+// `users add` does: a typo must not read as a real deny.
+func checkGroupNames(cfg config.Config, configPath string, names []string) error {
+	unknown := authz.UnknownGroups(cfg.Groups, names)
+	if len(unknown) == 0 {
+		return nil
+	}
+	var known []string
+	for _, g := range cfg.Groups {
+		known = append(known, g.Name)
+	}
+	noun, it := "group", "it"
+	if len(unknown) > 1 {
+		noun, it = "groups", "them"
+	}
+	for i, n := range unknown {
+		unknown[i] = fmt.Sprintf("%q", n)
+	}
+	return usageErrorf("unknown %s %s: the configured groups are %s; use one of them, or add %s under groups: in %s",
+		noun, strings.Join(unknown, ", "), strings.Join(known, ", "), it, configPath)
+}
+
+// denied is the exit status of a deny: 1, with nothing on stderr (the
+// decision is already on stdout), so scripts can test the answer.
+var denied = &silentError{err: errors.New("denied")}
 
 func (o *authzCheckOpts) Execute() error {
 	d, err := authz.Check(o.cfg.Groups, apiGuards(o.cfg), o.groups, o.method, o.path)
@@ -84,6 +120,16 @@ func (o *authzCheckOpts) Execute() error {
 	if d.Groups == nil {
 		d.Groups = []string{}
 	}
+	if err := o.print(d); err != nil {
+		return err
+	}
+	if !d.Allow {
+		return denied
+	}
+	return nil
+}
+
+func (o *authzCheckOpts) print(d authz.Decision) error {
 	if o.g.jsonOutput() {
 		return writeJSON(o.g.stdout, d)
 	}
@@ -100,7 +146,7 @@ func (o *authzCheckOpts) Execute() error {
 		lines = append(lines, "  statement: "+d.Statement)
 	}
 	lines = append(lines, "  reason:    "+d.Reason)
-	_, err = fmt.Fprintln(o.g.stdout, strings.Join(lines, "\n"))
+	_, err := fmt.Fprintln(o.g.stdout, strings.Join(lines, "\n"))
 	return err
 }
 
@@ -116,24 +162,44 @@ func apiGuards(cfg config.Config) []authz.Guard {
 
 type authzShowOpts struct {
 	noAsk
-	g   *globalOpts
-	cfg config.Config
+	g      *globalOpts
+	groups []string
+	path   string
+	cfg    config.Config
 }
 
 func newAuthzShowCommand(g *globalOpts) *cobra.Command {
 	o := &authzShowOpts{g: g}
-	return &cobra.Command{
-		Use:   "show",
+	cmd := &cobra.Command{
+		Use:   "show [--group GROUP...] [--path PATH]",
 		Short: "Print the permission matrix: groups, their classes and policies, every route",
-		Args:  cobra.NoArgs,
-		RunE:  func(*cobra.Command, []string) error { return run(o) },
+		Long: `show prints the groups of mlflowctl.yaml (their classes and the sizes of
+their generated policies), then every catalogued MLflow route with the groups
+that may call it.
+
+--group keeps the named groups only: their rows, their columns, and the
+routes at least one of them may call (a name that is not a configured group
+is an error, exit 2). --path keeps the routes a request to PATH goes to, one
+per method, resolved as authz check resolves it (a query string is ignored,
+/t/... is the token path). -o json prints the same selection as one document.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return run(o) },
 	}
+	cmd.Flags().StringSliceVarP(&o.groups, "group", "g", nil, "show only these groups and the routes they may call (repeat, or comma-separate)")
+	cmd.Flags().StringVar(&o.path, "path", "", "show only the routes a request to this path goes to, e.g. /api/2.0/mlflow/runs/get")
+	return cmd
 }
 
 func (o *authzShowOpts) Validate() error {
+	if o.path != "" && !strings.HasPrefix(o.path, "/") {
+		return usageErrorf("--path %q must start with /, e.g. --path /api/2.0/mlflow/runs/get", o.path)
+	}
 	cfg, err := o.g.validConfig()
 	o.cfg = cfg
-	return err
+	if err != nil {
+		return err
+	}
+	return checkGroupNames(cfg, o.g.configPath, o.groups)
 }
 
 type groupPolicies struct {
@@ -144,9 +210,44 @@ type groupPolicies struct {
 	IAMPolicyChars int      `json:"iamPolicyCharacters"`
 }
 
-func (o *authzShowOpts) Execute() error {
-	var groups []groupPolicies
+// shownGroups are the configured groups the --group filter keeps.
+func (o *authzShowOpts) shownGroups() []config.Group {
+	if len(o.groups) == 0 {
+		return o.cfg.Groups
+	}
+	var out []config.Group
 	for _, g := range o.cfg.Groups {
+		if slices.ContainsFunc(o.groups, func(n string) bool { return strings.TrimSpace(n) == g.Name }) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// rows is the matrix of the shown groups, kept to the routes the filters
+// select.
+func (o *authzShowOpts) rows(shown []config.Group) []authz.MatrixRow {
+	var at []authz.Route
+	if o.path != "" {
+		at = authz.RoutesAt(o.path)
+	}
+	rows := []authz.MatrixRow{}
+	for _, r := range authz.Matrix(shown) {
+		if o.path != "" && !slices.Contains(at, r.Route) {
+			continue
+		}
+		if len(o.groups) > 0 && len(r.Allowed) == 0 {
+			continue
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func (o *authzShowOpts) Execute() error {
+	shown := o.shownGroups()
+	groups := []groupPolicies{}
+	for _, g := range shown {
 		iam, err := authz.IAMResources(g.Classes)
 		if err != nil {
 			return fmt.Errorf("group %s: %w", g.Name, err)
@@ -158,7 +259,7 @@ func (o *authzShowOpts) Execute() error {
 		groups = append(groups, groupPolicies{Name: g.Name, Classes: g.Classes, IAM: iam, Authorizer: ui,
 			IAMPolicyChars: authz.PolicySize(iam, len(authz.IAMResourcePrefix))})
 	}
-	rows := authz.Matrix(o.cfg.Groups)
+	rows := o.rows(shown)
 	if o.g.jsonOutput() {
 		return writeJSON(o.g.stdout, map[string]any{"classes": authz.Classes, "groups": groups, "routes": rows})
 	}
@@ -169,14 +270,18 @@ func (o *authzShowOpts) Execute() error {
 		_, _ = fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\n", g.Name, strings.Join(g.Classes, ","), len(g.IAM), g.IAMPolicyChars, len(g.Authorizer))
 	}
 	_, _ = fmt.Fprintln(tw)
+	if len(rows) == 0 {
+		_, _ = fmt.Fprintf(tw, "No catalogued MLflow route matches these filters (authz check METHOD PATH tells who guards a path).\n")
+		return tw.Flush()
+	}
 	header := []string{"METHOD", "PATH", "CLASS"}
-	for _, g := range o.cfg.Groups {
+	for _, g := range shown {
 		header = append(header, g.Name)
 	}
 	_, _ = fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, r := range rows {
 		cells := []string{r.Method, r.Path, r.Class}
-		for _, g := range o.cfg.Groups {
+		for _, g := range shown {
 			cells = append(cells, map[bool]string{true: "allow", false: "-"}[slices.Contains(r.Allowed, g.Name)])
 		}
 		_, _ = fmt.Fprintln(tw, strings.Join(cells, "\t"))

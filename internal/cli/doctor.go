@@ -11,6 +11,7 @@ import (
 
 	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/plural"
 	"github.com/mlflowctl/mlflowctl/pkg/preflight"
 )
 
@@ -132,8 +133,8 @@ func printPreflight(w io.Writer, rep preflight.Report) error {
 	for _, r := range rep.Results {
 		counts[r.Status]++
 	}
-	_, err := fmt.Fprintf(w, "\n%d checks: %d ok, %d failed, %d warnings, %d fixed by up, %d skipped\n", len(rep.Results),
-		counts[preflight.OK], counts[preflight.Fail], counts[preflight.Warn], counts[preflight.Fixable], counts[preflight.Skipped])
+	_, err := fmt.Fprintf(w, "\n%s: %d ok, %d failed, %s, %d fixed by up, %d skipped\n", plural.Count(len(rep.Results), "check"),
+		counts[preflight.OK], counts[preflight.Fail], plural.Count(counts[preflight.Warn], "warning"), counts[preflight.Fixable], counts[preflight.Skipped])
 	return err
 }
 

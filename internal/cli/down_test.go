@@ -60,7 +60,7 @@ func TestDownOverFakesThreeProfilesWithApps(t *testing.T) {
 			t.Errorf("stdout lacks %q", want)
 		}
 	}
-	if !strings.Contains(progress, "studio: all 7 app(s) deleted") || !strings.Contains(progress, "leftover scan: nothing of deployment mlflow is left") {
+	if !strings.Contains(progress, "studio: all 7 apps deleted") || !strings.Contains(progress, "leftover scan: nothing of deployment mlflow is left") {
 		t.Errorf("progress lacks the Studio and leftover-scan lines")
 	}
 	if names := w.CFN.Names(); len(names) != 0 {

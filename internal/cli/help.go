@@ -82,9 +82,11 @@ var examples = map[string]string{
   mlflowctl users remove alice@example.com --yes`,
 	"users seed": `  mlflowctl users seed --temporary
   mlflowctl users seed --email-domain example.com -o json`,
-	"authz": `  mlflowctl authz check --group readers GET /api/2.0/mlflow/experiments/get
-  mlflowctl authz show`,
+	"authz": `  mlflowctl authz check -g readers GET /api/2.0/mlflow/experiments/get   # exit 0 allow, 1 deny
+  mlflowctl authz show --group readers`,
 	"authz show": `  mlflowctl authz show
+  mlflowctl authz show --group model-approvers
+  mlflowctl authz show --path /ajax-api/2.0/mlflow/model-versions/update
   mlflowctl authz show -o json`,
 	"push-container": `  mlflowctl push-container
   mlflowctl push-container --mlflow-version 2.12.2 --builder docker

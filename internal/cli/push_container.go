@@ -46,10 +46,10 @@ the layers ECR does not have yet.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.mlflowVersion, "mlflow-version", "", "MLflow version to serve (default: mlflowVersion from the config)")
-	f.StringVar(&o.repository, "repository", "", "ECR repository (default: the deployment's own, <name>-pyfunc from its bootstrap stack; another is created with scan on push if missing and deleted by `down`)")
+	f.StringVar(&o.repository, "repository", "", "ECR `REPOSITORY` (default: the deployment's own, <name>-pyfunc from its bootstrap stack; another is created with scan on push if missing and deleted by mlflowctl down)")
 	f.StringVar(&o.builder, "builder", "", "auto, codebuild or docker (default: builder from the config)")
 	f.StringVar(&o.platform, "platform", build.PlatformAMD64, "image platform: linux/amd64 or linux/arm64")
-	f.StringVar(&o.from, "from", "", "push this `docker save` tarball instead of building")
+	f.StringVar(&o.from, "from", "", "push this `TARBALL` (made by docker save) instead of building")
 	return cmd
 }
 

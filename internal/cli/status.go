@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -30,11 +32,14 @@ func newStatusCommand(g *globalOpts) *cobra.Command {
 
 // statusReport is what status prints with -o json.
 type statusReport struct {
-	Deployment string               `json:"deployment"`
-	Region     string               `json:"region"`
-	Deployed   bool                 `json:"deployed"`
-	Stacks     []deploy.StackStatus `json:"stacks"`
-	Endpoints  stacks.Endpoints     `json:"endpoints"`
+	Deployment string `json:"deployment"`
+	Region     string `json:"region"`
+	// Deployed is true only when every stack is there and complete;
+	// State, Missing, Failed and Next say what a partial one lacks.
+	Deployed bool `json:"deployed"`
+	deploymentState
+	Stacks    []deploy.StackStatus `json:"stacks"`
+	Endpoints stacks.Endpoints     `json:"endpoints"`
 }
 
 func (o *statusOpts) Validate() error {
@@ -57,15 +62,16 @@ func (o *statusOpts) Execute() error {
 	outs := deploy.Outputs{}
 	for _, s := range st {
 		if s.Exists && !s.Foreign {
-			rep.Deployed = true
 			outs[s.Stack] = s.Outputs
 		}
 	}
+	rep.deploymentState = judge(o.cfg, st, sameTarget(o.g, "up"), sameTarget(o.g, "down"))
+	rep.Deployed = rep.State == stateDeployed
 	rep.Endpoints = stacks.EndpointsFrom(outs)
 	if o.g.jsonOutput() {
 		return writeJSON(o.g.stdout, rep)
 	}
-	if !rep.Deployed {
+	if rep.State == stateNotDeployed {
 		_, err := fmt.Fprintf(o.g.stdout, "Nothing is deployed as %q in %s: run `mlflowctl up` to deploy it (or check --name and --region).\n", d.Name, c.region)
 		return err
 	}
@@ -99,8 +105,35 @@ func printStatus(g *globalOpts, r statusReport) error {
 		return err
 	}
 	p.f("\n")
+	printState(p, r)
 	printEndpoints(p, r.Endpoints)
 	return p.err
+}
+
+// printState says when the deployment is not whole, what is wrong and
+// what finishes it (nothing when it is deployed).
+func printState(p *printer, r statusReport) {
+	s := r.deploymentState
+	if s.State == stateDeployed {
+		return
+	}
+	p.f("The deployment is %s.\n", s.State)
+	if len(s.Missing) > 0 {
+		p.f("  missing: %s\n", strings.Join(s.Missing, ", "))
+	}
+	if len(s.Failed) > 0 {
+		var failed []string
+		for _, st := range r.Stacks {
+			if slices.Contains(s.Failed, st.Name) {
+				failed = append(failed, st.Name+" ("+st.Status+")")
+			}
+		}
+		p.f("  failed:  %s\n", strings.Join(failed, ", "))
+	}
+	if s.Next != "" {
+		p.f("Next: %s.\n", s.Next)
+	}
+	p.f("\n")
 }
 
 func isComplete(status string) bool {

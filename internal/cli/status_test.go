@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -97,7 +99,9 @@ func TestStatusAgainstMoto(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if !rep.Deployed || rep.Endpoints.MLflowVersion != "2.12.2" || rep.Endpoints.TrackingURI != "https://abc.execute-api.us-east-1.amazonaws.com/prod" {
+	// 2 of 5 stacks: partial, not deployed (issue 22 item 13)
+	if rep.Deployed || rep.State != statePartial || !sameNames(rep.Missing, absentStacks("team", stacks.Server, stacks.API)) ||
+		rep.Endpoints.MLflowVersion != "2.12.2" || rep.Endpoints.TrackingURI != "https://abc.execute-api.us-east-1.amazonaws.com/prod" {
 		t.Fatalf("%+v", rep)
 	}
 	present := 0
@@ -112,4 +116,123 @@ func TestStatusAgainstMoto(t *testing.T) {
 	if present != 2 {
 		t.Fatalf("%d stacks found, want 2", present)
 	}
+}
+
+// TestStatusPartialDeployment (issue 22 item 13, walk-through F23): with
+// 1 of 5 stacks, status said "deployed": true and nothing about how to
+// finish. It is partial: the missing and failed stacks are named, and the
+// command that finishes it, with the flags that chose the deployment.
+func TestStatusPartialDeployment(t *testing.T) {
+	noAWSEnv(t)
+	t.Chdir(t.TempDir())
+	tags := func(id string) map[string]string {
+		return map[string]string{"mlflowctl:deployment": "team", "mlflowctl:stack": id, "mlflowctl:version": "1.2.3"}
+	}
+	tpl := "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n"
+	cases := []struct {
+		name              string
+		seed              map[string]types.StackStatus
+		state, next       string
+		failed            []string
+		text              []string
+		deployed, partial bool
+	}{
+		{name: "one of five", seed: map[string]types.StackStatus{stacks.Bootstrap: types.StackStatusCreateComplete},
+			state: "partial", next: "`mlflowctl up --name team --region us-east-1`",
+			failed: []string{},
+			text:   []string{"The deployment is partial.", "  missing: ", "Next: `mlflowctl up --name team --region us-east-1` creates"}},
+		{name: "a failed create", seed: map[string]types.StackStatus{stacks.Bootstrap: types.StackStatusCreateComplete, stacks.Server: types.StackStatusRollbackComplete},
+			state: "partial", next: "`mlflowctl up --name team --region us-east-1`",
+			failed: []string{"team-server"},
+			text:   []string{"failed:  team-server (ROLLBACK_COMPLETE)"}},
+		{name: "a failed delete", seed: map[string]types.StackStatus{stacks.Bootstrap: types.StackStatusDeleteFailed},
+			state: "partly deleted", next: "`mlflowctl down --name team --region us-east-1` finishes the deletion",
+			failed: []string{"team-bootstrap"},
+			text:   []string{"The deployment is partly deleted.", "Next: `mlflowctl down --name team --region us-east-1` finishes"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fake := cfnfake.New()
+			for id, st := range c.seed {
+				fake.Seed("team-"+id, tpl, nil, tags(id), st)
+			}
+			withFakeAWS(t, fake, &putRecorder{})
+			out, _, err := runIn(t, "", "status", "--name", "team", "--region", "us-east-1", "-o", "json")
+			var rep statusReport
+			if err != nil || json.Unmarshal([]byte(out), &rep) != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			var seeded []string
+			for id := range c.seed {
+				seeded = append(seeded, id)
+			}
+			// every stack of the graph that is not there (the graph grows:
+			// the list is not written out here)
+			missing := absentStacks("team", seeded...)
+			if rep.Deployed || rep.State != c.state || !strings.HasPrefix(rep.Next, c.next) ||
+				!sameNames(rep.Missing, missing) || strings.Join(rep.Failed, ",") != strings.Join(c.failed, ",") {
+				t.Errorf("deployed %v, state %q, next %q, missing %v, failed %v\n%s", rep.Deployed, rep.State, rep.Next, rep.Missing, rep.Failed, out)
+			}
+			text, _, err := runIn(t, "", "status", "--name", "team", "--region", "us-east-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range missing {
+				if !strings.Contains(text, m) {
+					t.Errorf("text lacks the missing stack %s:\n%s", m, text)
+				}
+			}
+			for _, want := range c.text {
+				if !strings.Contains(text, want) {
+					t.Errorf("text lacks %q:\n%s", want, text)
+				}
+			}
+		})
+	}
+}
+
+// TestStatusWholeDeploymentSaysNothingMore: a complete deployment is
+// "deployed", with empty (not null) missing and failed lists and no advice;
+// a stack the configuration leaves out (studio.enabled: false) is not
+// missing.
+func TestStatusWholeDeploymentSaysNothingMore(t *testing.T) {
+	noAWSEnv(t)
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("mlflowctl.yaml", []byte("name: team\nstudio:\n  enabled: false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fake := cfnfake.New()
+	for _, id := range stacks.IDs {
+		if id != stacks.Studio {
+			fake.Seed("team-"+id, "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n", nil,
+				map[string]string{"mlflowctl:deployment": "team", "mlflowctl:stack": id}, types.StackStatusUpdateComplete)
+		}
+	}
+	withFakeAWS(t, fake, &putRecorder{})
+	out, _, err := runIn(t, "", "status", "--region", "us-east-1", "-o", "json")
+	if err != nil || !strings.Contains(out, `"missing": []`) || !strings.Contains(out, `"failed": []`) || !strings.Contains(out, `"state": "deployed"`) || !strings.Contains(out, `"deployed": true`) {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	text, _, _ := runIn(t, "", "status", "--region", "us-east-1")
+	if strings.Contains(text, "The deployment is") || strings.Contains(text, "Next:") {
+		t.Fatalf("a whole deployment gets advice:\n%s", text)
+	}
+}
+
+// absentStacks are the deployment's stack names but those of present.
+func absentStacks(name string, present ...string) []string {
+	var out []string
+	for _, id := range stacks.IDs {
+		if !slices.Contains(present, id) {
+			out = append(out, name+"-"+id)
+		}
+	}
+	return out
+}
+
+func sameNames(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/cost"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
+	"github.com/mlflowctl/mlflowctl/pkg/plural"
 	"github.com/mlflowctl/mlflowctl/pkg/preflight"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 	"github.com/mlflowctl/mlflowctl/pkg/uihost"
@@ -143,6 +144,9 @@ type dryRunReport struct {
 func (o *upOpts) executeDryRun() error {
 	if o.cfg.Region == "" {
 		o.cfg.Region = sdkRegion(o.g, o.cfg)
+		if err := config.ValidateRegion(o.cfg.Region); o.cfg.Region != "" && err != nil {
+			return usageErrorf("the region from AWS_REGION or the profile: %v; pass --region or set region: in %s", err, o.g.configPath)
+		}
 	}
 	d, err := stacks.Render(o.cfg, o.stackOptions(o.cfg))
 	if err != nil {
@@ -160,7 +164,7 @@ func (o *upOpts) executeDryRun() error {
 		Region: orPlaceholder(o.cfg.Region, "<region>"), DryRun: true, OutDir: o.outDir,
 		Stacks: sums, Cost: cost.Idle(o.cfg),
 	}
-	if _, err := fmt.Fprintf(o.g.stderr, "Rendered %d stacks to %s/ (dry run: nothing was sent to AWS)\n", len(sums), o.outDir); err != nil {
+	if _, err := fmt.Fprintf(o.g.stderr, "Rendered %s to %s/ (dry run: nothing was sent to AWS)\n", plural.Count(len(sums), "stack"), o.outDir); err != nil {
 		return err
 	}
 	if err := printUIPath(o.g.stderr, o.cfg); err != nil {

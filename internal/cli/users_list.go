@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlflowctl/mlflowctl/pkg/cognito"
+	"github.com/mlflowctl/mlflowctl/pkg/plural"
 )
 
 type usersListOpts struct {
@@ -61,7 +62,7 @@ func (o *usersListOpts) Execute() error {
 			Users      []cognito.User `json:"users"`
 		}{o.dir.Pool.ID, users})
 	}
-	_, _ = fmt.Fprintf(o.g.stderr, "%d users in pool %s\n", len(users), o.dir.Pool.ID)
+	_, _ = fmt.Fprintf(o.g.stderr, "%s in pool %s\n", plural.Count(len(users), "user"), o.dir.Pool.ID)
 	if len(users) == 0 {
 		return nil
 	}

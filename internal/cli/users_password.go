@@ -182,6 +182,13 @@ func (t *fileTerminal) ReadSecret(ctx context.Context, prompt string) (string, e
 
 func (t *fileTerminal) ReadLine(ctx context.Context, prompt string) (string, error) {
 	_, _ = fmt.Fprint(t.out, prompt)
+	defer func() {
+		if ctx.Err() != nil {
+			// end the prompt's line (the terminal shows ^C on it), so the
+			// interrupt's message has a line of its own
+			_, _ = fmt.Fprintln(t.out)
+		}
+	}()
 	return readUntilDone(ctx, func() (string, error) {
 		var line []byte
 		b := make([]byte, 1)
@@ -216,6 +223,14 @@ func readUntilDone(ctx context.Context, read func() (string, error)) (string, er
 		}
 		return r.s, nil
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return "", errPromptInterrupted(ctx)
 	}
+}
+
+// errPromptInterrupted is Ctrl-C at a prompt: every prompt comes before
+// the command changes anything, so it says so. It wraps the context's
+// error, so it is exit 130 and main prints "Interrupted: at the prompt;
+// nothing changed", not "Error: context canceled".
+func errPromptInterrupted(ctx context.Context) error {
+	return fmt.Errorf("at the prompt; nothing changed: %w", ctx.Err())
 }

@@ -189,6 +189,37 @@ func TestSecretPromptRestoresEchoOnInterrupt(t *testing.T) {
 	_, _ = master.WriteString("\n")
 }
 
+// TestCtrlCAtAConfirmationSaysNothingChanged (issue 22 item 13, walk-through
+// F17): Ctrl-C at `down`'s or `users remove`'s [y/N] printed
+// "^CError: context canceled" on the prompt's line. The prompt's line is
+// ended, and the error says nothing changed while staying an interrupt
+// (exit 130; main prints "Interrupted: at the prompt; nothing changed").
+func TestCtrlCAtAConfirmationSaysNothingChanged(t *testing.T) {
+	master, slave := openPTY(t)
+	go (&echoed{}).drain(master)
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		_, err := confirm(ctx, &fileTerminal{in: slave, out: out}, "Delete deployment \"demo\" as listed above?")
+		done <- err
+	}()
+	out.waitFor(t, "[y/N] ")
+	cancel()
+	err := <-done
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "nothing changed") {
+		t.Fatalf("interrupted confirmation returned %v", err)
+	}
+	out.mu.Lock()
+	got := out.buf.String()
+	out.mu.Unlock()
+	if !strings.HasSuffix(got, "[y/N] \n") {
+		t.Fatalf("the prompt's line is not ended: %q", got)
+	}
+	// Release the abandoned read.
+	_, _ = master.WriteString("\n")
+}
+
 func TestPipeIsNotATerminal(t *testing.T) {
 	r, w, err := os.Pipe()
 	if err != nil {

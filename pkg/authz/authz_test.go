@@ -587,3 +587,44 @@ func TestEnforcerIsWhatTheStackDoes(t *testing.T) {
 		t.Errorf("no methods: enforcer %s", got)
 	}
 }
+
+// TestUnknownGroups (issue 22 item 9): a name that is not a configured
+// group is reported, trimmed and once, so `authz check` can refuse it.
+func TestUnknownGroups(t *testing.T) {
+	groups := config.Defaults().Groups
+	got := UnknownGroups(groups, []string{"readers", " wizards", "reader", "wizards", "admins "})
+	if strings.Join(got, ",") != "wizards,reader" {
+		t.Fatalf("unknown %q, want wizards,reader", got)
+	}
+	if got := UnknownGroups(groups, []string{"readers", "model-approvers"}); len(got) != 0 {
+		t.Fatalf("configured groups reported unknown: %q", got)
+	}
+}
+
+// TestRoutesAtResolvesLikeCheck (issue 22 item 9): the path filter of
+// `authz show` gives, per method, the route Check decides on, including a
+// literal route winning over a parameter and the token path.
+func TestRoutesAtResolvesLikeCheck(t *testing.T) {
+	cases := map[string][]string{
+		// POST goes to the literal search route, GET to the trace by id
+		"/ajax-api/3.0/mlflow/traces/search":     {"GET /ajax-api/3.0/mlflow/traces/{trace_id}", "POST /ajax-api/3.0/mlflow/traces/search"},
+		"/ajax-api/3.0/mlflow/traces/tr-1":       {"GET /ajax-api/3.0/mlflow/traces/{trace_id}"},
+		"/t/api/2.0/mlflow/runs/get?run_id=1":    {"GET /api/2.0/mlflow/runs/get"},
+		"/api/2.0/mlflow/model-versions/update":  {"PATCH /api/2.0/mlflow/model-versions/update"},
+		"/api/2.0/mlflow/no-such-thing/anywhere": {},
+	}
+	for path, want := range cases {
+		var got []string
+		for _, r := range RoutesAt(path) {
+			got = append(got, r.Method+" "+r.Path)
+			// the same route Check reports for that method
+			d, err := Check(config.Defaults().Groups, defaultGuards, []string{"admins"}, r.Method, path)
+			if err != nil || d.Route == nil || *d.Route != r {
+				t.Errorf("%s %s: RoutesAt gives %v, Check %v (%v)", r.Method, path, r, d.Route, err)
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: routes %v, want %v", path, got, want)
+		}
+	}
+}

@@ -194,3 +194,41 @@ func Matrix(groups []config.Group) []MatrixRow {
 	}
 	return rows
 }
+
+// UnknownGroups returns the names (trimmed, once each, in order) that are
+// not configured groups. Check denies such a name; the CLI refuses it, as
+// `users add` does, since a typo would otherwise read as a real deny.
+func UnknownGroups(groups []config.Group, names []string) []string {
+	var unknown []string
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		known := slices.ContainsFunc(groups, func(g config.Group) bool { return g.Name == n })
+		if !known && !slices.Contains(unknown, n) {
+			unknown = append(unknown, n)
+		}
+	}
+	return unknown
+}
+
+// RoutesAt returns the catalogue routes a request to path goes to, one per
+// method that has one: the route Lookup (the matcher Check uses) picks for
+// that method. A query string is ignored and the token path (TokenPrefix)
+// resolves to the route under it, as Check does. Sorted by method.
+func RoutesAt(path string) []Route {
+	path, _, _ = strings.Cut(path, "?")
+	mlflowPath, _ := UnderTokenPrefix(path)
+	var methods []string
+	for _, r := range Catalogue() {
+		if !slices.Contains(methods, r.Method) {
+			methods = append(methods, r.Method)
+		}
+	}
+	slices.Sort(methods)
+	out := []Route{}
+	for _, m := range methods {
+		if r, ok := Lookup(m, mlflowPath); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
+
+	mlconfig "github.com/mlflowctl/mlflowctl/pkg/config"
 )
 
 // Options say which credentials, region and endpoint to use. Empty fields
@@ -77,6 +79,13 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 			faultMiddleware(o.Notes, orDefault(o.SlowAfter, defaultSlowAfter)),
 		}),
 		config.WithHTTPClient(httpClient(orDefault(o.AttemptTimeout, defaultAttemptTimeout))),
+		// The logger is set before the credential chain is built: the
+		// chain's clients (IMDS, SSO, STS) copy it then. The SDK's default
+		// writes straight to os.Stderr ("WARN falling back to IMDSv1"),
+		// through the wizard's screen; without --verbose nothing of the
+		// SDK's own is printed, and its failures come back as errors.
+		config.WithLogger(sdkLogger(o.Log)),
+		config.WithClientLogMode(0),
 	}
 	if o.Profile != "" {
 		loaders = append(loaders, config.WithSharedConfigProfile(o.Profile))
@@ -96,7 +105,6 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		cfg.BaseEndpoint = aws.String(o.EndpointURL)
 	}
 	if o.Log != nil {
-		cfg.Logger = logging.NewStandardLogger(o.Log)
 		cfg.ClientLogMode = aws.LogRetries
 		cfg.Logger.Logf(logging.Debug, "AWS settings: region %q, profile %q, endpoint %q", cfg.Region, o.Profile, o.EndpointURL)
 	}
@@ -106,7 +114,26 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 			Fix:     "pass --region (e.g. --region us-east-1), set AWS_REGION, set region: in mlflowctl.yaml, or add a region to your AWS profile",
 		}
 	}
+	// --region and region: are checked with the configuration; a region
+	// from AWS_REGION or the profile is checked here, before any call
+	// (China and GovCloud are refused: see config.ValidateRegion).
+	if err := mlconfig.ValidateRegion(cfg.Region); err != nil {
+		return aws.Config{}, &SetupError{
+			Problem: "the AWS region from the SDK's settings (AWS_REGION or the profile's region) cannot be used",
+			Fix:     "pass --region us-east-1 (or another commercial region), or set region: in mlflowctl.yaml",
+			Err:     err,
+		}
+	}
 	return cfg, checkCredentials(ctx, cfg)
+}
+
+// sdkLogger is where the SDK's own log lines go: --verbose's writer, else
+// nowhere.
+func sdkLogger(w io.Writer) logging.Logger {
+	if w == nil {
+		return logging.Nop{}
+	}
+	return logging.NewStandardLogger(w)
 }
 
 func checkCredentials(ctx context.Context, cfg aws.Config) error {

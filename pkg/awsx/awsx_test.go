@@ -126,3 +126,73 @@ func TestVerboseLogsSettingsAndRetries(t *testing.T) {
 		}
 	}
 }
+
+// TestNoSDKLogReachesStderr (issue 22 item 13, walk-through F18): with no
+// credentials the chain reaches the instance metadata service; the SDK's
+// IMDS client logs "WARN falling back to IMDSv1" (feature/ec2/imds
+// token_provider.go, on a 403/404/405 to the token PUT) through its
+// default logger, which writes to os.Stderr: through the wizard's screen.
+// Here a local server stands in for IMDS (it models only the token PUT's
+// 404 and a 404 for the role); Load must fail with its own SetupError and
+// write nothing to stderr.
+func TestNoSDKLogReachesStderr(t *testing.T) {
+	isolate(t)
+	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	t.Cleanup(imds.Close)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "false")
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.URL)
+	stderr, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stderr
+	os.Stderr = stderr
+	_, loadErr := Load(context.Background(), Options{Region: "us-east-1"})
+	os.Stderr = saved
+	written, err := os.ReadFile(stderr.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(written) != 0 {
+		t.Errorf("the SDK wrote to stderr:\n%s", written)
+	}
+	var setup *SetupError
+	if !errors.As(loadErr, &setup) || setup.Problem != "no AWS credentials found" {
+		t.Errorf("want the no-credentials SetupError, got %v", loadErr)
+	}
+	// --verbose still gets the SDK's lines, in its own writer.
+	var log strings.Builder
+	_, _ = Load(context.Background(), Options{Region: "us-east-1", Log: &log})
+	if !strings.Contains(log.String(), "falling back to IMDSv1") {
+		t.Errorf("--verbose lost the SDK's warning:\n%s", log.String())
+	}
+}
+
+// TestLoadRefusesChinaAndGovCloudFromTheEnvironment (issue 22 item 13):
+// --region and region: are checked with the configuration, but a region
+// from AWS_REGION or the profile reached the templates, which are written
+// for the aws partition (arn:aws:..., amazonaws.com; China is
+// arn:aws-cn and amazonaws.com.cn, per the AWS General Reference's "ARN
+// format" and the China regions' endpoint pages). Refused before any
+// call, as a setup problem (exit 2).
+func TestLoadRefusesChinaAndGovCloudFromTheEnvironment(t *testing.T) {
+	isolate(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { calls++ }))
+	t.Cleanup(srv.Close)
+	for _, region := range []string{"cn-north-1", "cn-northwest-1", "us-gov-west-1"} {
+		t.Setenv("AWS_REGION", region)
+		_, err := Load(context.Background(), Options{EndpointURL: srv.URL})
+		var setup *SetupError
+		if !errors.As(err, &setup) || setup.ExitCode() != 2 || !strings.Contains(err.Error(), "partition") || !strings.Contains(err.Error(), "--region") {
+			t.Errorf("AWS_REGION=%s: %v", region, err)
+		}
+	}
+	if calls != 0 {
+		t.Errorf("%d calls to AWS", calls)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Region is the region the SDK would use for profile (empty: the default
@@ -14,7 +15,8 @@ import (
 // It reads only the environment and the files: no credentials are
 // fetched and nothing is sent, so it works offline. "" when none is set.
 func Region(ctx context.Context, profile string) string {
-	var opts []func(*config.LoadOptions) error
+	// no SDK log line reaches the terminal (see Load)
+	opts := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
 	if profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(profile))
 	}

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+
+	"github.com/mlflowctl/mlflowctl/pkg/plural"
 )
 
 // Action is what a deploy would do to a stack.
@@ -186,10 +188,17 @@ func resourceChanges(changes []types.Change, template []byte) []ResourceChange {
 	return out
 }
 
-// String is a one-line summary, e.g. "update mlflow-api (2 changes)".
+// String is a one-line summary, e.g. "update mlflow-api (2 changes)",
+// "mlflow-bootstrap: no changes" (the live view's words, not "none
+// mlflow-bootstrap").
 func (p StackPlan) String() string {
-	if len(p.Changes) == 0 {
+	switch {
+	case p.Action == ActionNone:
+		return p.Name + ": no changes"
+	case p.Action == ActionBusy:
+		return p.Name + ": busy"
+	case len(p.Changes) == 0:
 		return fmt.Sprintf("%s %s", p.Action, p.Name)
 	}
-	return fmt.Sprintf("%s %s (%d changes)", p.Action, p.Name, len(p.Changes))
+	return fmt.Sprintf("%s %s (%s)", p.Action, p.Name, plural.Count(len(p.Changes), "change"))
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/mlflowctl/mlflowctl/pkg/plural"
 )
 
 // Delete removes the inventory's apps (all at once), waits until every
@@ -144,8 +146,8 @@ type StuckError struct {
 }
 
 func (e *StuckError) Error() string {
-	return fmt.Sprintf("studio: %d %s(s) not deleted after %s: %s\nCheck them in the SageMaker console (or with `aws sagemaker describe-%s`), then run `mlflowctl down` again: it continues where it stopped",
-		len(e.Items), e.What, e.Waited.Round(time.Second), strings.Join(e.Items, "; "), strings.ReplaceAll(e.What, "user ", "user-"))
+	return fmt.Sprintf("studio: %s not deleted after %s: %s\nCheck them in the SageMaker console (or with `aws sagemaker describe-%s`), then run `mlflowctl down` again: it continues where it stopped",
+		plural.Count(len(e.Items), e.What), e.Waited.Round(time.Second), strings.Join(e.Items, "; "), strings.ReplaceAll(e.What, "user ", "user-"))
 }
 
 // run starts every task's delete at once, then polls all of them each
@@ -157,7 +159,7 @@ func (s *Studio) run(ctx context.Context, what string, tasks []*task) error {
 	}
 	clock := s.clock()
 	begin := clock.Now()
-	s.logf(fmt.Sprintf("studio: deleting %d %s(s): %s", len(tasks), what, labels(tasks)))
+	s.logf(fmt.Sprintf("studio: deleting %s: %s", plural.Count(len(tasks), what), labels(tasks)))
 	logEvery := max(1, int(time.Minute/s.poll()))
 	for round := 0; ; round++ {
 		if err := s.round(ctx, tasks); err != nil {
@@ -172,14 +174,18 @@ func (s *Studio) run(ctx context.Context, what string, tasks []*task) error {
 			}
 		}
 		if len(left) == 0 {
-			s.logf(fmt.Sprintf("studio: all %d %s(s) deleted in %s", len(tasks), what, elapsed.Round(time.Second)))
+			all := "all "
+			if len(tasks) == 1 {
+				all = ""
+			}
+			s.logf(fmt.Sprintf("studio: %s%s deleted in %s", all, plural.Count(len(tasks), what), elapsed.Round(time.Second)))
 			return nil
 		}
 		if elapsed >= s.timeout() {
 			return &StuckError{What: what, Items: describe(left), Waited: elapsed}
 		}
 		if round%logEvery == 0 {
-			s.logf(fmt.Sprintf("studio: waiting for %d of %d %s(s) (%s): %s", len(left), len(tasks), what,
+			s.logf(fmt.Sprintf("studio: waiting for %d of %s (%s): %s", len(left), plural.Count(len(tasks), what),
 				elapsed.Round(time.Second), summary(left)))
 		}
 		if err := clock.Sleep(ctx, s.poll()); err != nil {

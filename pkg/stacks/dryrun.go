@@ -56,8 +56,9 @@ func Summarize(d deploy.Deployment, placeholder DeployTimeValues) ([]StackSummar
 		if len(s.Template) > MaxTemplateURLBody {
 			return nil, fmt.Errorf("stack %s: template is %d bytes, over CloudFormation's %d", s.ID, len(s.Template), MaxTemplateURLBody)
 		}
+		// [] not null in -o json for a stack with no dependency or parameter
 		sum := StackSummary{
-			ID: s.ID, Name: d.StackName(s.ID), DependsOn: s.DependsOn,
+			ID: s.ID, Name: d.StackName(s.ID), DependsOn: append([]string{}, s.DependsOn...),
 			Resources: len(t.Resources), ByType: t.CountByType(),
 			TemplateBytes: len(s.Template), ViaS3: len(s.Template) > MaxTemplateBody,
 		}
@@ -72,7 +73,7 @@ func parameters(s deploy.Stack, t Template, placeholder DeployTimeValues) []Para
 	for _, im := range s.Imports {
 		imports[im.Param] = im
 	}
-	var out []ParamValue
+	out := []ParamValue{}
 	for _, k := range t.ParameterNames() {
 		switch {
 		case s.Params[k] != "":

@@ -18,7 +18,7 @@ func WritePlan(w io.Writer, p Plan) error {
 	fmt.Fprintf(&b, "mlflowctl down will delete deployment %q:\n", p.Deployment)
 	writeStudio(&b, p)
 	if len(p.Stacks) > 0 {
-		fmt.Fprintf(&b, "  %d stack(s), in this order:\n", len(p.Stacks))
+		fmt.Fprintf(&b, "  %s, in this order:\n", plural(len(p.Stacks), "stack"))
 		for i, wave := range DeleteOrder(Deployment(p.Deployment, p.Stacks)) {
 			var names []string
 			for _, id := range wave {
@@ -28,7 +28,7 @@ func WritePlan(w io.Writer, p Plan) error {
 		}
 	}
 	if len(p.Buckets) > 0 {
-		fmt.Fprintf(&b, "  %d bucket(s), every object version and delete marker:\n", len(p.Buckets))
+		fmt.Fprintf(&b, "  %s, every object version and delete marker:\n", plural(len(p.Buckets), "bucket"))
 		for _, bk := range p.Buckets {
 			note := ""
 			if bk.Keep {
@@ -54,10 +54,11 @@ func WritePlan(w io.Writer, p Plan) error {
 	if p.KeepData {
 		b.WriteString("  --keep-data: the artifact bucket and the database (or its final snapshot) stay\n")
 	} else {
-		b.WriteString("  then the final DB snapshot and the deployment's log groups\n")
+		// the database's final snapshot exists only if the database did
+		b.WriteString("  then the deployment's log groups, and any final DB snapshot its database left\n")
 	}
 	if len(p.Leftovers) > 0 {
-		fmt.Fprintf(&b, "  %d leftover(s) of an earlier run:\n", len(p.Leftovers))
+		fmt.Fprintf(&b, "  %s of an earlier run:\n", plural(len(p.Leftovers), "leftover"))
 		for _, l := range p.Leftovers {
 			fmt.Fprintf(&b, "    %s\n", l)
 		}

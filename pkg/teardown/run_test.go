@@ -98,7 +98,7 @@ func TestDownDeletesStudioFirstThenEverything(t *testing.T) {
 	if len(res.Leftovers) != 0 || len(res.Kept) != 0 {
 		t.Fatalf("result %+v", res)
 	}
-	if first, appsDone := pr.index("stack demo-"), pr.index("all 7 app(s) deleted"); appsDone < 0 || first < appsDone {
+	if first, appsDone := pr.index("stack demo-"), pr.index("all 7 apps deleted"); appsDone < 0 || first < appsDone {
 		t.Fatal("a stack was deleted before every Studio app was")
 	}
 	assertGone(t, w)

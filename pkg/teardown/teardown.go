@@ -206,8 +206,12 @@ func (e *LeftoversError) Error() string {
 	for _, l := range e.Leftovers {
 		lines = append(lines, "  "+l.String())
 	}
-	return fmt.Sprintf("%d resource(s) of the deployment are still there:\n%s\nRun `mlflowctl down` again; if they stay, delete them by hand",
-		len(e.Leftovers), strings.Join(lines, "\n"))
+	verb := "are"
+	if len(e.Leftovers) == 1 {
+		verb = "is"
+	}
+	return fmt.Sprintf("%s of the deployment %s still there:\n%s\nRun `mlflowctl down` again; if they stay, delete them by hand",
+		plural(len(e.Leftovers), "resource"), verb, strings.Join(lines, "\n"))
 }
 
 // Run deletes what the plan lists: Studio first, then the stacks, then
@@ -255,7 +259,7 @@ func keptNote(kept []Kept) string {
 	if len(kept) == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" but %d resource(s) kept", len(kept))
+	return fmt.Sprintf(" but %s kept", plural(len(kept), "resource"))
 }
 
 func keptNames(kept []Kept) map[string]bool {

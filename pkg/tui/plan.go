@@ -12,7 +12,7 @@ import (
 //	~ update ml-server (2 changes)
 //	    ~ Modify   MLflow tracking service (AWS::ECS::Service)
 //	    + Add      Log group (AWS::Logs::LogGroup)
-//	= none   ml-api
+//	= ml-api: no changes
 func RenderPlan(plans []deploy.StackPlan) string {
 	var b strings.Builder
 	for _, p := range plans {

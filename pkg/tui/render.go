@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
+	"github.com/mlflowctl/mlflowctl/pkg/plural"
 )
 
 // Renderer draws progress from deploy events. Handle must return
@@ -113,7 +114,7 @@ func (p *Plain) Handle(ev deploy.Event) {
 func (p *Plain) line(ev deploy.Event) string {
 	switch ev.Kind {
 	case deploy.KindStart:
-		return fmt.Sprintf("%s %d stacks", ev.Op, len(ev.Stacks))
+		return fmt.Sprintf("%s %s", ev.Op, plural.Count(len(ev.Stacks), "stack"))
 	case deploy.KindStack:
 		if ev.Phase == deploy.PhaseWaiting {
 			return ""

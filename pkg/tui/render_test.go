@@ -233,3 +233,23 @@ func TestPlainHookNoteNamesTheStack(t *testing.T) {
 		t.Fatalf("plain output:\n%s", buf.String())
 	}
 }
+
+// TestPlainCountsInWords (issue 22 item 13): "deploy 1 stacks" and the
+// plan's "(1 changes)" read as a person would write them.
+func TestPlainCountsInWords(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewPlain(&buf)
+	p.Handle(deploy.Event{Time: at(0), Kind: deploy.KindStart, Op: deploy.OpDeploy, Stacks: []string{"api"}})
+	if !strings.Contains(buf.String(), "deploy 1 stack\n") {
+		t.Errorf("start line: %q", buf.String())
+	}
+	plan := RenderPlan([]deploy.StackPlan{
+		{Name: "ml-server", Action: deploy.ActionUpdate, Changes: []deploy.ResourceChange{{Action: "Modify", Label: "Service", Type: "AWS::ECS::Service"}}},
+		{Name: "ml-bootstrap", Action: deploy.ActionNone},
+	})
+	for _, want := range []string{"~ update ml-server (1 change)\n", "= ml-bootstrap: no changes\n"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
+	"github.com/mlflowctl/mlflowctl/pkg/plural"
 )
 
 const (
@@ -66,7 +67,7 @@ func renderBlock(out *strings.Builder, st styles, b *Board, bl *Block, now time.
 	head := phaseWord(bl, b.Op)
 	folded := bl.Phase == deploy.PhaseComplete || bl.Phase == deploy.PhaseDeleted || bl.Phase == deploy.PhaseNoChanges
 	if folded && len(bl.Rows) > 0 {
-		head += " · " + plural(len(bl.Rows), "resource")
+		head += " · " + plural.Count(len(bl.Rows), "resource")
 	}
 	if bl.Phase == deploy.PhaseFailed && bl.Status != "" {
 		head += " · " + statusWord(bl.Status)
@@ -93,7 +94,7 @@ func renderBlock(out *strings.Builder, st styles, b *Board, bl *Block, now time.
 			}
 		}
 		if n := len(rows) - len(keep); n > 0 {
-			fmt.Fprintf(out, "  %s %s\n", st.ok.Render("✔"), st.dim.Render(plural(n, "more resource")+" done"))
+			fmt.Fprintf(out, "  %s %s\n", st.ok.Render("✔"), st.dim.Render(plural.Count(n, "more resource")+" done"))
 		}
 		rows = keep
 	}
@@ -245,13 +246,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // View draws the board.
 func (m Model) View() tea.View {
 	return tea.NewView(Render(m.Board, m.now(), m.width, m.color))
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }
 
 func truncate(s string, n int) string {

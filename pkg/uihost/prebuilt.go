@@ -7,6 +7,7 @@ import (
 
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/patch"
+	"github.com/mlflowctl/mlflowctl/pkg/plural"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
@@ -50,8 +51,8 @@ func Choose(cfg config.Config) (Choice, error) {
 		return Choice{}, err
 	}
 	return Choice{Path: PathPrebuilt, Insertion: ins,
-		Reason: fmt.Sprintf("the released MLflow %s UI from the mlflow wheel, with %d patch file(s) that only touch %s added in place (no build)",
-			cfg.MLflowVersion, len(series), patch.PublicDir)}, nil
+		Reason: fmt.Sprintf("the released MLflow %s UI from the mlflow wheel, with %s added in place, all under %s (no build)",
+			cfg.MLflowVersion, plural.Count(len(series), "patch file"), patch.PublicDir)}, nil
 }
 
 // PrebuiltFiles returns the released UI of the wheel with ins applied.

@@ -15,6 +15,7 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/patch"
+	"github.com/mlflowctl/mlflowctl/pkg/plural"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
@@ -115,7 +116,7 @@ func prepareSources(ctx context.Context, cfg config.Config, o RunOptions) (*patc
 	if err != nil {
 		return nil, err
 	}
-	say(o.Progress, "Cloning %s at %s and applying %d patch file(s)", cfg.UI.Repository, patch.RefForVersion(cfg.MLflowVersion), len(series))
+	say(o.Progress, "Cloning %s at %s and applying %s", cfg.UI.Repository, patch.RefForVersion(cfg.MLflowVersion), plural.Count(len(series), "patch file"))
 	return patch.Prepare(ctx, patch.CloneOptions{
 		URL: cfg.UI.Repository, Ref: patch.RefForVersion(cfg.MLflowVersion), CacheDir: o.CacheDir, Progress: o.CloneProgress,
 	}, series)

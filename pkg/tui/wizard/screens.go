@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 
 	"charm.land/huh/v2"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/mlflowctl/mlflowctl/pkg/awslookup"
 	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
 // state is what every screen reads and writes, in either mode.
@@ -297,7 +301,16 @@ func (s *state) studioField() question {
 	}
 	opts = append(opts, huh.NewOption("No Studio (tracking server, UI and API only)", domainNone))
 	return question{kind: qSelect, title: "SageMaker Studio domain", options: opts, text: &s.ans.Domain,
-		desc: "Studio users get the mlflow-admin, -reader and -model-approver roles."}
+		desc: studioDesc(stacks.ProfileNames(s.ans.Config(s.o.Base)))}
+}
+
+// studioDesc names one of the deployment's own profiles (team-a-admin),
+// short enough for one line.
+func studioDesc(profiles []string) string {
+	if len(profiles) == 0 {
+		return "One Studio role and user profile per group."
+	}
+	return "One Studio role and user profile per group, e.g. " + profiles[0] + "."
 }
 
 func validateDomainAnswer(v string) error {
@@ -380,14 +393,35 @@ func (s *state) lookupNote(st step) string {
 	return s.st.warn.Width(s.textWidth()).Render(fmt.Sprintf("Could not list %s (%s): type the value.", what, shortErr(err)))
 }
 
-// shortErr keeps an AWS error to its first line and a sane length; a
-// setup problem (no credentials, unknown profile) is named alone.
+// shortErr says why a look-up failed in the wizard's words: a setup
+// problem (no credentials, unknown profile) by its name, AWS's answer by
+// its code and message, a network failure as "cannot reach AWS" with the
+// cause, a timeout as such; never the SDK's "operation error EC2:
+// DescribeRegions, https response error StatusCode: 0, RequestID: ...".
 func shortErr(err error) string {
 	var setup *awsx.SetupError
-	if errors.As(err, &setup) {
+	var api smithy.APIError
+	var send *smithyhttp.RequestSendError
+	var urlErr *url.Error
+	var msg string
+	switch {
+	case errors.As(err, &setup):
 		return setup.Problem
+	case errors.Is(err, context.DeadlineExceeded):
+		msg = "AWS did not answer in time"
+	case errors.As(err, &api):
+		msg = "AWS answered " + api.ErrorCode()
+		if m := api.ErrorMessage(); m != "" {
+			msg += ": " + m
+		}
+	case errors.As(err, &send) && errors.As(err, &urlErr):
+		msg = "cannot reach AWS: " + urlErr.Err.Error()
+	case errors.As(err, &send):
+		msg = "cannot reach AWS"
+	default:
+		msg = err.Error()
 	}
-	msg, _, _ := strings.Cut(err.Error(), "\n")
+	msg, _, _ = strings.Cut(msg, "\n")
 	if len(msg) > 90 {
 		msg = msg[:87] + "..."
 	}

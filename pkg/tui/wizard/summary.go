@@ -7,6 +7,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
 // summary is the configuration, its cost and what `up` will create.
@@ -109,7 +110,7 @@ func Creates(c config.Config) []Stack {
 		{"api", "REST API Gateway with a Lambda authorizer; Cognito user pool (MFA " + c.Cognito.MFA + ") with groups " + strings.Join(c.GroupNames(), ", ")},
 	}
 	if c.Studio.Enabled {
-		out = append(out, Stack{"studio", "mlflow-admin, -reader, -model-approver roles and user profiles in " + studioText(c)})
+		out = append(out, Stack{"studio", "roles and user profiles " + strings.Join(stacks.ProfileNames(c), ", ") + " in " + studioText(c)})
 	}
 	if c.UI.Enabled {
 		out = append(out, Stack{"ui", "Amplify app serving the MLflow " + c.MLflowVersion + " UI with Cognito sign-in"})
