@@ -1,9 +1,7 @@
 package stacks
 
 import (
-	"context"
 	"fmt"
-	"maps"
 	"net"
 	"strconv"
 	"strings"
@@ -130,7 +128,7 @@ func (d serverData) serverService() service {
 		// the API Gateway and NLB hosts, and this deployment's UI origin
 		// only. The Amplify app is made by the api stack, after this one:
 		// the origin is the UiOrigin parameter, empty (no browser writes)
-		// until up has the api stack's UiUrl (UIOriginHook, UIOriginPending).
+		// until up has the api stack's UiUrl (StepUIOrigin, UIOriginPending).
 		hosts := fmt.Sprintf("${Nlb.DNSName},*.execute-api.${AWS::Region}.amazonaws.com,mlflow-server.%s", d.Namespace)
 		env = append(env,
 			envVar{"ALLOWED_HOSTS", "!Sub " + quote(hosts)},
@@ -190,7 +188,7 @@ func atLeast(version string, major, minor int) bool {
 	return ma > major || (ma == major && mi >= minor)
 }
 
-func serverStack(cfg config.Config, opts Options) (deploy.Stack, error) {
+func serverStack(cfg config.Config) (deploy.Stack, error) {
 	d, err := newServerData(cfg)
 	if err != nil {
 		return deploy.Stack{}, err
@@ -200,40 +198,35 @@ func serverStack(cfg config.Config, opts Options) (deploy.Stack, error) {
 		return deploy.Stack{}, err
 	}
 	params := map[string]string{}
-	if cfg.Server.Image != "" {
-		params[ParamServerImage] = cfg.Server.Image
+	var imports []deploy.Import
+	// An image the configuration names is used as it is; the others are
+	// built by the images step.
+	images := map[string]string{ParamServerImage: cfg.Server.Image}
+	if d.SeparateGateway {
+		images[ParamGatewayImage] = cfg.Gateway.Image
 	}
-	if d.SeparateGateway && cfg.Gateway.Image != "" {
-		params[ParamGatewayImage] = cfg.Gateway.Image
+	for _, p := range []string{ParamServerImage, ParamGatewayImage} {
+		v, ok := images[p]
+		switch {
+		case !ok:
+		case v != "":
+			params[p] = v
+		default:
+			imports = append(imports, deploy.Import{Param: p, FromStack: StepImages, Output: p})
+		}
 	}
-	st := deploy.Stack{
+	if d.UIOriginParam {
+		imports = append(imports, deploy.Import{Param: ParamUIOrigin, FromStack: StepUIOrigin, Output: ParamUIOrigin})
+	}
+	return deploy.Stack{
 		ID:           Server,
 		Template:     tpl,
 		Params:       params,
+		Imports:      imports,
 		DependsOn:    []string{Bootstrap},
 		Capabilities: []string{"CAPABILITY_IAM"},
 		HoldsData:    true,
-	}
-	st.Before = chain(imagesHook(params, d.SeparateGateway, opts.BuildImages), uiOriginHook(d.UIOriginParam, opts.UIOrigin))
-	return st, nil
-}
-
-// uiOriginHook passes the UI origin up knows (from the api stack of an
-// earlier run), or "" on a first deployment.
-func uiOriginHook(used bool, origin func(context.Context) (string, error)) func(context.Context, deploy.Outputs) (map[string]string, error) {
-	if !used {
-		return nil
-	}
-	return func(ctx context.Context, _ deploy.Outputs) (map[string]string, error) {
-		v := ""
-		if origin != nil {
-			var err error
-			if v, err = origin(ctx); err != nil {
-				return nil, fmt.Errorf("read the UI origin: %w", err)
-			}
-		}
-		return map[string]string{ParamUIOrigin: v}, nil
-	}
+	}, nil
 }
 
 // UIOrigin is the origin of the UI URL an api stack outputs
@@ -244,66 +237,8 @@ func UIOrigin(apiOutputs map[string]string) string {
 
 // UIOriginPending reports whether the tracking server was deployed
 // without the UI origin the api stack now outputs: true after the first
-// deployment of a 3.5+ server, when up must deploy again to admit it.
-func UIOriginPending(cfg config.Config, used string, all deploy.Outputs) bool {
-	return atLeast(cfg.MLflowVersion, 3, 5) && UIOrigin(all[API]) != "" && used != UIOrigin(all[API])
-}
-
-// chain runs Before hooks in order and merges their parameters.
-func chain(hooks ...func(context.Context, deploy.Outputs) (map[string]string, error)) func(context.Context, deploy.Outputs) (map[string]string, error) {
-	var live []func(context.Context, deploy.Outputs) (map[string]string, error)
-	for _, h := range hooks {
-		if h != nil {
-			live = append(live, h)
-		}
-	}
-	if len(live) == 0 {
-		return nil
-	}
-	return func(ctx context.Context, deps deploy.Outputs) (map[string]string, error) {
-		out := map[string]string{}
-		for _, h := range live {
-			more, err := h(ctx, deps)
-			if err != nil {
-				return nil, err
-			}
-			maps.Copy(out, more)
-		}
-		return out, nil
-	}
-}
-
-// imagesHook fills in the image parameters that the configuration leaves
-// open, from the images mlflowctl builds.
-func imagesHook(fixed map[string]string, gateway bool, build func(context.Context, deploy.Outputs) (map[string]string, error)) func(context.Context, deploy.Outputs) (map[string]string, error) {
-	need := []string{ParamServerImage}
-	if gateway {
-		need = append(need, ParamGatewayImage)
-	}
-	missing := []string{}
-	for _, p := range need {
-		if fixed[p] == "" {
-			missing = append(missing, p)
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	return func(ctx context.Context, deps deploy.Outputs) (map[string]string, error) {
-		if build == nil {
-			return nil, fmt.Errorf("no image for %s: set server.image/gateway.image in mlflowctl.yaml or build them", strings.Join(missing, ", "))
-		}
-		built, err := build(ctx, deps)
-		if err != nil {
-			return nil, fmt.Errorf("build images: %w", err)
-		}
-		out := map[string]string{}
-		for _, p := range missing {
-			if built[p] == "" {
-				return nil, fmt.Errorf("image build returned no %s", p)
-			}
-			out[p] = built[p]
-		}
-		return out, nil
-	}
+// deployment of a 3.5+ server, when up must deploy again to admit it. The
+// origin the server got is the UI origin step's output.
+func UIOriginPending(cfg config.Config, all deploy.Outputs) bool {
+	return atLeast(cfg.MLflowVersion, 3, 5) && UIOrigin(all[API]) != "" && all[StepUIOrigin][ParamUIOrigin] != UIOrigin(all[API])
 }
