@@ -18,10 +18,16 @@ func TestMain(m *testing.M) { mototest.Main(m) }
 // runCLI runs mlflowctl in-process from a scratch directory.
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
+	return runCLIEnv(t, environment{}, args...)
+}
+
+// runCLIEnv is runCLI with stand-ins for AWS or signals (environment.go).
+func runCLIEnv(t *testing.T, env environment, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
 	t.Chdir(t.TempDir())
 	var out, errOut bytes.Buffer
-	err = Execute(context.Background(), BuildInfo{Version: "1.2.3", Commit: "abc", Date: "2026-01-01"}, args,
-		IO{In: strings.NewReader(""), Out: &out, Err: &errOut})
+	err = execute(context.Background(), BuildInfo{Version: "1.2.3", Commit: "abc", Date: "2026-01-01"}, args,
+		IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, env)
 	return out.String(), errOut.String(), err
 }
 

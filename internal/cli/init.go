@@ -17,7 +17,6 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/cognito"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/cost"
-	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 	"github.com/mlflowctl/mlflowctl/pkg/tui/wizard"
 )
 
@@ -144,10 +143,8 @@ func idleCost(c config.Config) (float64, []string) {
 func (o *initOpts) runUp(_ context.Context, cfg config.Config) error {
 	g := *o.g
 	g.stdin = o.in
-	up := &upOpts{
-		g: &g, cfg: cfg, directCalls: g.endpointURL != "",
-		stackOptions: func(c config.Config) stacks.Options { return defaultStackOptions(c) },
-	}
+	up := newUpOpts(&g)
+	up.cfg, up.directCalls = cfg, g.endpointURL != ""
 	return up.executeDeploy()
 }
 

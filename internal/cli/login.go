@@ -157,7 +157,7 @@ func (o *loginOpts) target() (login.Session, error) {
 
 // readAPIOutputs reads the api stack's outputs with AWS credentials.
 func readAPIOutputs(g *globalOpts, cfg config.Config) (map[string]string, error) {
-	c, err := loadAWSClients(g, cfg)
+	c, err := loadAWSClients(g, cfg, g.env.aws)
 	if err != nil {
 		return nil, fmt.Errorf("%w\n(without AWS credentials, pass --tracking-uri, --auth-domain and --client-id as mlflowctl up printed them)", err)
 	}

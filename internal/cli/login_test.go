@@ -230,11 +230,11 @@ func TestLoginReadsTheDeploymentsStacks(t *testing.T) {
   UserPoolClientId: {Value: client-1}
 `, c.URL), nil, nil, "CREATE_COMPLETE")
 	fake.Seed("mlflow-server", "Outputs:\n  MLflowVersion: {Value: \"3.18.0\"}\n", nil, nil, "CREATE_COMPLETE")
-	withFakeAWS(t, fake, &putRecorder{})
-	if _, _, err := runCLI(t, "login"); err != nil {
+	aws := withFakeAWS(t, fake, &putRecorder{})
+	if _, _, err := runCLIEnv(t, aws, "login"); err != nil {
 		t.Fatal(err)
 	}
-	env, _, err := runCLI(t, "env")
+	env, _, err := runCLIEnv(t, aws, "env")
 	if err != nil {
 		t.Fatal(err)
 	}

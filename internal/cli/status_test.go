@@ -20,12 +20,12 @@ import (
 func TestStatusNothingDeployed(t *testing.T) {
 	noAWSEnv(t)
 	t.Chdir(t.TempDir())
-	withFakeAWS(t, cfnfake.New(), &putRecorder{})
-	out, _, err := runIn(t, "", "status", "--region", "us-east-1")
+	env := withFakeAWS(t, cfnfake.New(), &putRecorder{})
+	out, _, err := runEnv(t, env, "", "status", "--region", "us-east-1")
 	if err != nil || !strings.Contains(out, `Nothing is deployed as "mlflow"`) || !strings.Contains(out, "mlflowctl up") {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	out, _, err = runIn(t, "", "status", "--region", "us-east-1", "-o", "json")
+	out, _, err = runEnv(t, env, "", "status", "--region", "us-east-1", "-o", "json")
 	var rep statusReport
 	if err != nil || json.Unmarshal([]byte(out), &rep) != nil || rep.Deployed || len(rep.Stacks) != len(stacks.IDs) {
 		t.Fatalf("%v %+v\n%s", err, rep, out)
@@ -36,11 +36,11 @@ func TestStatusAfterUp(t *testing.T) {
 	noAWSEnv(t)
 	t.Chdir(t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
-		withFakeAWS(t, cfnfake.New(), &putRecorder{})
-		if _, errOut, err := runIn(t, "", "up", "--yes", "--region", "us-east-1"); err != nil {
+		env := withFakeAWS(t, cfnfake.New(), &putRecorder{})
+		if _, errOut, err := runEnv(t, env, "", "up", "--yes", "--region", "us-east-1"); err != nil {
 			t.Fatalf("%v\n%s", err, errOut)
 		}
-		out, _, err := runIn(t, "", "status", "--region", "us-east-1")
+		out, _, err := runEnv(t, env, "", "status", "--region", "us-east-1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +49,7 @@ func TestStatusAfterUp(t *testing.T) {
 				t.Errorf("status lacks %q:\n%s", want, out)
 			}
 		}
-		out, _, _ = runIn(t, "", "status", "--region", "us-east-1", "-o", "json")
+		out, _, _ = runEnv(t, env, "", "status", "--region", "us-east-1", "-o", "json")
 		var rep statusReport
 		if json.Unmarshal([]byte(out), &rep) != nil || !rep.Deployed || rep.Endpoints.MLflowVersion != config3() {
 			t.Fatalf("json %s", out)

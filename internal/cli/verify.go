@@ -66,7 +66,9 @@ func (o *verifyOpts) Execute() error {
 	if !found {
 		return usageErrorf("deployment %q has no api stack in %s: run mlflowctl up first", o.cfg.Name, awsCfg.Region)
 	}
-	rep, err := runVerify(o.g.ctx, o.g, o.cfg, awsCfg, api.Outputs)
+	rep, err := runVerify(o.g.ctx, o.g, o.cfg, awsCfg, api.Outputs, func(r verify.Result) {
+		_, _ = fmt.Fprintf(o.g.stderr, "verify: %-14s %-55s %s\n", r.Hop, r.Check, r.Status)
+	})
 	if err != nil {
 		return err
 	}
@@ -82,7 +84,7 @@ func (o *verifyOpts) Execute() error {
 
 // runVerify runs the checks against a deployment's api outputs, printing
 // each check on stderr as it finishes.
-func runVerify(ctx context.Context, g *globalOpts, cfg config.Config, awsCfg aws.Config, apiOutputs map[string]string) (verify.Report, error) {
+func runVerify(ctx context.Context, g *globalOpts, cfg config.Config, awsCfg aws.Config, apiOutputs map[string]string, progress func(verify.Result)) (verify.Report, error) {
 	target, err := verify.TargetFrom(cfg, apiOutputs)
 	if err != nil {
 		return verify.Report{}, err
@@ -93,9 +95,7 @@ func runVerify(ctx context.Context, g *globalOpts, cfg config.Config, awsCfg aws
 		HTTP:        &http.Client{Timeout: 60 * time.Second},
 		Credentials: awsCfg.Credentials,
 		Region:      awsCfg.Region,
-		Progress: func(r verify.Result) {
-			_, _ = fmt.Fprintf(g.stderr, "verify: %-14s %-55s %s\n", r.Hop, r.Check, r.Status)
-		},
+		Progress:    progress,
 	}
 	return verify.Run(ctx, target, deps), nil
 }
@@ -110,20 +110,4 @@ func verifyFailure(rep verify.Report) error {
 		return &verifyError{rep: rep}
 	}
 	return nil
-}
-
-// upVerify is up's last step: the deployment is in place, so a failure
-// here exits 1 with the hop to look at.
-func (o *upOpts) upVerify(ctx context.Context, c awsClients, outs map[string]map[string]string) error {
-	if o.skipVerify || c.aws == nil {
-		return nil
-	}
-	rep, err := runVerify(ctx, o.g, o.cfg, *c.aws, outs[stacks.API])
-	if err != nil {
-		return err
-	}
-	if err := rep.WriteTable(o.g.stderr); err != nil {
-		return err
-	}
-	return verifyFailure(rep)
 }

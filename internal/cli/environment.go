@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"context"
+	"io"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/mlflowctl/mlflowctl/pkg/app"
+	"github.com/mlflowctl/mlflowctl/pkg/deploy"
+	"github.com/mlflowctl/mlflowctl/pkg/preflight"
+	"github.com/mlflowctl/mlflowctl/pkg/teardown"
+)
+
+// environment is what commands take from outside besides flags and
+// streams. Execute passes the zero value: the real AWS clients and the
+// process's signals. Tests pass stand-ins to execute, so no test swaps a
+// package variable and the CLI tests run in parallel. A command copies
+// what it uses into its opts when it is built.
+type environment struct {
+	// aws stands in for the AWS clients up and status build from the
+	// loaded configuration.
+	aws func() awsClients
+	// upSteps stands in for the work up runs as steps besides the stacks
+	// (image builds, API Gateway's role, the UI publish, verify, and the
+	// preflight checks).
+	upSteps func() app.UpSteps
+	// interrupts stands in for deploy.Interrupts (signal handling cannot
+	// run inside a synctest bubble).
+	interrupts func(ctx context.Context, w io.Writer) (context.Context, <-chan struct{}, func())
+	// preflight stands in for the clients of doctor's checks.
+	preflight func() preflight.Clients
+	// roleWait replaces how long doctor and up wait for a new
+	// service-linked role to show.
+	roleWait *preflight.RoleWait
+	// newTeardown builds down's teardown (tests: over fakes).
+	newTeardown func(ctx context.Context, cfg aws.Config, name string, o teardown.Options) *teardown.Teardown
+}
+
+func (e environment) interruptsFunc() func(context.Context, io.Writer) (context.Context, <-chan struct{}, func()) {
+	if e.interrupts != nil {
+		return e.interrupts
+	}
+	return deploy.Interrupts
+}
+
+func (e environment) roleWaitOrDefault() preflight.RoleWait {
+	if e.roleWait != nil {
+		return *e.roleWait
+	}
+	return preflight.DefaultRoleWait
+}
+
+func (e environment) teardownFunc() func(context.Context, aws.Config, string, teardown.Options) *teardown.Teardown {
+	if e.newTeardown != nil {
+		return e.newTeardown
+	}
+	return func(_ context.Context, cfg aws.Config, name string, o teardown.Options) *teardown.Teardown {
+		return teardown.New(cfg, name, o)
+	}
+}
