@@ -3,11 +3,8 @@ package cli
 import (
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/spf13/cobra"
 
-	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 	"github.com/mlflowctl/mlflowctl/pkg/upgrade"
 )
@@ -81,11 +78,11 @@ func upgrader(g *globalOpts) (*upgrade.Upgrader, upgrade.Deployment, string, err
 	if err != nil {
 		return nil, upgrade.Deployment{}, "", err
 	}
-	awsCfg, err := awsx.Load(g.ctx, g.awsOptions(cfg))
+	c, err := g.clients(cfg)
 	if err != nil {
 		return nil, upgrade.Deployment{}, "", err
 	}
-	st, found, err := stacks.Read(g.ctx, cloudformation.NewFromConfig(awsCfg), cfg.Name, stacks.Server)
+	st, found, err := stacks.Read(g.ctx, c.CloudFormation(), cfg.Name, stacks.Server)
 	if err != nil {
 		return nil, upgrade.Deployment{}, "", err
 	}
@@ -93,6 +90,6 @@ func upgrader(g *globalOpts) (*upgrade.Upgrader, upgrade.Deployment, string, err
 	if !found || cluster == "" {
 		return nil, upgrade.Deployment{}, "", usageErrorf("deployment %q has no database yet (stack %s): run mlflowctl up first", cfg.Name, st.Name)
 	}
-	u := &upgrade.Upgrader{RDS: rds.NewFromConfig(awsCfg), Progress: func(l string) { _, _ = fmt.Fprintln(g.stderr, l) }}
+	u := &upgrade.Upgrader{RDS: c.RDS(), Progress: func(l string) { _, _ = fmt.Fprintln(g.stderr, l) }}
 	return u, upgrade.Deployment{Name: cfg.Name, DBCluster: cluster}, st.Outputs[stacks.OutMLflowVersion], nil
 }

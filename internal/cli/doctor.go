@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/preflight"
 )
@@ -80,11 +79,11 @@ func (o *doctorOpts) preflightClients() (preflight.Clients, error) {
 	if o.clients != nil {
 		return o.clients(), nil
 	}
-	awsCfg, err := awsx.Load(o.g.ctx, o.g.awsOptions(o.cfg))
+	c, err := o.g.clients(o.cfg)
 	if err != nil {
 		return preflight.Clients{}, err
 	}
-	return preflight.NewClients(awsCfg, o.g.endpointURL != ""), nil
+	return preflight.NewClients(c), nil
 }
 
 // createRoles creates the missing service-linked roles and waits (up to

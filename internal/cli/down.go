@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/mlflowctl/mlflowctl/pkg/app"
@@ -29,7 +28,7 @@ type downOpts struct {
 	td   *teardown.Teardown
 
 	// newTeardown builds the teardown (tests: over fakes; environment.go).
-	newTeardown func(ctx context.Context, cfg aws.Config, name string, o teardown.Options) *teardown.Teardown
+	newTeardown func(ctx context.Context, c *awsx.Clients, name string, o teardown.Options) *teardown.Teardown
 }
 
 func newDownCommand(g *globalOpts) *cobra.Command {
@@ -81,7 +80,7 @@ func (o *downOpts) Validate() error {
 		return usageErrorf("name: %v", err)
 	}
 	o.name = cfg.Name
-	awsCfg, err := awsx.Load(o.g.ctx, o.g.awsOptions(cfg))
+	c, err := o.g.clients(cfg)
 	if err != nil {
 		return err
 	}
@@ -90,7 +89,7 @@ func (o *downOpts) Validate() error {
 	// overwrite.
 	stderr := &lockedWriter{w: o.g.stderr}
 	stacks := tui.NewPlain(stderr)
-	o.td = o.newTeardown(o.g.ctx, awsCfg, o.name, teardown.Options{
+	o.td = o.newTeardown(o.g.ctx, c, o.name, teardown.Options{
 		KeepData: o.keepData, Poll: o.poll, StudioTimeout: o.studioTimeout,
 		Log: progressLog(stderr), Events: stacks.Handle, Version: o.g.build.Version,
 	})

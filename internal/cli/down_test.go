@@ -14,6 +14,7 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/mlflowctl/mlflowctl/internal/mototest"
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/teardown"
 	"github.com/mlflowctl/mlflowctl/pkg/teardown/teardowntest"
 )
@@ -27,7 +28,7 @@ func downOverWorld(t *testing.T, o teardowntest.Options) (*teardowntest.World, s
 	t.Helper()
 	srv := mototest.Start(t)
 	w := teardowntest.New(t, srv.URL, "mlflow", o)
-	env := environment{newTeardown: func(_ context.Context, _ aws.Config, name string, opts teardown.Options) *teardown.Teardown {
+	env := environment{newTeardown: func(_ context.Context, _ *awsx.Clients, name string, opts teardown.Options) *teardown.Teardown {
 		td := w.Teardown(opts)
 		td.Name = name
 		return td

@@ -4,9 +4,8 @@ import (
 	"context"
 	"io"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/mlflowctl/mlflowctl/pkg/app"
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/preflight"
 	"github.com/mlflowctl/mlflowctl/pkg/teardown"
@@ -34,7 +33,7 @@ type environment struct {
 	// service-linked role to show.
 	roleWait *preflight.RoleWait
 	// newTeardown builds down's teardown (tests: over fakes).
-	newTeardown func(ctx context.Context, cfg aws.Config, name string, o teardown.Options) *teardown.Teardown
+	newTeardown func(ctx context.Context, c *awsx.Clients, name string, o teardown.Options) *teardown.Teardown
 }
 
 func (e environment) interruptsFunc() func(context.Context, io.Writer) (context.Context, <-chan struct{}, func()) {
@@ -51,11 +50,11 @@ func (e environment) roleWaitOrDefault() preflight.RoleWait {
 	return preflight.DefaultRoleWait
 }
 
-func (e environment) teardownFunc() func(context.Context, aws.Config, string, teardown.Options) *teardown.Teardown {
+func (e environment) teardownFunc() func(context.Context, *awsx.Clients, string, teardown.Options) *teardown.Teardown {
 	if e.newTeardown != nil {
 		return e.newTeardown
 	}
-	return func(_ context.Context, cfg aws.Config, name string, o teardown.Options) *teardown.Teardown {
-		return teardown.New(cfg, name, o)
+	return func(_ context.Context, c *awsx.Clients, name string, o teardown.Options) *teardown.Teardown {
+		return teardown.New(c, name, o)
 	}
 }

@@ -176,6 +176,21 @@ func (g *globalOpts) validConfig() (config.Config, error) {
 	return config.LoadValid(g.loadOptions())
 }
 
+// clients loads the AWS configuration for cfg and returns the command's
+// clients: the one place they are built, with the one emulator setting
+// (derived from --endpoint-url; --verbose shows it).
+func (g *globalOpts) clients(cfg config.Config) (*awsx.Clients, error) {
+	awsCfg, err := awsx.Load(g.ctx, g.awsOptions(cfg))
+	if err != nil {
+		return nil, err
+	}
+	em := awsx.EmulatorFor(g.endpointURL)
+	if g.verbose {
+		_, _ = fmt.Fprintf(g.stderr, "emulator setting: %s\n", em)
+	}
+	return awsx.NewClients(awsCfg, em), nil
+}
+
 // awsOptions are the AWS access settings for a configuration.
 func (g *globalOpts) awsOptions(cfg config.Config) awsx.Options {
 	o := awsx.Options{Profile: cfg.Profile, Region: cfg.Region, EndpointURL: g.endpointURL, Version: g.build.Version,

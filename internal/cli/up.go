@@ -41,9 +41,6 @@ type upOpts struct {
 
 	cfg   config.Config
 	flags interface{ Changed(string) bool }
-	// directCalls uses CreateStack/UpdateStack instead of change sets;
-	// moto loses outputs on change sets, so it is on with --endpoint-url.
-	directCalls bool
 
 	// The test seams (environment.go): nil means the real thing.
 	clients    func() awsClients
@@ -96,7 +93,6 @@ func (o *upOpts) Validate() error {
 	}
 	cfg, err := o.g.validConfig()
 	o.cfg = cfg
-	o.directCalls = o.g.endpointURL != ""
 	return err
 }
 

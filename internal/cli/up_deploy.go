@@ -8,10 +8,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/mlflowctl/mlflowctl/pkg/apigwlogs"
 	"github.com/mlflowctl/mlflowctl/pkg/app"
 	"github.com/mlflowctl/mlflowctl/pkg/awsx"
@@ -25,16 +21,17 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/verify"
 )
 
-// awsClients are the SDK clients up and status use; tests stand in for
+// awsClients are what up and status call directly; tests stand in for
 // them (environment.aws).
 type awsClients struct {
-	cfn      deploy.CloudFormationAPI
-	s3       deploy.PutObjectAPI
-	region   string
-	endpoint string
-	// aws is the configuration the image, UI and verify steps build their
-	// own clients from; nil when tests stand in for the clients.
-	aws *aws.Config
+	cfn    deploy.CloudFormationAPI
+	s3     deploy.PutObjectAPI
+	region string
+	// emulator is the one emulator setting (zero in tests: AWS's ways).
+	emulator awsx.Emulator
+	// all are the command's clients, which the image, UI and verify
+	// steps take theirs from; nil when tests stand in.
+	all *awsx.Clients
 }
 
 // loadAWSClients builds the clients for cfg's account and region.
@@ -42,21 +39,11 @@ func loadAWSClients(g *globalOpts, cfg config.Config, stand func() awsClients) (
 	if stand != nil {
 		return stand(), nil
 	}
-	awsCfg, err := awsx.Load(g.ctx, g.awsOptions(cfg))
+	c, err := g.clients(cfg)
 	if err != nil {
 		return awsClients{}, err
 	}
-	return newAWSClients(g, awsCfg), nil
-}
-
-func newAWSClients(g *globalOpts, cfg aws.Config) awsClients {
-	return awsClients{
-		cfn:      cloudformation.NewFromConfig(cfg),
-		s3:       s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = g.endpointURL != "" }),
-		region:   cfg.Region,
-		endpoint: g.endpointURL,
-		aws:      &cfg,
-	}
+	return awsClients{cfn: c.CloudFormation(), s3: c.S3(), region: c.Region(), emulator: c.Emulator(), all: c}, nil
 }
 
 // upResult is what up prints when it is done.
@@ -77,9 +64,9 @@ func (o *upOpts) executeDeploy() error {
 	}
 	u := &app.Up{
 		Config: o.cfg, Version: o.g.build.Version, Region: c.region,
-		Force: o.force, Yes: o.g.yes, DirectCalls: o.directCalls, SkipVerify: o.skipVerify,
+		Force: o.force, Yes: o.g.yes, DirectCalls: c.emulator.DirectStackCalls, SkipVerify: o.skipVerify,
 		CFN:    c.cfn,
-		Assets: deploy.S3Uploader{Client: c.s3, Region: c.region, Endpoint: c.endpoint},
+		Assets: deploy.S3Uploader{Client: c.s3, Region: c.region, Endpoint: c.emulator.Endpoint},
 		Steps:  o.upSteps(c),
 		UI: app.UpUI{
 			ShowPlan: o.showPlan, Confirm: o.confirmDeploy, Ask: o.confirm, Changing: o.g.changing,
@@ -138,25 +125,25 @@ func (o *upOpts) upSteps(c awsClients) app.UpSteps {
 	if o.steps != nil {
 		return o.steps()
 	}
-	awsCfg := *c.aws
+	all := c.all
 	return app.UpSteps{
 		Preflight: func(ctx context.Context) (func(context.Context) error, error) {
-			missing, err := o.upPreflight(ctx, preflight.NewClients(awsCfg, c.endpoint != ""))
+			missing, err := o.upPreflight(ctx, preflight.NewClients(all))
 			return func(ctx context.Context) error { return o.upCreateRoles(ctx, missing) }, err
 		},
 		BuildImages: func(ctx context.Context, deps deploy.Outputs, progress func(string)) (map[string]string, error) {
-			return build.EnsureServerImages(ctx, o.cfg, deps, build.Env{Clients: build.NewClients(awsCfg), Region: awsCfg.Region, Progress: progress})
+			return build.EnsureServerImages(ctx, o.cfg, deps, build.Env{Clients: build.NewClients(all), Region: all.Region(), Progress: progress})
 		},
 		APIGatewayLogging: func(ctx context.Context, progress func(string)) error {
-			_, err := apigwlogs.New(awsCfg, progress).Ensure(ctx)
+			_, err := apigwlogs.New(all, progress).Ensure(ctx)
 			return err
 		},
 		PublishUI: func(ctx context.Context, outs deploy.Outputs, progress func(string)) error {
-			_, err := uihost.Run(ctx, awsCfg, o.cfg, outs, uihost.RunOptions{Rebuild: o.rebuildUI, Progress: progress})
+			_, err := uihost.Run(ctx, all, o.cfg, outs, uihost.RunOptions{Rebuild: o.rebuildUI, Progress: progress})
 			return err
 		},
 		Verify: func(ctx context.Context, outs deploy.Outputs, progress func(string)) error {
-			rep, err := runVerify(ctx, o.g, o.cfg, awsCfg, outs[stacks.API], func(r verify.Result) {
+			rep, err := runVerify(ctx, o.cfg, all, outs[stacks.API], func(r verify.Result) {
 				progress(fmt.Sprintf("%-14s %-55s %s", r.Hop, r.Check, r.Status))
 			})
 			if err != nil {
