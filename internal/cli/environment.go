@@ -3,10 +3,12 @@ package cli
 import (
 	"context"
 	"io"
+	"net/http"
 
 	"github.com/mlflowctl/mlflowctl/pkg/app"
 	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
+	"github.com/mlflowctl/mlflowctl/pkg/login"
 	"github.com/mlflowctl/mlflowctl/pkg/preflight"
 	"github.com/mlflowctl/mlflowctl/pkg/teardown"
 )
@@ -32,6 +34,12 @@ type environment struct {
 	// roleWait replaces how long doctor and up wait for a new
 	// service-linked role to show.
 	roleWait *preflight.RoleWait
+	// The login seams: the browser, the loopback ports, the session
+	// directory and the HTTP client that reaches Cognito.
+	browser    func(url string) error
+	loginPorts []int
+	loginStore *login.Store
+	loginHTTP  *http.Client
 	// newTeardown builds down's teardown (tests: over fakes).
 	newTeardown func(ctx context.Context, c *awsx.Clients, name string, o teardown.Options) *teardown.Teardown
 }
@@ -57,4 +65,18 @@ func (e environment) teardownFunc() func(context.Context, *awsx.Clients, string,
 	return func(_ context.Context, c *awsx.Clients, name string, o teardown.Options) *teardown.Teardown {
 		return teardown.New(c, name, o)
 	}
+}
+
+func (e environment) openBrowser(url string) error {
+	if e.browser != nil {
+		return e.browser(url)
+	}
+	return systemBrowser(url)
+}
+
+func (e environment) ports() []int {
+	if e.loginPorts != nil {
+		return e.loginPorts
+	}
+	return login.CallbackPorts
 }

@@ -190,6 +190,7 @@ func TestSecretPromptRestoresEchoOnInterrupt(t *testing.T) {
 }
 
 func TestPipeIsNotATerminal(t *testing.T) {
+	t.Parallel()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
