@@ -217,7 +217,7 @@ func TestVerifyFailureComesBackWithTheOutputs(t *testing.T) {
 		broken := errors.New("verify failed: api → server: 502")
 		u.Steps.Verify = func(context.Context, deploy.Outputs, func(string)) error { return broken }
 		res, err := u.Run(t.Context())
-		if err != broken {
+		if !errors.Is(err, broken) || err.Error() != broken.Error() {
 			t.Fatalf("err %v, want the verification's own", err)
 		}
 		if res.Outputs[stacks.API][stacks.OutRestAPIURL] == "" {

@@ -29,7 +29,9 @@ func TestEmulatorIsOneSettingFromTheEndpoint(t *testing.T) {
 func TestClientsAreBuiltOnceUnderTheSetting(t *testing.T) {
 	cfg := aws.Config{Region: "eu-west-1"}
 	c := NewClients(cfg, EmulatorFor("http://127.0.0.1:5000"))
-	if c.S3() != c.S3() || c.CloudFormation() != c.CloudFormation() || c.Bedrock("us-east-1") != c.Bedrock("us-east-1") {
+	first, again := c.S3(), c.S3()
+	east, eastAgain := c.Bedrock("us-east-1"), c.Bedrock("us-east-1")
+	if first != again || east != eastAgain {
 		t.Error("a client was built twice")
 	}
 	if c.Bedrock("us-east-1") == c.Bedrock("us-west-2") {

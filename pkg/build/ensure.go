@@ -177,10 +177,3 @@ func EnsureServerImages(ctx context.Context, cfg config.Config, deps deploy.Outp
 	}
 	return params, nil
 }
-
-// ServerImagesHook is EnsureServerImages as the server stack's Before hook.
-func ServerImagesHook(cfg config.Config, env Env) func(context.Context, deploy.Outputs) (map[string]string, error) {
-	return func(ctx context.Context, deps deploy.Outputs) (map[string]string, error) {
-		return EnsureServerImages(ctx, cfg, deps, env)
-	}
-}
