@@ -72,6 +72,11 @@ func TestWhoamiAgainstMoto(t *testing.T) {
 	if !strings.Contains(text, "Account: "+mototest.Account) || !strings.Contains(text, "Region:  eu-west-1") {
 		t.Fatalf("text output:\n%s", text)
 	}
+	// --verbose names the one emulator setting --endpoint-url brought.
+	_, verbose, err := runCLI(t, "whoami", "--endpoint-url", srv.URL, "--verbose")
+	if err != nil || !strings.Contains(verbose, "emulator setting: on: endpoint "+srv.URL) || !strings.Contains(verbose, "stacks without change sets true") {
+		t.Fatalf("--verbose: %v\n%s", err, verbose)
+	}
 }
 
 func TestWhoamiWithoutRegion(t *testing.T) {
