@@ -11,7 +11,7 @@ import (
 )
 
 // The steps of up beyond those whose outputs stacks import
-// (stacks.StepImages, stacks.StepAuthorizer, stacks.StepUIOrigin).
+// (stacks.StepImages, stacks.StepAuthorizer).
 const (
 	StepAPIGatewayLogging = "apigw-logging"
 	StepUIPublish         = "ui-publish"
@@ -20,10 +20,10 @@ const (
 
 // Graph is the deployment d with up's steps added:
 //
-//   - images (after bootstrap, when the server imports an image): the
-//     server stack imports ServerImage/GatewayImage from it;
-//   - ui-origin (MLflow 3.5+): the UI origin of an earlier run's api
-//     stack, which the server stack imports;
+//   - images (after bootstrap, when the services stack imports an image):
+//     the services stack imports ServerImage/GatewayImage from it, so
+//     Aurora, the NAT gateways and the NLB (server stack) are created
+//     while it builds;
 //   - apigw-logging: the account's API Gateway CloudWatch role, before
 //     the api stack;
 //   - authorizer (after bootstrap): the authorizer's package uploaded to
@@ -38,9 +38,6 @@ func (u *Up) Graph(d deploy.Deployment, eng *deploy.Engine) deploy.Deployment {
 			Run: func(ctx context.Context, deps deploy.Outputs) (map[string]string, error) {
 				return u.Steps.BuildImages(ctx, deps, note(stacks.StepImages))
 			}})
-	}
-	if importsFrom(d, stacks.StepUIOrigin) {
-		g.Steps = append(g.Steps, deploy.Step{ID: stacks.StepUIOrigin, Run: u.readUIOrigin})
 	}
 	g.Steps = append(g.Steps,
 		deploy.Step{ID: StepAPIGatewayLogging, Run: func(ctx context.Context, _ deploy.Outputs) (map[string]string, error) {
@@ -71,20 +68,6 @@ func (u *Up) Graph(d deploy.Deployment, eng *deploy.Engine) deploy.Deployment {
 	return g
 }
 
-// readUIOrigin reads the UI origin from the api stack as it is now: ""
-// on a first deployment.
-func (u *Up) readUIOrigin(ctx context.Context, _ deploy.Outputs) (map[string]string, error) {
-	api, found, err := stacks.Read(ctx, u.CFN, u.Config.Name, stacks.API)
-	if err != nil {
-		return nil, fmt.Errorf("read the UI origin: %w", err)
-	}
-	origin := ""
-	if found {
-		origin = stacks.UIOrigin(api.Outputs)
-	}
-	return map[string]string{stacks.ParamUIOrigin: origin}, nil
-}
-
 // uploadAuthorizer puts the authorizer's package (content-addressed) in
 // the assets bucket and outputs its key.
 func (u *Up) uploadAuthorizer(ctx context.Context, deps deploy.Outputs) (map[string]string, error) {
@@ -102,13 +85,8 @@ func (u *Up) uploadAuthorizer(ctx context.Context, deps deploy.Outputs) (map[str
 	return map[string]string{stacks.ParamAuthorizerCodeKey: key}, nil
 }
 
-// verify runs the checks, unless the server is about to be updated to
-// admit a new UI origin: then the second pass verifies.
+// verify runs the end-to-end checks once everything else is done.
 func (u *Up) verify(ctx context.Context, all deploy.Outputs, progress func(string)) (map[string]string, error) {
-	if stacks.UIOriginPending(u.Config, all) {
-		progress("after the tracking server admits the new UI origin")
-		return map[string]string{"deferred": "true"}, nil
-	}
 	if err := u.Steps.Verify(ctx, all, progress); err != nil {
 		return nil, &verifyStepError{err: err}
 	}

@@ -98,11 +98,7 @@ type UpResult struct {
 //     created; the first change.
 //  7. Deploy the graph, run by the engine: the stacks, and the steps
 //     around them (images, authorizer upload, API Gateway logging role,
-//     UI origin, UI publish, verify), each as soon as what it needs is
-//     done.
-//  8. Admit the UI origin: on a first deployment of an MLflow 3.5+
-//     server the UI's origin exists only after the api stack; the graph
-//     runs again so the server admits it (its other nodes are no-ops).
+//     UI publish, verify), each as soon as what it needs is done.
 //
 // A verification failure comes back with the outputs, so the caller can
 // show the endpoints and the failed hop.
@@ -193,15 +189,10 @@ func (u *Up) interrupts(ctx context.Context, detach chan struct{}) (context.Cont
 	return ctx, func() { close(done); stop() }
 }
 
-// deploy runs the graph (twice when the server must admit a new UI
-// origin) under the progress view.
+// deploy runs the graph under the progress view.
 func (u *Up) deploy(ctx context.Context, eng *deploy.Engine, g deploy.Deployment) (deploy.Outputs, error) {
 	stopView := u.UI.Watch(eng)
 	outs, err := eng.Deploy(ctx, g)
-	if err == nil && stacks.UIOriginPending(u.Config, outs) {
-		eng.Note(stacks.StepUIOrigin, "admitting the UI origin "+stacks.UIOrigin(outs[stacks.API])+" for browser writes: updating the tracking server")
-		outs, err = eng.Deploy(ctx, g)
-	}
 	if verr := stopView(); err == nil {
 		err = verr
 	}

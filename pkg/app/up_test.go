@@ -153,17 +153,17 @@ func TestUpRunsItsRecipeInOrder(t *testing.T) {
 		before("confirm", "changing")
 		before("changing", "prepare")
 		before("prepare", "create bootstrap")
-		before("images", "create server")
+		before("images", "create services")
 		before("apigw-logging", "create api")
 		before("create ui", "ui-publish")
 		before("ui-publish", "verify")
 		if res.Outputs[stacks.StepAuthorizer][stacks.ParamAuthorizerCodeKey] == "" || len(up.keys) == 0 {
 			t.Errorf("the authorizer step put nothing: outputs %v, uploads %v", res.Outputs[stacks.StepAuthorizer], up.keys)
 		}
-		if got := f.Stack("mlflow-server").Params[stacks.ParamServerImage]; got != "repo/server:abc" {
+		if got := f.Stack("mlflow-services").Params[stacks.ParamServerImage]; got != "repo/server:abc" {
 			t.Errorf("server image parameter %q", got)
 		}
-		if len(res.Plan) != 5 {
+		if len(res.Plan) != len(stacks.IDs) {
 			t.Errorf("plan of %d stacks", len(res.Plan))
 		}
 	})
@@ -246,26 +246,41 @@ func TestAuthorizerStepUploadsThenPassesTheKey(t *testing.T) {
 	}
 }
 
-// TestFirstUpAdmitsTheUIOriginInASecondPass: on a first deployment of an
-// MLflow 3.5+ server the UI origin step finds no api stack; once the api
-// stack outputs the UI's URL, the graph runs again and the server admits
-// that origin. Verify runs once, in the second pass.
-func TestFirstUpAdmitsTheUIOriginInASecondPass(t *testing.T) {
+// TestUpIsOnePass: the services stack waits for the api stack's UI
+// origin, so a first up deploys every stack once and verifies once; the
+// images step runs while the server stack (Aurora, network, NLB) is
+// created: it waits only for the bootstrap stack's repositories.
+func TestUpIsOnePass(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f, j := cfnfake.New(), &journal{}
 		u, _ := newUp(f, j, true)
 		verified := 0
 		u.Steps.Verify = func(context.Context, deploy.Outputs, func(string)) error { verified++; return nil }
+		u.UI.Watch = func(eng *deploy.Engine) func() error {
+			stop := eng.Subscribe(func(ev deploy.Event) {
+				if ev.Kind == deploy.KindStack && (ev.Phase == deploy.PhaseCreating || ev.Phase == deploy.PhaseComplete) {
+					j.add(string(ev.Phase) + " " + ev.Stack)
+				}
+			})
+			return func() error { stop(); return nil }
+		}
 		res, err := u.Run(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
-		origin := stacks.UIOrigin(res.Outputs[stacks.API])
-		if origin == "" || f.Stack("mlflow-server").Params[stacks.ParamUIOrigin] != origin {
-			t.Errorf("server UiOrigin %q, api origin %q", f.Stack("mlflow-server").Params[stacks.ParamUIOrigin], origin)
-		}
 		if verified != 1 {
-			t.Errorf("verified %d times, want once (after the origin update)", verified)
+			t.Errorf("verified %d times, want once", verified)
+		}
+		for _, id := range stacks.IDs {
+			if n := strings.Count(strings.Join(j.lines, "\n"), "creating "+id+"\n"); n > 1 {
+				t.Errorf("stack %s created %d times", id, n)
+			}
+		}
+		if ui := res.Outputs[stacks.API][stacks.OutUIURL]; ui == "" || !strings.HasPrefix(ui, f.Stack("mlflow-services").Params[stacks.ParamUIOrigin]) {
+			t.Errorf("services UiOrigin %q, api UiUrl %q", f.Stack("mlflow-services").Params[stacks.ParamUIOrigin], ui)
+		}
+		if j.index("images") > j.index("complete server") {
+			t.Errorf("the images step waited for the server stack: %v", j.lines)
 		}
 	})
 }

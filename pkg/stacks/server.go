@@ -118,18 +118,17 @@ func (d serverData) serverService() service {
 	env := []envVar{
 		{"PORT", strconv.Itoa(serverContainerPort)},
 		{"WORKERS", strconv.Itoa(workers(s.CPU))},
-		{"DB_HOST", "!GetAtt DbCluster.Endpoint.Address"},
-		{"DB_PORT", "!GetAtt DbCluster.Endpoint.Port"},
+		{"DB_HOST", "!Ref DbHost"},
+		{"DB_PORT", "!Ref DbPort"},
 		{"DB_NAME", "mlflow"},
 		{"ARTIFACT_ROOT", `!Sub "s3://${ArtifactBucket}/artifacts"`},
 	}
 	if atLeast(d.MLflowVersion, 3, 5) {
 		// 3.5+ checks the Host header and blocks cross-origin writes: admit
 		// the API Gateway and NLB hosts, and this deployment's UI origin
-		// only. The Amplify app is made by the api stack, after this one:
-		// the origin is the UiOrigin parameter, empty (no browser writes)
-		// until up has the api stack's UiUrl (StepUIOrigin, UIOriginPending).
-		hosts := fmt.Sprintf("${Nlb.DNSName},*.execute-api.${AWS::Region}.amazonaws.com,mlflow-server.%s", d.Namespace)
+		// only: the UiOrigin parameter, the api stack's UiUrl (the services
+		// stack depends on the api stack for it).
+		hosts := fmt.Sprintf("${NlbDnsName},*.execute-api.${AWS::Region}.amazonaws.com,mlflow-server.%s", d.Namespace)
 		env = append(env,
 			envVar{"ALLOWED_HOSTS", "!Sub " + quote(hosts)},
 			envVar{"CORS_ALLOWED_ORIGINS", "!Ref " + ParamUIOrigin})
@@ -197,48 +196,12 @@ func serverStack(cfg config.Config) (deploy.Stack, error) {
 	if err != nil {
 		return deploy.Stack{}, err
 	}
-	params := map[string]string{}
-	var imports []deploy.Import
-	// An image the configuration names is used as it is; the others are
-	// built by the images step.
-	images := map[string]string{ParamServerImage: cfg.Server.Image}
-	if d.SeparateGateway {
-		images[ParamGatewayImage] = cfg.Gateway.Image
-	}
-	for _, p := range []string{ParamServerImage, ParamGatewayImage} {
-		v, ok := images[p]
-		switch {
-		case !ok:
-		case v != "":
-			params[p] = v
-		default:
-			imports = append(imports, deploy.Import{Param: p, FromStack: StepImages, Output: p})
-		}
-	}
-	if d.UIOriginParam {
-		imports = append(imports, deploy.Import{Param: ParamUIOrigin, FromStack: StepUIOrigin, Output: ParamUIOrigin})
-	}
 	return deploy.Stack{
 		ID:           Server,
 		Template:     tpl,
-		Params:       params,
-		Imports:      imports,
+		Params:       map[string]string{},
 		DependsOn:    []string{Bootstrap},
 		Capabilities: []string{"CAPABILITY_IAM"},
 		HoldsData:    true,
 	}, nil
-}
-
-// UIOrigin is the origin of the UI URL an api stack outputs
-// ("https://main.d1.amplifyapp.com/" gives "https://main.d1.amplifyapp.com").
-func UIOrigin(apiOutputs map[string]string) string {
-	return strings.TrimRight(apiOutputs[OutUIURL], "/")
-}
-
-// UIOriginPending reports whether the tracking server was deployed
-// without the UI origin the api stack now outputs: true after the first
-// deployment of a 3.5+ server, when up must deploy again to admit it. The
-// origin the server got is the UI origin step's output.
-func UIOriginPending(cfg config.Config, all deploy.Outputs) bool {
-	return atLeast(cfg.MLflowVersion, 3, 5) && UIOrigin(all[API]) != "" && all[StepUIOrigin][ParamUIOrigin] != UIOrigin(all[API])
 }

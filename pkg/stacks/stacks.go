@@ -14,9 +14,6 @@ const (
 	// StepAuthorizer uploads the authorizer's package to the assets
 	// bucket and outputs its key as ParamAuthorizerCodeKey.
 	StepAuthorizer = "authorizer"
-	// StepUIOrigin reads the UI origin the api stack of an earlier run
-	// outputs and outputs it as ParamUIOrigin ("" on a first deployment).
-	StepUIOrigin = "ui-origin"
 )
 
 // Render renders every stack of the deployment cfg describes.
@@ -39,7 +36,11 @@ func Render(cfg config.Config) (deploy.Deployment, error) {
 	if err != nil {
 		return d, err
 	}
-	d.Stacks = append(d.Stacks, b, s, a)
+	sv, err := servicesStack(cfg)
+	if err != nil {
+		return d, err
+	}
+	d.Stacks = append(d.Stacks, b, s, a, sv)
 	if cfg.Studio.Enabled {
 		st, err := studioStack(cfg)
 		if err != nil {

@@ -17,7 +17,6 @@ import (
 var stepOutputs = map[string][]string{
 	StepImages:     {ParamServerImage, ParamGatewayImage},
 	StepAuthorizer: {ParamAuthorizerCodeKey},
-	StepUIOrigin:   {ParamUIOrigin},
 }
 
 func TestStacksInDependencyOrderWithImportsFromDependencies(t *testing.T) {
@@ -121,9 +120,9 @@ func TestGatewayFollowsMLflowVersion(t *testing.T) {
 			continue
 		}
 		d := render(t, v.cfg)
-		server := parsed(t, mustStack(t, d, Server))
+		server := tracking(t, d)
 		_, hasService := server.Resources["GatewayService"]
-		_, hasParam := server.Parameters[ParamGatewayImage]
+		_, hasParam := parsed(t, mustStack(t, d, Services)).Parameters[ParamGatewayImage]
 		if hasService != want.service || hasParam != want.service {
 			t.Errorf("%s: gateway service %v, image parameter %v; want %v", v.name, hasService, hasParam, want.service)
 		}
@@ -508,11 +507,11 @@ func rightsProblems(t *testing.T, cfg config.Config, tpl Template) []string {
 var stageResource = regexp.MustCompile(`/prod/([^ \]\}"]+)`)
 
 // TestImagesComeFromConfigOrTheImagesStep: an image the configuration
-// names is a parameter; every other image is imported from the images
-// step; a 3.5+ server imports the UI origin from its step.
+// names is a parameter of the services stack; every other image is
+// imported from the images step; the server stack imports none.
 func TestImagesComeFromConfigOrTheImagesStep(t *testing.T) {
 	cfg := variants()[2].cfg // 2.12.2: server image set, gateway image built
-	s := mustStack(t, render(t, cfg), Server)
+	s := mustStack(t, render(t, cfg), Services)
 	if s.Params[ParamServerImage] != cfg.Server.Image {
 		t.Fatalf("params %v", s.Params)
 	}
@@ -521,15 +520,15 @@ func TestImagesComeFromConfigOrTheImagesStep(t *testing.T) {
 	}
 	both := cfg
 	both.Gateway.Image = "gw:1"
-	if got := importsFrom(mustStack(t, render(t, both), Server), StepImages); len(got) != 0 {
+	if got := importsFrom(mustStack(t, render(t, both), Services), StepImages); len(got) != 0 {
 		t.Errorf("both images configured, still imports %v", got)
 	}
-	def := mustStack(t, render(t, variants()[0].cfg), Server)
+	def := mustStack(t, render(t, variants()[0].cfg), Services)
 	if got := importsFrom(def, StepImages); !slices.Equal(got, []string{ParamServerImage}) {
 		t.Errorf("default: imports %v from the images step", got)
 	}
-	if got := importsFrom(def, StepUIOrigin); !slices.Equal(got, []string{ParamUIOrigin}) {
-		t.Errorf("default (3.x): imports %v from the UI origin step", got)
+	if got := importsFrom(mustStack(t, render(t, variants()[0].cfg), Server), StepImages); len(got) != 0 {
+		t.Errorf("the server stack (Aurora, network, NLB) waits for images %v", got)
 	}
 	if got := importsFrom(mustStack(t, render(t, variants()[0].cfg), API), StepAuthorizer); !slices.Equal(got, []string{ParamAuthorizerCodeKey}) {
 		t.Errorf("api: imports %v from the authorizer step", got)
@@ -612,7 +611,7 @@ func TestEndpointsFromOutputs(t *testing.T) {
 // variable would leave the server without its database.
 func TestServerContainerContract(t *testing.T) {
 	for _, v := range variants() {
-		server := parsed(t, mustStack(t, render(t, v.cfg), Server))
+		server := tracking(t, render(t, v.cfg))
 		c := server.Resources["ServerTaskDefinition"].Properties["ContainerDefinitions"].([]any)[0].(map[string]any)
 		env := map[string]bool{}
 		for _, e := range c["Environment"].([]any) {
