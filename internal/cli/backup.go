@@ -4,12 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/spf13/cobra"
 
 	"github.com/mlflowctl/mlflowctl/pkg/awsx"
@@ -87,7 +81,7 @@ type deployed struct {
 	dep     upgrade.Deployment
 	version string // the MLflow version deployed
 	cfg     config.Config
-	aws     aws.Config
+	clients *awsx.Clients
 }
 
 // upgrader finds the deployment's cluster, service and MLflow version in
@@ -97,12 +91,11 @@ func upgrader(g *globalOpts) (deployed, error) {
 	if err != nil {
 		return deployed{}, err
 	}
-	awsCfg, err := awsx.Load(g.ctx, g.awsOptions(cfg))
+	c, err := g.clients(cfg)
 	if err != nil {
 		return deployed{}, err
 	}
-	cfn := cloudformation.NewFromConfig(awsCfg)
-	st, found, err := stacks.Read(g.ctx, cfn, cfg.Name, stacks.Server)
+	st, found, err := stacks.Read(g.ctx, c.CloudFormation(), cfg.Name, stacks.Server)
 	if err != nil {
 		return deployed{}, err
 	}
@@ -110,12 +103,11 @@ func upgrader(g *globalOpts) (deployed, error) {
 		return deployed{}, usageErrorf("deployment %q has no database yet (stack %s): run mlflowctl up first", cfg.Name, st.Name)
 	}
 	u := &upgrade.Upgrader{
-		RDS: rds.NewFromConfig(awsCfg), ECS: ecs.NewFromConfig(awsCfg), Logs: cloudwatchlogs.NewFromConfig(awsCfg), CFN: cfn,
-		Scaling:  applicationautoscaling.NewFromConfig(awsCfg),
+		RDS: c.RDS(), ECS: c.ECS(), Logs: c.Logs(), CFN: c.CloudFormation(), Scaling: c.ApplicationAutoScaling(),
 		Progress: func(l string) { _, _ = fmt.Fprintln(g.stderr, l) },
 	}
-	if g.endpointURL != "" {
+	if c.Emulator().Endpoint != "" {
 		u.Poll = time.Second // emulators answer at once
 	}
-	return deployed{u: u, dep: upgrade.DeploymentOf(cfg.Name, st.Outputs), version: st.Outputs[stacks.OutMLflowVersion], cfg: cfg, aws: awsCfg}, nil
+	return deployed{u: u, dep: upgrade.DeploymentOf(cfg.Name, st.Outputs), version: st.Outputs[stacks.OutMLflowVersion], cfg: cfg, clients: c}, nil
 }

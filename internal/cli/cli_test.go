@@ -18,10 +18,16 @@ func TestMain(m *testing.M) { mototest.Main(m) }
 // runCLI runs mlflowctl in-process from a scratch directory.
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
+	return runCLIEnv(t, environment{}, args...)
+}
+
+// runCLIEnv is runCLI with stand-ins for AWS or signals (environment.go).
+func runCLIEnv(t *testing.T, env environment, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
 	t.Chdir(t.TempDir())
 	var out, errOut bytes.Buffer
-	err = Execute(context.Background(), BuildInfo{Version: "1.2.3", Commit: "abc", Date: "2026-01-01"}, args,
-		IO{In: strings.NewReader(""), Out: &out, Err: &errOut})
+	err = execute(context.Background(), BuildInfo{Version: "1.2.3", Commit: "abc", Date: "2026-01-01"}, args,
+		IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, env)
 	return out.String(), errOut.String(), err
 }
 
@@ -65,6 +71,11 @@ func TestWhoamiAgainstMoto(t *testing.T) {
 	}
 	if !strings.Contains(text, "Account: "+mototest.Account) || !strings.Contains(text, "Region:  eu-west-1") {
 		t.Fatalf("text output:\n%s", text)
+	}
+	// --verbose names the one emulator setting --endpoint-url brought.
+	_, verbose, err := runCLI(t, "whoami", "--endpoint-url", srv.URL, "--verbose")
+	if err != nil || !strings.Contains(verbose, "emulator setting: on: endpoint "+srv.URL) || !strings.Contains(verbose, "stacks without change sets true") {
+		t.Fatalf("--verbose: %v\n%s", err, verbose)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/plural"
 	"github.com/mlflowctl/mlflowctl/pkg/preflight"
@@ -20,10 +19,14 @@ type doctorOpts struct {
 	g           *globalOpts
 	createRoles bool
 	cfg         config.Config
+
+	// The test seams (environment.go): nil means the real clients.
+	clients  func() preflight.Clients
+	roleWait preflight.RoleWait
 }
 
 func newDoctorCommand(g *globalOpts) *cobra.Command {
-	o := &doctorOpts{g: g}
+	o := &doctorOpts{g: g, clients: g.env.preflight, roleWait: g.env.roleWaitOrDefault()}
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check the AWS account and the configuration before any change (up runs it first)",
@@ -51,7 +54,7 @@ func (o *doctorOpts) Validate() error {
 }
 
 func (o *doctorOpts) Execute() error {
-	clients, err := preflightClients(o.g, o.cfg)
+	clients, err := o.preflightClients()
 	if err != nil {
 		return err
 	}
@@ -68,35 +71,30 @@ func (o *doctorOpts) Execute() error {
 		return &preflightError{rep: rep}
 	}
 	if o.createRoles && len(rep.MissingRoles()) > 0 {
-		return createRoles(o.g.ctx, o.g.stderr, clients.IAM, rep.MissingRoles())
+		return createRoles(o.g.ctx, o.g.stderr, clients.IAM, rep.MissingRoles(), o.roleWait)
 	}
 	return nil
 }
 
-// preflightClientsHook, when set, replaces the preflight clients (tests).
-var preflightClientsHook func() preflight.Clients
-
-func preflightClients(g *globalOpts, cfg config.Config) (preflight.Clients, error) {
-	if preflightClientsHook != nil {
-		return preflightClientsHook(), nil
+func (o *doctorOpts) preflightClients() (preflight.Clients, error) {
+	if o.clients != nil {
+		return o.clients(), nil
 	}
-	awsCfg, err := awsx.Load(g.ctx, g.awsOptions(cfg))
+	c, err := o.g.clients(o.cfg)
 	if err != nil {
 		return preflight.Clients{}, err
 	}
-	return preflight.NewClients(awsCfg, g.endpointURL != ""), nil
+	return preflight.NewClients(c), nil
 }
 
-func createRoles(ctx context.Context, w io.Writer, c preflight.IAMAPI, services []string) error {
+// createRoles creates the missing service-linked roles and waits (up to
+// wait) until IAM lists them.
+func createRoles(ctx context.Context, w io.Writer, c preflight.IAMAPI, services []string, wait preflight.RoleWait) error {
 	if _, err := fmt.Fprintf(w, "Creating the service-linked roles of %s and waiting until IAM lists them...\n", strings.Join(services, ", ")); err != nil {
 		return err
 	}
-	return preflight.EnsureServiceLinkedRoles(ctx, c, services, roleWait)
+	return preflight.EnsureServiceLinkedRoles(ctx, c, services, wait)
 }
-
-// roleWait is how long doctor and up wait for a new service-linked role
-// (tests shorten it).
-var roleWait = preflight.DefaultRoleWait
 
 // preflightError: a check failed before any change (exit 2); the table
 // already named each problem and its fix.
@@ -139,20 +137,17 @@ func printPreflight(w io.Writer, rep preflight.Report) error {
 }
 
 // upPreflight is up's first step: the same checks, shown only when one
-// needs attention; a failure stops up before its plan.
-func (o *upOpts) upPreflight(c awsClients) ([]string, error) {
-	var clients preflight.Clients
-	switch {
-	case o.skipPreflight:
-		return nil, nil
-	case preflightClientsHook != nil:
-		clients = preflightClientsHook()
-	case c.aws != nil:
-		clients = preflight.NewClients(*c.aws, c.endpoint != "")
-	default: // tests that stand in for CloudFormation only
+// needs attention; a failure stops up before its plan. It returns the
+// service-linked roles to create once the user agreed.
+func (o *upOpts) upPreflight(ctx context.Context, real preflight.Clients) ([]string, error) {
+	if o.skipPreflight {
 		return nil, nil
 	}
-	rep := preflight.Run(o.g.ctx, o.cfg, clients)
+	clients := real
+	if o.preflights != nil {
+		clients = o.preflights()
+	}
+	rep := preflight.Run(ctx, o.cfg, clients)
 	o.preflightIAM = clients.IAM
 	quiet := !rep.Failed() && !hasStatus(rep, preflight.Warn) && len(rep.MissingRoles()) == 0
 	if !quiet {
@@ -171,7 +166,7 @@ func (o *upOpts) upCreateRoles(ctx context.Context, services []string) error {
 	if len(services) == 0 {
 		return nil
 	}
-	return createRoles(ctx, o.g.stderr, o.preflightIAM, services)
+	return createRoles(ctx, o.g.stderr, o.preflightIAM, services, o.roleWait)
 }
 
 func hasStatus(rep preflight.Report, s preflight.Status) bool {

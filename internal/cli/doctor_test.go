@@ -124,10 +124,8 @@ func TestDoctorCreateRolesCreatesTheMissingECSRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake.ForeignBucket("none") // the artifact bucket stays foreign: use another name
-	old := roleWait
-	roleWait = preflight.RoleWait{Timeout: time.Minute, Interval: 10 * time.Millisecond}
-	t.Cleanup(func() { roleWait = old })
-	_, errOut, err := runIn(t, "", "doctor", "--create-roles", "--name", "other", "--endpoint-url", fake.URL)
+	env := environment{roleWait: &preflight.RoleWait{Timeout: time.Minute, Interval: 10 * time.Millisecond}}
+	_, errOut, err := runEnv(t, env, "", "doctor", "--create-roles", "--name", "other", "--endpoint-url", fake.URL)
 	if err != nil {
 		t.Fatalf("doctor --create-roles: %v\n%s", err, errOut)
 	}

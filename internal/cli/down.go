@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
+	"github.com/mlflowctl/mlflowctl/pkg/app"
 	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/sagemaker"
@@ -24,20 +24,15 @@ type downOpts struct {
 	poll          time.Duration
 	studioTimeout time.Duration
 
-	name    string
-	td      *teardown.Teardown
-	plan    teardown.Plan
-	decided bool
-}
+	name string
+	td   *teardown.Teardown
 
-// newTeardown builds the teardown from the AWS configuration; tests
-// replace it to run `down` over fakes.
-var newTeardown = func(_ context.Context, cfg aws.Config, name string, o teardown.Options) *teardown.Teardown {
-	return teardown.New(cfg, name, o)
+	// newTeardown builds the teardown (tests: over fakes; environment.go).
+	newTeardown func(ctx context.Context, c *awsx.Clients, name string, o teardown.Options) *teardown.Teardown
 }
 
 func newDownCommand(g *globalOpts) *cobra.Command {
-	o := &downOpts{g: g}
+	o := &downOpts{g: g, newTeardown: g.env.teardownFunc()}
 	cmd := &cobra.Command{
 		Use:   "down",
 		Short: "Delete the deployment: Studio apps first, then every stack, bucket and image",
@@ -85,7 +80,7 @@ func (o *downOpts) Validate() error {
 		return usageErrorf("name: %v", err)
 	}
 	o.name = cfg.Name
-	awsCfg, err := awsx.Load(o.g.ctx, o.g.awsOptions(cfg))
+	c, err := o.g.clients(cfg)
 	if err != nil {
 		return err
 	}
@@ -94,7 +89,7 @@ func (o *downOpts) Validate() error {
 	// overwrite.
 	stderr := &lockedWriter{w: o.g.stderr}
 	stacks := tui.NewPlain(stderr)
-	o.td = newTeardown(o.g.ctx, awsCfg, o.name, teardown.Options{
+	o.td = o.newTeardown(o.g.ctx, c, o.name, teardown.Options{
 		KeepData: o.keepData, Poll: o.poll, StudioTimeout: o.studioTimeout,
 		Log: progressLog(stderr), Events: stacks.Handle, Version: o.g.build.Version,
 	})
@@ -122,27 +117,19 @@ func progressLog(w io.Writer) func(string) {
 	}
 }
 
-// Ask shows the plan and asks for confirmation; without a terminal it
-// needs --yes. Finding the plan only reads.
-func (o *downOpts) Ask() error {
-	plan, err := o.td.Plan(o.g.ctx)
-	if err != nil {
-		return err
-	}
-	o.plan = plan
-	if err := teardown.WritePlan(o.planWriter(), plan); err != nil {
-		return err
-	}
-	if plan.Empty() || o.g.yes {
-		o.decided = true
-		return nil
+// Ask does nothing: the plan and the question are steps of app.Down.
+func (o *downOpts) Ask() error { return nil }
+
+// confirm asks on the terminal; without one, deleting needs --yes.
+func (o *downOpts) confirm(ctx context.Context) (bool, error) {
+	if o.g.yes {
+		return true, nil
 	}
 	t, ok := terminalFor(o.g)
 	if !ok {
-		return usageErrorf("deleting deployment %q needs confirmation: pass --yes (no terminal to ask on)", o.name)
+		return false, usageErrorf("deleting deployment %q needs confirmation: pass --yes (no terminal to ask on)", o.name)
 	}
-	o.decided, err = confirm(o.g.ctx, t, fmt.Sprintf("Delete deployment %q as listed above?", o.name))
-	return err
+	return confirm(ctx, t, fmt.Sprintf("Delete deployment %q as listed above?", o.name))
 }
 
 // planWriter: the plan is the command's data in text mode; with -o json
@@ -164,26 +151,34 @@ type downReport struct {
 	Error   string           `json:"error,omitempty"`
 }
 
+// Execute runs the recipe (app.Down.Run) and reports what it did.
 func (o *downOpts) Execute() error {
-	if !o.decided {
+	down := &app.Down{Teardown: o.td, UI: app.DownUI{
+		ShowPlan: func(p teardown.Plan) error { return teardown.WritePlan(o.planWriter(), p) },
+		Confirm:  o.confirm,
+		Changing: o.g.changing,
+	}}
+	r, err := down.Run(o.g.ctx)
+	switch {
+	case r.Declined:
 		_, _ = fmt.Fprintln(o.g.stderr, "Nothing deleted.")
-		return o.writeJSON(downReport{Plan: o.plan})
+		return o.writeJSON(downReport{Plan: r.Plan})
+	case !r.Ran && err != nil:
+		return err
+	case !r.Ran:
+		return o.writeJSON(downReport{Plan: r.Plan})
 	}
-	if o.plan.Empty() {
-		return o.writeJSON(downReport{Plan: o.plan})
-	}
-	o.g.changing()
-	res, err := o.td.Run(o.g.ctx, o.plan)
 	var left *teardown.LeftoversError
 	if err != nil && !errors.As(err, &left) {
 		// The run stopped before its leftover scan; the error says where.
-		if jerr := o.writeJSON(downReport{Plan: o.plan, Error: err.Error()}); jerr != nil {
+		if jerr := o.writeJSON(downReport{Plan: r.Plan, Error: err.Error()}); jerr != nil {
 			return jerr
 		}
 		return err
 	}
+	res := r.Result
 	if o.g.jsonOutput() {
-		report := downReport{Plan: o.plan, Found: true, Deleted: err == nil, Result: &res}
+		report := downReport{Plan: r.Plan, Found: true, Deleted: err == nil, Result: &res}
 		if err != nil {
 			report.Error = err.Error()
 		}

@@ -14,6 +14,7 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/mlflowctl/mlflowctl/internal/mototest"
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/teardown"
 	"github.com/mlflowctl/mlflowctl/pkg/teardown/teardowntest"
 )
@@ -23,32 +24,30 @@ import (
 // (profiles, spaces, apps, which moto lacks) in sagemakerfake; and
 // CloudFormation in teardowntest's in-memory fake, whose stacks own those
 // resources. Studio waits run on the fake's clock.
-func downOverWorld(t *testing.T, o teardowntest.Options) (*teardowntest.World, string) {
+func downOverWorld(t *testing.T, o teardowntest.Options) (*teardowntest.World, string, environment) {
 	t.Helper()
 	srv := mototest.Start(t)
 	w := teardowntest.New(t, srv.URL, "mlflow", o)
-	saved := newTeardown
-	t.Cleanup(func() { newTeardown = saved })
-	newTeardown = func(_ context.Context, _ aws.Config, name string, opts teardown.Options) *teardown.Teardown {
+	env := environment{newTeardown: func(_ context.Context, _ *awsx.Clients, name string, opts teardown.Options) *teardown.Teardown {
 		td := w.Teardown(opts)
 		td.Name = name
 		return td
-	}
-	return w, srv.URL
+	}}
+	return w, srv.URL, env
 }
 
-func runDown(t *testing.T, in io.Reader, args ...string) (string, string, error) {
+func runDown(t *testing.T, env environment, in io.Reader, args ...string) (string, string, error) {
 	t.Helper()
 	t.Chdir(t.TempDir())
 	var out, errOut bytes.Buffer
-	err := Execute(context.Background(), BuildInfo{Version: "1.2.3"}, append([]string{"down"}, args...),
-		IO{In: in, Out: &out, Err: &errOut})
+	err := execute(context.Background(), BuildInfo{Version: "1.2.3"}, append([]string{"down"}, args...),
+		IO{In: in, Out: &out, Err: &errOut}, env)
 	return out.String(), errOut.String(), err
 }
 
 func TestDownOverFakesThreeProfilesWithApps(t *testing.T) {
-	w, url := downOverWorld(t, teardowntest.Options{ArtifactObjects: 30})
-	out, progress, err := runDown(t, strings.NewReader(""), "--yes", "--endpoint-url", url)
+	w, url, env := downOverWorld(t, teardowntest.Options{ArtifactObjects: 30})
+	out, progress, err := runDown(t, env, strings.NewReader(""), "--yes", "--endpoint-url", url)
 	t.Logf("stdout:\n%s\nstderr:\n%s", out, progress)
 	if err != nil {
 		t.Fatalf("exit %d: %v", exitCode(err), err)
@@ -66,15 +65,15 @@ func TestDownOverFakesThreeProfilesWithApps(t *testing.T) {
 	if names := w.CFN.Names(); len(names) != 0 {
 		t.Fatalf("stacks left: %v", names)
 	}
-	again, _, err := runDown(t, strings.NewReader(""), "--endpoint-url", url)
+	again, _, err := runDown(t, env, strings.NewReader(""), "--endpoint-url", url)
 	if err != nil || !strings.Contains(again, "Nothing to delete") {
 		t.Fatalf("a second down: %v\n%s", err, again)
 	}
 }
 
 func TestDownWithoutTerminalNeedsYes(t *testing.T) {
-	w, url := downOverWorld(t, teardowntest.Options{})
-	out, _, err := runDown(t, strings.NewReader(""), "--endpoint-url", url)
+	w, url, env := downOverWorld(t, teardowntest.Options{})
+	out, _, err := runDown(t, env, strings.NewReader(""), "--endpoint-url", url)
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--yes") {
 		t.Fatalf("want exit 2 asking for --yes, got %d: %v", exitCode(err), err)
 	}
@@ -87,16 +86,16 @@ func TestDownWithoutTerminalNeedsYes(t *testing.T) {
 }
 
 func TestDownAsksOnATerminal(t *testing.T) {
-	w, url := downOverWorld(t, teardowntest.Options{})
+	w, url, env := downOverWorld(t, teardowntest.Options{})
 	no := &fakeTerminal{answers: []string{"n"}}
-	_, stderr, err := runDown(t, no, "--endpoint-url", url)
+	_, stderr, err := runDown(t, env, no, "--endpoint-url", url)
 	if err != nil || !strings.Contains(stderr, "Nothing deleted") || len(w.CFN.Deletes) != 0 {
 		t.Fatalf("answer no: %v, deletes %v\n%s", err, w.CFN.Deletes, stderr)
 	}
 	if len(no.prompts) != 1 || !strings.Contains(no.prompts[0], `Delete deployment "mlflow"`) {
 		t.Fatalf("prompts %v", no.prompts)
 	}
-	if _, _, err := runDown(t, &fakeTerminal{answers: []string{"y"}}, "--endpoint-url", url); err != nil {
+	if _, _, err := runDown(t, env, &fakeTerminal{answers: []string{"y"}}, "--endpoint-url", url); err != nil {
 		t.Fatal(err)
 	}
 	if names := w.CFN.Names(); len(names) != 0 {
@@ -105,8 +104,8 @@ func TestDownAsksOnATerminal(t *testing.T) {
 }
 
 func TestDownKeepDataListsWhatItKept(t *testing.T) {
-	w, url := downOverWorld(t, teardowntest.Options{})
-	out, _, err := runDown(t, strings.NewReader(""), "--yes", "--keep-data", "--endpoint-url", url)
+	w, url, env := downOverWorld(t, teardowntest.Options{})
+	out, _, err := runDown(t, env, strings.NewReader(""), "--yes", "--keep-data", "--endpoint-url", url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +118,7 @@ func TestDownKeepDataListsWhatItKept(t *testing.T) {
 }
 
 func TestDownReportsLeftoversWithExit1(t *testing.T) {
-	_, url := downOverWorld(t, teardowntest.Options{})
+	_, url, env := downOverWorld(t, teardowntest.Options{})
 	c := sns.New(sns.Options{Region: mototest.Region, BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
 		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
 	topic, err := c.CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String("mlflow-alarms"),
@@ -127,7 +126,7 @@ func TestDownReportsLeftoversWithExit1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, _, err := runDown(t, strings.NewReader(""), "--yes", "-o", "json", "--endpoint-url", url)
+	out, _, err := runDown(t, env, strings.NewReader(""), "--yes", "-o", "json", "--endpoint-url", url)
 	if exitCode(err) != 1 || !strings.Contains(err.Error(), *topic.TopicArn) {
 		t.Fatalf("want exit 1 naming the topic, got %d: %v", exitCode(err), err)
 	}
@@ -146,14 +145,14 @@ func TestDownReportsLeftoversWithExit1(t *testing.T) {
 // Against moto with the real clients: a deployment that does not exist.
 func TestDownOnNothingAgainstMoto(t *testing.T) {
 	srv := mototest.Start(t)
-	out, _, err := runDown(t, strings.NewReader(""), "--name", "absent", "--endpoint-url", srv.URL)
+	out, _, err := runDown(t, environment{}, strings.NewReader(""), "--name", "absent", "--endpoint-url", srv.URL)
 	if err != nil || !strings.Contains(out, `Nothing to delete: no stack or leftover of deployment "absent"`) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 }
 
 func TestDownBadFlags(t *testing.T) {
-	_, _, err := runDown(t, strings.NewReader(""), "--studio-timeout", "0s")
+	_, _, err := runDown(t, environment{}, strings.NewReader(""), "--studio-timeout", "0s")
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--studio-timeout") {
 		t.Fatalf("want exit 2 naming --studio-timeout, got %d: %v", exitCode(err), err)
 	}
@@ -163,7 +162,7 @@ func TestDownBadFlags(t *testing.T) {
 // that never existed, and wrote null where a list belongs.
 func TestDownJSONOnNothing(t *testing.T) {
 	srv := mototest.Start(t)
-	out, _, err := runDown(t, strings.NewReader(""), "--name", "absent", "--endpoint-url", srv.URL, "-o", "json")
+	out, _, err := runDown(t, environment{}, strings.NewReader(""), "--name", "absent", "--endpoint-url", srv.URL, "-o", "json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,7 +118,7 @@ func (o *envOpts) Execute() error {
 }
 
 func (o *envOpts) signedIn() bool {
-	st, err := sessionStore()
+	st, err := sessionStore(o.g.env)
 	if err != nil {
 		return false
 	}

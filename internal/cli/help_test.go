@@ -12,6 +12,7 @@ import (
 // Issue 22 item 11: the commands are grouped in help, and every command
 // has an Examples section.
 func TestHelpGroupsAndExamples(t *testing.T) {
+	t.Parallel()
 	root := newRootCommand(&globalOpts{ctx: context.Background(), mark: &changeMark{}})
 	ungrouped := []string{"version", "completion", "help"}
 	for _, c := range root.Commands() {

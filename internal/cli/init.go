@@ -7,17 +7,13 @@ import (
 	"io"
 	"os"
 
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/mlflowctl/mlflowctl/pkg/awslookup"
-	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/cognito"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/cost"
-	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 	"github.com/mlflowctl/mlflowctl/pkg/tui/wizard"
 )
 
@@ -144,10 +140,8 @@ func idleCost(c config.Config) (float64, []string) {
 func (o *initOpts) runUp(_ context.Context, cfg config.Config) error {
 	g := *o.g
 	g.stdin = o.in
-	up := &upOpts{
-		g: &g, cfg: cfg, directCalls: g.endpointURL != "",
-		stackOptions: func(c config.Config) stacks.Options { return defaultStackOptions(c) },
-	}
+	up := newUpOpts(&g)
+	up.cfg = cfg
 	return up.executeDeploy()
 }
 
@@ -155,15 +149,15 @@ func (o *initOpts) runUp(_ context.Context, cfg config.Config) error {
 // `mlflowctl users add EMAIL --group admins --invite` would: Cognito
 // e-mails the invitation with a temporary password.
 func (o *initOpts) addAdmin(ctx context.Context, cfg config.Config, email string) error {
-	awsCfg, err := awsx.Load(ctx, o.g.awsOptions(cfg))
+	c, err := o.g.clients(cfg)
 	if err != nil {
 		return err
 	}
-	id, err := cognito.FindUserPoolID(ctx, cloudformation.NewFromConfig(awsCfg), cfg.Name)
+	id, err := cognito.FindUserPoolID(ctx, c.CloudFormation(), cfg.Name)
 	if err != nil {
 		return err
 	}
-	client := cip.NewFromConfig(awsCfg)
+	client := c.Cognito()
 	pool, err := cognito.LoadPool(ctx, client, id)
 	if err != nil {
 		return err

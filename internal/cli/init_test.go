@@ -169,10 +169,10 @@ func TestInitRunsUp(t *testing.T) {
 	t.Chdir(t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
 		fake := cfnfake.New()
-		withFakeAWS(t, fake, &putRecorder{})
+		env := withFakeAWS(t, fake, &putRecorder{})
 		// Defaults (0 ends the model list), no admin, write, run up, confirm the plan.
 		in := strings.Repeat("\n", 7) + "0\n" + "\n\n" + "\n" + "y\n" + "y\n"
-		out, errOut, err := runIn(t, in, "init", "--accessible", "-o", "json")
+		out, errOut, err := runEnv(t, env, in, "init", "--accessible", "-o", "json")
 		if err != nil {
 			t.Fatalf("%v\n%s", err, errOut)
 		}

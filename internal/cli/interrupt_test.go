@@ -12,11 +12,10 @@ import (
 	"testing"
 	"testing/synctest"
 
+	"github.com/mlflowctl/mlflowctl/pkg/app"
 	"github.com/mlflowctl/mlflowctl/pkg/build"
-	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
-	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
 // ctrlCWhenAsked stands for a terminal on which the user presses Ctrl-C
@@ -47,9 +46,9 @@ func TestUpCtrlCAtTheConfirmationEndsAtOnce(t *testing.T) {
 	t.Chdir(t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
 		fake, puts := cfnfake.New(), &putRecorder{}
-		withFakeAWS(t, fake, puts)
+		env := withFakeAWS(t, fake, puts)
 		started := false
-		interrupts = func(ctx context.Context, _ io.Writer) (context.Context, <-chan struct{}, func()) {
+		env.interrupts = func(ctx context.Context, _ io.Writer) (context.Context, <-chan struct{}, func()) {
 			started = true
 			return ctx, nil, func() {}
 		}
@@ -57,7 +56,7 @@ func TestUpCtrlCAtTheConfirmationEndsAtOnce(t *testing.T) {
 		defer cancel()
 		in := &ctrlCWhenAsked{ctx: ctx, cancel: cancel}
 		var out, errOut bytes.Buffer
-		err := Execute(ctx, BuildInfo{Version: "1.2.3"}, []string{"up", "--region", "us-east-1"}, IO{In: in, Out: &out, Err: &errOut})
+		err := execute(ctx, BuildInfo{Version: "1.2.3"}, []string{"up", "--region", "us-east-1"}, IO{In: in, Out: &out, Err: &errOut}, env)
 		var coded interface{ ExitCode() int }
 		if !errors.As(err, &coded) || coded.ExitCode() != 130 {
 			t.Fatalf("err=%v, want exit 130\n%s", err, errOut.String())
@@ -86,16 +85,16 @@ func TestUpErrorAfterAChangeIsExit1(t *testing.T) {
 	t.Chdir(t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
 		fake, puts := cfnfake.New(), &putRecorder{}
-		withFakeAWS(t, fake, puts)
-		inner := defaultStackOptions
-		defaultStackOptions = func(c config.Config) stacks.Options {
-			o := inner(c)
-			o.BuildImages = func(context.Context, deploy.Outputs) (map[string]string, error) {
+		env := withFakeAWS(t, fake, puts)
+		inner := env.upSteps
+		env.upSteps = func() app.UpSteps {
+			s := inner()
+			s.BuildImages = func(context.Context, deploy.Outputs, func(string)) (map[string]string, error) {
 				return nil, &build.UsageError{Msg: "builder codebuild: the bootstrap stack has no CodeBuildProjectName output"}
 			}
-			return o
+			return s
 		}
-		_, errOut, err := runIn(t, "", "up", "--yes", "--region", "us-east-1")
+		_, errOut, err := runEnv(t, env, "", "up", "--yes", "--region", "us-east-1")
 		var coded interface{ ExitCode() int }
 		if !errors.As(err, &coded) || coded.ExitCode() != 1 {
 			t.Fatalf("err=%v, want exit 1\n%s", err, errOut)
@@ -116,7 +115,7 @@ func TestBadInputIsExit2BeforeAnyChange(t *testing.T) {
 	t.Chdir(t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
 		fake, puts := cfnfake.New(), &putRecorder{}
-		withFakeAWS(t, fake, puts)
+		env := withFakeAWS(t, fake, puts)
 		for _, args := range [][]string{
 			{"up", "--name", "Bad_Name", "--yes"},
 			{"down", "--name", "Bad_Name", "--yes"},
@@ -127,7 +126,7 @@ func TestBadInputIsExit2BeforeAnyChange(t *testing.T) {
 			{"ui", "deploy", "--name", "Bad_Name"},
 			{"up", "--no-such-flag"},
 		} {
-			_, errOut, err := runIn(t, "", args...)
+			_, errOut, err := runEnv(t, env, "", args...)
 			var coded interface{ ExitCode() int }
 			if !errors.As(err, &coded) || coded.ExitCode() != 2 {
 				t.Errorf("%v: err=%v, want exit 2\n%s", args, err, errOut)
@@ -146,8 +145,8 @@ func TestUpJSONIsOneDocumentEventsOnRequest(t *testing.T) {
 	noAWSEnv(t)
 	t.Chdir(t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
-		withFakeAWS(t, cfnfake.New(), &putRecorder{})
-		out, errOut, err := runIn(t, "", "up", "--yes", "--region", "us-east-1", "-o", "json", "--events")
+		env := withFakeAWS(t, cfnfake.New(), &putRecorder{})
+		out, errOut, err := runEnv(t, env, "", "up", "--yes", "--region", "us-east-1", "-o", "json", "--events")
 		if err != nil {
 			t.Fatalf("%v\n%s", err, errOut)
 		}

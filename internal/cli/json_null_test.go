@@ -112,12 +112,12 @@ func TestJSONHasNoNullOverFakeCloudFormation(t *testing.T) {
 	noAWSEnv(t)
 	t.Chdir(t.TempDir())
 	fake := cfnfake.New()
-	withFakeAWS(t, fake, &putRecorder{})
+	env := withFakeAWS(t, fake, &putRecorder{})
 	run := func(args ...string) {
 		t.Helper()
 		var out, errOut bytes.Buffer
 		args = append(args, "-o", "json", "--region", "us-east-1")
-		err := Execute(t.Context(), BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(""), Out: &out, Err: &errOut})
+		err := execute(t.Context(), BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, env)
 		if err != nil {
 			t.Fatalf("%v: %v\n%s", args, err, errOut.String())
 		}
@@ -135,10 +135,10 @@ func TestJSONHasNoNullAfterUp(t *testing.T) {
 	noAWSEnv(t)
 	t.Chdir(t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
-		withFakeAWS(t, cfnfake.New(), &putRecorder{})
+		env := withFakeAWS(t, cfnfake.New(), &putRecorder{})
 		for _, args := range [][]string{{"up", "--yes"}, {"status"}} {
 			args = append(args, "-o", "json", "--region", "us-east-1")
-			out, errOut, err := runIn(t, "", args...)
+			out, errOut, err := runEnv(t, env, "", args...)
 			if err != nil {
 				t.Fatalf("%v: %v\n%s", args, err, errOut)
 			}

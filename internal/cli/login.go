@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os/exec"
 	"runtime"
@@ -16,15 +15,6 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/login"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
-)
-
-// Test hooks: the browser, the loopback ports, the session directory and
-// the HTTP client used to reach Cognito.
-var (
-	openBrowser    = systemBrowser
-	loginPorts     = login.CallbackPorts
-	loginStoreHook func() login.Store
-	loginHTTP      *http.Client
 )
 
 type loginOpts struct {
@@ -87,16 +77,16 @@ func (o *loginOpts) Execute() error {
 	if err != nil {
 		return err
 	}
-	cl := sess.Client(loginHTTP, nil)
+	cl := sess.Client(o.g.env.loginHTTP, nil)
 	var tok login.Tokens
 	if o.noBrowser {
-		tok, err = cl.LoginManual(o.g.ctx, loginPorts[0], o.g.stderr, o.g.stdin)
+		tok, err = cl.LoginManual(o.g.ctx, o.g.env.ports()[0], o.g.stderr, o.g.stdin)
 	} else {
 		ctx, cancel := context.WithTimeout(o.g.ctx, 10*time.Minute)
 		defer cancel()
-		tok, err = cl.LoginLoopback(ctx, loginPorts, func(u string) error {
+		tok, err = cl.LoginLoopback(ctx, o.g.env.ports(), func(u string) error {
 			_, _ = fmt.Fprintf(o.g.stderr, "Opening the sign-in page in your browser. If it does not open, visit:\n\n  %s\n\n", u)
-			if err := openBrowser(u); err != nil {
+			if err := o.g.env.openBrowser(u); err != nil {
 				_, _ = fmt.Fprintf(o.g.stderr, "(could not start a browser: %v)\n", err)
 			}
 			return nil
@@ -109,7 +99,7 @@ func (o *loginOpts) Execute() error {
 		return err
 	}
 	sess.Tokens = tok
-	st, err := sessionStore()
+	st, err := sessionStore(o.g.env)
 	if err != nil {
 		return err
 	}
@@ -157,7 +147,7 @@ func (o *loginOpts) target() (login.Session, error) {
 
 // readAPIOutputs reads the api stack's outputs with AWS credentials.
 func readAPIOutputs(g *globalOpts, cfg config.Config) (map[string]string, error) {
-	c, err := loadAWSClients(g, cfg)
+	c, err := loadAWSClients(g, cfg, g.env.aws)
 	if err != nil {
 		return nil, fmt.Errorf("%w\n(without AWS credentials, pass --tracking-uri, --auth-domain and --client-id as mlflowctl up printed them)", err)
 	}
@@ -175,9 +165,9 @@ func readAPIOutputs(g *globalOpts, cfg config.Config) (map[string]string, error)
 	return d.Outputs, nil
 }
 
-func sessionStore() (login.Store, error) {
-	if loginStoreHook != nil {
-		return loginStoreHook(), nil
+func sessionStore(e environment) (login.Store, error) {
+	if e.loginStore != nil {
+		return *e.loginStore, nil
 	}
 	return login.DefaultStore()
 }

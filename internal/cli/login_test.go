@@ -25,7 +25,7 @@ var cliTestPorts = []int{49917, 49918}
 // fakeLogin points login at a Cognito stand-in over HTTPS, a browser that
 // follows the redirects with an HTTP client, the keychain at go-keyring's
 // mock and the file fallback at a scratch directory.
-func fakeLogin(t *testing.T) *cognitotest.Server {
+func fakeLogin(t *testing.T) (*cognitotest.Server, environment) {
 	t.Helper()
 	noAWSEnv(t)
 	keyring.MockInit()
@@ -37,22 +37,20 @@ func fakeLogin(t *testing.T) *cognitotest.Server {
 	t.Cleanup(c.Close)
 	c.AddUser("rita@example.com", "readers")
 	c.SignInAs("rita@example.com")
-	dir := t.TempDir()
-	prevOpen, prevPorts, prevStore, prevHTTP := openBrowser, loginPorts, loginStoreHook, loginHTTP
-	t.Cleanup(func() { openBrowser, loginPorts, loginStoreHook, loginHTTP = prevOpen, prevPorts, prevStore, prevHTTP })
-	loginPorts, loginHTTP = cliTestPorts, c.Client()
-	loginStoreHook = func() login.Store { return login.Store{Dir: dir} }
-	openBrowser = func(u string) error {
-		go func() {
-			resp, err := c.Client().Get(u)
-			if err == nil {
-				_, _ = io.Copy(io.Discard, resp.Body)
-				_ = resp.Body.Close()
-			}
-		}()
-		return nil
+	env := environment{
+		loginPorts: cliTestPorts, loginHTTP: c.Client(), loginStore: &login.Store{Dir: t.TempDir()},
+		browser: func(u string) error {
+			go func() {
+				resp, err := c.Client().Get(u)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					_ = resp.Body.Close()
+				}
+			}()
+			return nil
+		},
 	}
-	return c
+	return c, env
 }
 
 func loginFlags(c *cognitotest.Server) []string {
@@ -60,19 +58,19 @@ func loginFlags(c *cognitotest.Server) []string {
 }
 
 func TestLoginTokenEnvLogout(t *testing.T) {
-	c := fakeLogin(t)
-	out, _, err := runCLI(t, append([]string{"login"}, loginFlags(c)...)...)
+	c, env := fakeLogin(t)
+	out, _, err := runCLIEnv(t, env, append([]string{"login"}, loginFlags(c)...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out, "as rita@example.com (groups: readers)") || !strings.Contains(out, "keychain") {
 		t.Errorf("login said:\n%s", out)
 	}
-	tok, _, err := runCLI(t, "token")
+	tok, _, err := runCLIEnv(t, env, "token")
 	if err != nil || strings.Count(strings.TrimSpace(tok), ".") != 2 {
 		t.Fatalf("token: %v %q", err, tok)
 	}
-	env, _, err := runCLI(t, "env", "--shell", "bash")
+	shellEnv, _, err := runCLIEnv(t, env, "env", "--shell", "bash")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,38 +78,38 @@ func TestLoginTokenEnvLogout(t *testing.T) {
 		"export MLFLOW_TRACKING_URI='https://abc123.execute-api.eu-west-1.amazonaws.com/prod/t'",
 		`export MLFLOW_TRACKING_TOKEN="$(mlflowctl token)"`, "pip install mlflow",
 	} {
-		if !strings.Contains(env, want) {
-			t.Errorf("env lacks %q:\n%s", want, env)
+		if !strings.Contains(shellEnv, want) {
+			t.Errorf("env lacks %q:\n%s", want, shellEnv)
 		}
 	}
-	if strings.Contains(env, strings.TrimSpace(tok)) {
+	if strings.Contains(shellEnv, strings.TrimSpace(tok)) {
 		t.Error("env printed the token itself")
 	}
-	js, _, err := runCLI(t, "env", "--token", "-o", "json")
+	js, _, err := runCLIEnv(t, env, "env", "--token", "-o", "json")
 	var e clientEnv
 	if err != nil || json.Unmarshal([]byte(js), &e) != nil || e.Mode != "token" || e.TokenCommand != "mlflowctl token" {
 		t.Errorf("env -o json: %v %s", err, js)
 	}
-	out, _, err = runCLI(t, "logout")
+	out, _, err = runCLIEnv(t, env, "logout")
 	if err != nil || !strings.Contains(out, "revoked") || len(c.Revoked) != 1 {
 		t.Fatalf("logout: %v %s revoked %v", err, out, c.Revoked)
 	}
-	_, _, err = runCLI(t, "token")
+	_, _, err = runCLIEnv(t, env, "token")
 	if exitCode(err) != 1 || !strings.Contains(err.Error(), "run mlflowctl login") {
 		t.Fatalf("token after logout: exit %d %v", exitCode(err), err)
 	}
 }
 
 func TestLoginNoBrowser(t *testing.T) {
-	c := fakeLogin(t)
-	openBrowser = func(string) error { t.Error("--no-browser opened a browser"); return nil }
+	c, env := fakeLogin(t)
+	env.browser = func(string) error { t.Error("--no-browser opened a browser"); return nil }
 	// The person signs in elsewhere and pastes the address the browser
 	// ended on; the stand-in's authorize redirect gives that address.
 	pr, pw := io.Pipe()
 	var errOut syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		_, err := runCLIWith(t, pr, &errOut, append([]string{"login", "--no-browser"}, loginFlags(c)...)...)
+		_, err := runCLIWith(t, env, pr, &errOut, append([]string{"login", "--no-browser"}, loginFlags(c)...)...)
 		done <- err
 	}()
 	authURL := errOut.waitFor(t, "/oauth2/authorize?")
@@ -131,10 +129,7 @@ func TestLoginNoBrowser(t *testing.T) {
 func TestEnvSigV4Shells(t *testing.T) {
 	noAWSEnv(t)
 	keyring.MockInit()
-	dir := t.TempDir()
-	prev := loginStoreHook
-	t.Cleanup(func() { loginStoreHook = prev })
-	loginStoreHook = func() login.Store { return login.Store{Dir: dir} }
+	env := environment{loginStore: &login.Store{Dir: t.TempDir()}}
 	uri := "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"
 	for shell, want := range map[string]string{
 		"bash":       "export MLFLOW_TRACKING_AWS_SIGV4='true'",
@@ -142,20 +137,20 @@ func TestEnvSigV4Shells(t *testing.T) {
 		"fish":       "set -gx AWS_DEFAULT_REGION 'eu-west-1'",
 		"powershell": "$env:MLFLOW_TRACKING_URI = '" + uri + "'",
 	} {
-		out, _, err := runCLI(t, "env", "--sigv4", "--tracking-uri", uri, "--shell", shell)
+		out, _, err := runCLIEnv(t, env, "env", "--sigv4", "--tracking-uri", uri, "--shell", shell)
 		if err != nil || !strings.Contains(out, want) || !strings.Contains(out, "requests-auth-aws-sigv4") {
 			t.Errorf("%s: %v\n%s", shell, err, out)
 		}
 	}
-	_, _, err := runCLI(t, "env", "--shell", "tcsh")
+	_, _, err := runCLIEnv(t, env, "env", "--shell", "tcsh")
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--shell") {
 		t.Errorf("bad shell: exit %d %v", exitCode(err), err)
 	}
-	_, _, err = runCLI(t, "env", "--sigv4", "--token")
+	_, _, err = runCLIEnv(t, env, "env", "--sigv4", "--token")
 	if exitCode(err) != 2 {
 		t.Errorf("--sigv4 --token: exit %d %v", exitCode(err), err)
 	}
-	_, _, err = runCLI(t, "env", "--token")
+	_, _, err = runCLIEnv(t, env, "env", "--token")
 	if exitCode(err) != 1 || !strings.Contains(err.Error(), "run mlflowctl login") {
 		t.Errorf("--token without login: exit %d %v", exitCode(err), err)
 	}
@@ -171,6 +166,7 @@ func TestLoginFlagsGoTogether(t *testing.T) {
 
 // The ports login listens on are the callback URLs the template registers.
 func TestLoginPortsAreRegisteredCallbacks(t *testing.T) {
+	t.Parallel()
 	var want []string
 	for _, p := range login.CallbackPorts {
 		want = append(want, login.RedirectURI(p))
@@ -181,9 +177,9 @@ func TestLoginPortsAreRegisteredCallbacks(t *testing.T) {
 }
 
 // runCLIWith runs mlflowctl with a given stdin and stderr.
-func runCLIWith(t *testing.T, in io.Reader, errOut io.Writer, args ...string) (string, error) {
+func runCLIWith(t *testing.T, env environment, in io.Reader, errOut io.Writer, args ...string) (string, error) {
 	var out strings.Builder
-	err := Execute(t.Context(), BuildInfo{Version: "1.2.3"}, args, IO{In: in, Out: &out, Err: errOut})
+	err := execute(t.Context(), BuildInfo{Version: "1.2.3"}, args, IO{In: in, Out: &out, Err: errOut}, env)
 	return out.String(), err
 }
 
@@ -222,7 +218,7 @@ func (b *syncBuffer) waitFor(t *testing.T, sub string) string {
 // URI from the api stack's outputs (and the MLflow version from the
 // server stack's, for the pip line).
 func TestLoginReadsTheDeploymentsStacks(t *testing.T) {
-	c := fakeLogin(t)
+	c, login := fakeLogin(t)
 	fake := cfnfake.New()
 	fake.Seed("mlflow-api", fmt.Sprintf(`Outputs:
   RestApiUrl: {Value: "https://xyz789abcd.execute-api.eu-west-1.amazonaws.com/prod/"}
@@ -230,11 +226,12 @@ func TestLoginReadsTheDeploymentsStacks(t *testing.T) {
   UserPoolClientId: {Value: client-1}
 `, c.URL), nil, nil, "CREATE_COMPLETE")
 	fake.Seed("mlflow-server", "Outputs:\n  MLflowVersion: {Value: \"3.18.0\"}\n", nil, nil, "CREATE_COMPLETE")
-	withFakeAWS(t, fake, &putRecorder{})
-	if _, _, err := runCLI(t, "login"); err != nil {
+	aws := withFakeAWS(t, fake, &putRecorder{})
+	aws.loginPorts, aws.loginHTTP, aws.loginStore, aws.browser = login.loginPorts, login.loginHTTP, login.loginStore, login.browser
+	if _, _, err := runCLIEnv(t, aws, "login"); err != nil {
 		t.Fatal(err)
 	}
-	env, _, err := runCLI(t, "env")
+	env, _, err := runCLIEnv(t, aws, "env")
 	if err != nil {
 		t.Fatal(err)
 	}

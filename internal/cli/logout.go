@@ -31,7 +31,7 @@ func (o *logoutOpts) Validate() error {
 }
 
 func (o *logoutOpts) Execute() error {
-	st, err := sessionStore()
+	st, err := sessionStore(o.g.env)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (o *logoutOpts) Execute() error {
 		return fmt.Errorf("forget the tokens: %w", err)
 	}
 	if sess.RefreshToken != "" {
-		if err := sess.Client(loginHTTP, nil).Revoke(o.g.ctx, sess.RefreshToken); err != nil {
+		if err := sess.Client(o.g.env.loginHTTP, nil).Revoke(o.g.ctx, sess.RefreshToken); err != nil {
 			return fmt.Errorf("tokens forgotten here, but the refresh token was not revoked (it expires on its own): %w", err)
 		}
 	}

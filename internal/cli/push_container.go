@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/build"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 )
@@ -92,13 +91,13 @@ func (o *pushContainerOpts) Validate() error {
 }
 
 func (o *pushContainerOpts) Execute() error {
-	awsCfg, err := awsx.Load(o.g.ctx, o.g.awsOptions(o.cfg))
+	c, err := o.g.clients(o.cfg)
 	if err != nil {
 		return err
 	}
 	env := build.Env{
-		Clients:  build.NewClients(awsCfg),
-		Region:   awsCfg.Region,
+		Clients:  build.NewClients(c),
+		Region:   c.Region(),
 		Progress: func(line string) { _, _ = fmt.Fprintln(o.g.stderr, line) },
 		// Only for tests and registry mirrors: push somewhere other than ECR's host.
 		Registry: os.Getenv("MLFLOWCTL_ECR_REGISTRY"),

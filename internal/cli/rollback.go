@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
-	"github.com/mlflowctl/mlflowctl/pkg/tui"
 	"github.com/mlflowctl/mlflowctl/pkg/upgrade"
 )
 
@@ -21,7 +19,7 @@ type rollbackOpts struct {
 	snapshot string
 
 	cfg     config.Config
-	aws     aws.Config
+	clients *awsx.Clients
 	u       *upgrade.Upgrader
 	dep     upgrade.Deployment
 	plan    *upgrade.RollbackPlan
@@ -68,7 +66,7 @@ func (o *rollbackOpts) Validate() error {
 	if err != nil {
 		return err
 	}
-	o.u, o.dep, o.cfg, o.aws = d.u, d.dep, d.cfg, d.aws
+	o.u, o.dep, o.cfg, o.clients = d.u, d.dep, d.cfg, d.clients
 	o.plan, err = d.u.PlanRollback(o.g.ctx, d.dep, d.version, o.snapshot)
 	var in *upgrade.InputError
 	if errors.As(err, &in) {
@@ -101,7 +99,7 @@ func (o *rollbackOpts) Execute() error {
 		return err
 	}
 	o.g.changing()
-	redeploy := rollbackRedeploy
+	redeploy := o.g.env.redeploy
 	if redeploy == nil {
 		redeploy = o.upForVersion
 	}
@@ -121,43 +119,27 @@ func (o *rollbackOpts) Execute() error {
 	return p.err
 }
 
-// rollbackRedeploy, when set, replaces the stack update (tests: moto
-// cannot create AWS::RDS::DBCluster from a template).
-var rollbackRedeploy upgrade.Redeploy
-
 // upForVersion deploys every stack for the snapshot's MLflow version, as
-// up would with that mlflowVersion, the server stack with the restore's
-// parameters. Images are content-addressed, so the old version's images
-// are found in ECR, not rebuilt.
+// up would with that mlflowVersion (the same recipe, app.Up), the server
+// stack with the restore's parameters. Images are content-addressed, so
+// the old version's images are found in ECR, not rebuilt. The user agreed
+// to the rollback's plan already, so up asks nothing.
 func (o *rollbackOpts) upForVersion(ctx context.Context, t upgrade.Target) error {
 	cfg := o.cfg
 	cfg.MLflowVersion = t.Version
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("mlflowctl.yaml with mlflowVersion %s: %w", t.Version, err)
 	}
-	c := newAWSClients(o.g, o.aws)
-	eng := deploy.New(c.cfn, deploy.Options{
-		Version: o.g.build.Version, Yes: true,
-		Uploader:    deploy.S3Uploader{Client: c.s3, Region: c.region, Endpoint: c.endpoint},
-		AssetsFrom:  deploy.OutputRef{Stack: stacks.Bootstrap, Output: stacks.OutAssetsBucket},
-		DirectCalls: o.g.endpointURL != "",
-	})
-	opts := defaultStackOptions(cfg)
-	opts.UploadAsset = s3Putter(c)
-	wireAWSSteps(&opts, cfg, o.aws, eng, false)
-	d, err := stacks.Render(cfg, opts)
-	if err != nil {
-		return err
-	}
-	for i := range d.Stacks {
-		if d.Stacks[i].ID == stacks.Server {
-			maps.Copy(d.Stacks[i].Params, t.Params())
-		}
-	}
-	stop := tui.Watch(eng, tui.Options{Stdout: o.g.stderr, Stderr: o.g.stderr, NoTUI: true, NoColor: o.g.noColor})
-	_, err = eng.Deploy(ctx, d)
-	if serr := stop(); err == nil {
-		err = serr
-	}
+	uo := newUpOpts(o.g)
+	uo.cfg, uo.skipPreflight, uo.skipVerify, uo.noTUI = cfg, true, true, true
+	c := o.clients
+	u := uo.newUp(awsClients{cfn: c.CloudFormation(), s3: c.S3(), region: c.Region(), emulator: c.Emulator(), all: c})
+	u.Yes = true
+	u.Params = map[string]map[string]string{stacks.Server: t.Params()}
+	u.UI.ShowPlan = func([]deploy.StackPlan) error { return nil }
+	u.UI.Confirm = func(context.Context, string) (bool, error) { return true, nil }
+	u.UI.Changing = func() {}
+	u.UI.Interrupts = func(ctx context.Context) (context.Context, <-chan struct{}, func()) { return ctx, nil, func() {} }
+	_, err := u.Run(ctx)
 	return err
 }

@@ -118,10 +118,7 @@ func (w *rollbackCLIWorld) stackUpdate(seen *upgrade.Target) upgrade.Redeploy {
 	}
 }
 
-func withRedeploy(t *testing.T, r upgrade.Redeploy) {
-	rollbackRedeploy = r
-	t.Cleanup(func() { rollbackRedeploy = nil })
-}
+func withRedeploy(r upgrade.Redeploy) environment { return environment{redeploy: r} }
 
 // TestRollbackBadInputIsExit2AndChangesNothing: nothing to roll back to,
 // an unknown snapshot, another deployment's snapshot, and no --yes without
@@ -129,7 +126,7 @@ func withRedeploy(t *testing.T, r upgrade.Redeploy) {
 // they were.
 func TestRollbackBadInputIsExit2AndChangesNothing(t *testing.T) {
 	w := newRollbackCLIWorld(t)
-	withRedeploy(t, func(context.Context, upgrade.Target) error { t.Fatal("the stack was updated"); return nil })
+	env := withRedeploy(func(context.Context, upgrade.Target) error { t.Fatal("the stack was updated"); return nil })
 	w.snapshot(t, "manual-one", "mlflow", upgrade.KindManual)
 	w.snapshot(t, "team-b-pre", "team-b", upgrade.KindPreUpgrade)
 	count := func() int {
@@ -148,13 +145,13 @@ func TestRollbackBadInputIsExit2AndChangesNothing(t *testing.T) {
 		{[]string{"--yes", "--snapshot", "no-such"}, `no snapshot "no-such"`},
 		{[]string{"--yes", "--snapshot", "team-b-pre"}, "not made by mlflowctl for deployment mlflow"},
 	} {
-		_, _, err := runCLI(t, append([]string{"rollback", "--endpoint-url", w.url}, c.args...)...)
+		_, _, err := runCLIEnv(t, env, append([]string{"rollback", "--endpoint-url", w.url}, c.args...)...)
 		if exitCode(err) != 2 || !strings.Contains(err.Error(), "--snapshot") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("rollback %v: want exit 2 on --snapshot saying %q, got %d: %v", c.args, c.want, exitCode(err), err)
 		}
 	}
 	w.snapshot(t, "pre-one", "mlflow", upgrade.KindPreUpgrade)
-	_, errOut, err := runCLI(t, "rollback", "--endpoint-url", w.url)
+	_, errOut, err := runCLIEnv(t, env, "rollback", "--endpoint-url", w.url)
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--yes") || !strings.Contains(errOut, "MLflow 3.18.0 → 2.12.2") {
 		t.Errorf("rollback without --yes and no terminal: want the plan, then exit 2 naming --yes; got %d: %v\n%s", exitCode(err), err, errOut)
 	}
@@ -171,8 +168,8 @@ func TestRollbackRestoresTheNewestPreUpgradeSnapshot(t *testing.T) {
 	w := newRollbackCLIWorld(t)
 	w.snapshot(t, "pre-one", "mlflow", upgrade.KindPreUpgrade)
 	var seen upgrade.Target
-	withRedeploy(t, w.stackUpdate(&seen))
-	out, errOut, err := runCLI(t, "rollback", "--endpoint-url", w.url, "--yes", "-o", "json")
+	env := withRedeploy(w.stackUpdate(&seen))
+	out, errOut, err := runCLIEnv(t, env, "rollback", "--endpoint-url", w.url, "--yes", "-o", "json")
 	if err != nil {
 		t.Fatalf("rollback: %v\n%s", err, errOut)
 	}
@@ -200,10 +197,10 @@ func TestRollbackRestoresTheNewestPreUpgradeSnapshot(t *testing.T) {
 func TestFailingRollbackIsExit1WithTheCurrentDatabaseServing(t *testing.T) {
 	w := newRollbackCLIWorld(t)
 	w.snapshot(t, "pre-one", "mlflow", upgrade.KindPreUpgrade)
-	withRedeploy(t, func(context.Context, upgrade.Target) error {
+	env := withRedeploy(func(context.Context, upgrade.Target) error {
 		return errors.New("stack mlflow-server: UPDATE_ROLLBACK_COMPLETE")
 	})
-	_, _, err := runCLI(t, "rollback", "--endpoint-url", w.url, "--yes", "--snapshot", "pre-one")
+	_, _, err := runCLIEnv(t, env, "rollback", "--endpoint-url", w.url, "--yes", "--snapshot", "pre-one")
 	if exitCode(err) != 1 || !strings.Contains(err.Error(), "cluster mlflow-mlflow") || !strings.Contains(err.Error(), "serves MLflow 3.18.0 again") {
 		t.Fatalf("want exit 1 naming the current database, got %d: %v", exitCode(err), err)
 	}

@@ -42,6 +42,9 @@ type globalOpts struct {
 	stderr io.Writer
 	// mark records that the command began changing AWS (exitcode.go).
 	mark *changeMark
+	// env is what commands take from outside besides flags and streams;
+	// each command copies what it uses into its own opts.
+	env environment
 }
 
 // IO are the streams a command reads and writes.
@@ -53,7 +56,13 @@ type IO struct {
 // Execute runs mlflowctl with args. Errors raised before any command code
 // runs (unknown flags or commands, wrong arguments) are usage errors.
 func Execute(ctx context.Context, build BuildInfo, args []string, streams IO) error {
-	g := &globalOpts{build: build, ctx: ctx, stdin: streams.In, stdout: streams.Out, stderr: streams.Err, mark: &changeMark{}}
+	return execute(ctx, build, args, streams, environment{})
+}
+
+// execute is Execute with the environment given: tests pass stand-ins for
+// AWS and for the process's signals there (env.go).
+func execute(ctx context.Context, build BuildInfo, args []string, streams IO, env environment) error {
+	g := &globalOpts{build: build, ctx: ctx, stdin: streams.In, stdout: streams.Out, stderr: streams.Err, mark: &changeMark{}, env: env}
 	root := newRootCommand(g)
 	root.SetArgs(args)
 	root.SetIn(streams.In)
@@ -167,6 +176,21 @@ func (g *globalOpts) loadOptions() config.LoadOptions {
 // validConfig loads and validates the configuration.
 func (g *globalOpts) validConfig() (config.Config, error) {
 	return config.LoadValid(g.loadOptions())
+}
+
+// clients loads the AWS configuration for cfg and returns the command's
+// clients: the one place they are built, with the one emulator setting
+// (derived from --endpoint-url; --verbose shows it).
+func (g *globalOpts) clients(cfg config.Config) (*awsx.Clients, error) {
+	awsCfg, err := awsx.Load(g.ctx, g.awsOptions(cfg))
+	if err != nil {
+		return nil, err
+	}
+	em := awsx.EmulatorFor(g.endpointURL)
+	if g.verbose {
+		_, _ = fmt.Fprintf(g.stderr, "emulator setting: %s\n", em)
+	}
+	return awsx.NewClients(awsCfg, em), nil
 }
 
 // awsOptions are the AWS access settings for a configuration.

@@ -18,10 +18,12 @@ type statusOpts struct {
 	noAsk
 	g   *globalOpts
 	cfg config.Config
+	// clients stands in for the AWS clients (tests; environment.go).
+	clients func() awsClients
 }
 
 func newStatusCommand(g *globalOpts) *cobra.Command {
-	o := &statusOpts{g: g}
+	o := &statusOpts{g: g, clients: g.env.aws}
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show what is deployed: each stack's state, the URLs and the MLflow version",
@@ -49,7 +51,7 @@ func (o *statusOpts) Validate() error {
 }
 
 func (o *statusOpts) Execute() error {
-	c, err := loadAWSClients(o.g, o.cfg)
+	c, err := loadAWSClients(o.g, o.cfg, o.clients)
 	if err != nil {
 		return err
 	}

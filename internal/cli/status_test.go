@@ -22,12 +22,12 @@ import (
 func TestStatusNothingDeployed(t *testing.T) {
 	noAWSEnv(t)
 	t.Chdir(t.TempDir())
-	withFakeAWS(t, cfnfake.New(), &putRecorder{})
-	out, _, err := runIn(t, "", "status", "--region", "us-east-1")
+	env := withFakeAWS(t, cfnfake.New(), &putRecorder{})
+	out, _, err := runEnv(t, env, "", "status", "--region", "us-east-1")
 	if err != nil || !strings.Contains(out, `Nothing is deployed as "mlflow"`) || !strings.Contains(out, "mlflowctl up") {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	out, _, err = runIn(t, "", "status", "--region", "us-east-1", "-o", "json")
+	out, _, err = runEnv(t, env, "", "status", "--region", "us-east-1", "-o", "json")
 	var rep statusReport
 	if err != nil || json.Unmarshal([]byte(out), &rep) != nil || rep.Deployed || len(rep.Stacks) != len(stacks.IDs) {
 		t.Fatalf("%v %+v\n%s", err, rep, out)
@@ -38,11 +38,11 @@ func TestStatusAfterUp(t *testing.T) {
 	noAWSEnv(t)
 	t.Chdir(t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
-		withFakeAWS(t, cfnfake.New(), &putRecorder{})
-		if _, errOut, err := runIn(t, "", "up", "--yes", "--region", "us-east-1"); err != nil {
+		env := withFakeAWS(t, cfnfake.New(), &putRecorder{})
+		if _, errOut, err := runEnv(t, env, "", "up", "--yes", "--region", "us-east-1"); err != nil {
 			t.Fatalf("%v\n%s", err, errOut)
 		}
-		out, _, err := runIn(t, "", "status", "--region", "us-east-1")
+		out, _, err := runEnv(t, env, "", "status", "--region", "us-east-1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +51,7 @@ func TestStatusAfterUp(t *testing.T) {
 				t.Errorf("status lacks %q:\n%s", want, out)
 			}
 		}
-		out, _, _ = runIn(t, "", "status", "--region", "us-east-1", "-o", "json")
+		out, _, _ = runEnv(t, env, "", "status", "--region", "us-east-1", "-o", "json")
 		var rep statusReport
 		if json.Unmarshal([]byte(out), &rep) != nil || !rep.Deployed || rep.Endpoints.MLflowVersion != config3() {
 			t.Fatalf("json %s", out)
@@ -156,8 +156,8 @@ func TestStatusPartialDeployment(t *testing.T) {
 			for id, st := range c.seed {
 				fake.Seed("team-"+id, tpl, nil, tags(id), st)
 			}
-			withFakeAWS(t, fake, &putRecorder{})
-			out, _, err := runIn(t, "", "status", "--name", "team", "--region", "us-east-1", "-o", "json")
+			env := withFakeAWS(t, fake, &putRecorder{})
+			out, _, err := runEnv(t, env, "", "status", "--name", "team", "--region", "us-east-1", "-o", "json")
 			var rep statusReport
 			if err != nil || json.Unmarshal([]byte(out), &rep) != nil {
 				t.Fatalf("%v\n%s", err, out)
@@ -173,7 +173,7 @@ func TestStatusPartialDeployment(t *testing.T) {
 				!sameNames(rep.Missing, missing) || strings.Join(rep.Failed, ",") != strings.Join(c.failed, ",") {
 				t.Errorf("deployed %v, state %q, next %q, missing %v, failed %v\n%s", rep.Deployed, rep.State, rep.Next, rep.Missing, rep.Failed, out)
 			}
-			text, _, err := runIn(t, "", "status", "--name", "team", "--region", "us-east-1")
+			text, _, err := runEnv(t, env, "", "status", "--name", "team", "--region", "us-east-1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -208,12 +208,15 @@ func TestStatusWholeDeploymentSaysNothingMore(t *testing.T) {
 				map[string]string{"mlflowctl:deployment": "team", "mlflowctl:stack": id}, types.StackStatusUpdateComplete)
 		}
 	}
-	withFakeAWS(t, fake, &putRecorder{})
-	out, _, err := runIn(t, "", "status", "--region", "us-east-1", "-o", "json")
+	env := withFakeAWS(t, fake, &putRecorder{})
+	out, _, err := runEnv(t, env, "", "status", "--region", "us-east-1", "-o", "json")
 	if err != nil || !strings.Contains(out, `"missing": []`) || !strings.Contains(out, `"failed": []`) || !strings.Contains(out, `"state": "deployed"`) || !strings.Contains(out, `"deployed": true`) {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	text, _, _ := runIn(t, "", "status", "--region", "us-east-1")
+	text, _, err := runEnv(t, env, "", "status", "--region", "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(text, "The deployment is") || strings.Contains(text, "Next:") {
 		t.Fatalf("a whole deployment gets advice:\n%s", text)
 	}

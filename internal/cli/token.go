@@ -51,11 +51,11 @@ func (o *tokenOpts) Execute() error {
 // validSession is the deployment's sign-in with a fresh token, or an
 // error that says to run mlflowctl login (exit 1).
 func validSession(g *globalOpts, name string) (login.Session, error) {
-	st, err := sessionStore()
+	st, err := sessionStore(g.env)
 	if err != nil {
 		return login.Session{}, err
 	}
-	sess, err := login.Valid(g.ctx, st, name, loginHTTP, nil)
+	sess, err := login.Valid(g.ctx, st, name, g.env.loginHTTP, nil)
 	if errors.Is(err, login.ErrNotLoggedIn) {
 		return login.Session{}, fmt.Errorf("%w: run mlflowctl login%s", err, nameFlag(name))
 	}

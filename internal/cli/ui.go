@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/spf13/cobra"
 
-	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/uihost"
@@ -78,20 +76,20 @@ func (o *uiDeployOpts) Validate() error {
 }
 
 func (o *uiDeployOpts) Execute() error {
-	awsCfg, err := awsx.Load(o.g.ctx, o.g.awsOptions(o.cfg))
+	c, err := o.g.clients(o.cfg)
 	if err != nil {
 		return err
 	}
-	eng := deploy.New(cloudformation.NewFromConfig(awsCfg), deploy.Options{Version: o.g.build.Version})
+	eng := deploy.New(c.CloudFormation(), deploy.Options{Version: o.g.build.Version})
 	outs, err := eng.Outputs(o.g.ctx, o.cfg.Name)
 	if err != nil {
 		return err
 	}
 	if len(outs) == 0 {
-		return usageErrorf("nothing is deployed as %q in %s: run `mlflowctl up` first", o.cfg.Name, awsCfg.Region)
+		return usageErrorf("nothing is deployed as %q in %s: run `mlflowctl up` first", o.cfg.Name, c.Region())
 	}
 	o.g.changing()
-	res, err := uihost.Run(o.g.ctx, awsCfg, o.cfg, outs, uihost.RunOptions{Rebuild: o.rebuild, Progress: o.progress})
+	res, err := uihost.Run(o.g.ctx, c, o.cfg, outs, uihost.RunOptions{Rebuild: o.rebuild, Progress: o.progress})
 	if err != nil {
 		return err
 	}

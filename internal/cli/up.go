@@ -8,19 +8,15 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
-	"github.com/mlflowctl/mlflowctl/pkg/apigwlogs"
-	"github.com/mlflowctl/mlflowctl/pkg/authz"
-	"github.com/mlflowctl/mlflowctl/pkg/build"
+	"github.com/mlflowctl/mlflowctl/pkg/app"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/cost"
-	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/plural"
 	"github.com/mlflowctl/mlflowctl/pkg/preflight"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
-	"github.com/mlflowctl/mlflowctl/pkg/uihost"
+	"github.com/mlflowctl/mlflowctl/pkg/verify"
 )
 
 // defaultOutDir is where a dry run writes the rendered stacks.
@@ -46,16 +42,24 @@ type upOpts struct {
 
 	cfg   config.Config
 	flags interface{ Changed(string) bool }
-	// stackOptions supplies the steps other packages own (permission
-	// matrix, authorizer package, image builds, UI deploy).
-	stackOptions func(config.Config) stacks.Options
-	// directCalls uses CreateStack/UpdateStack instead of change sets;
-	// moto loses outputs on change sets, so it is on with --endpoint-url.
-	directCalls bool
+
+	// The test seams (environment.go): nil means the real thing.
+	clients    func() awsClients
+	steps      func() app.UpSteps
+	interrupts func(ctx context.Context, w io.Writer) (context.Context, <-chan struct{}, func())
+	preflights func() preflight.Clients
+	roleWait   preflight.RoleWait
+	// verified is the report of up's verify step, shown after the result.
+	verified *verify.Report
+}
+
+func newUpOpts(g *globalOpts) *upOpts {
+	return &upOpts{g: g, clients: g.env.aws, steps: g.env.upSteps, interrupts: g.env.interruptsFunc(),
+		preflights: g.env.preflight, roleWait: g.env.roleWaitOrDefault()}
 }
 
 func newUpCommand(g *globalOpts) *cobra.Command {
-	o := &upOpts{g: g, stackOptions: func(c config.Config) stacks.Options { return defaultStackOptions(c) }}
+	o := newUpOpts(g)
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Deploy or update every stack of the deployment (--dry-run renders them offline)",
@@ -81,35 +85,6 @@ and parameters, and an estimate of the monthly cost while idle.`,
 	return cmd
 }
 
-// defaultStackOptions wires in the offline steps of other packages: the
-// permission matrix and the authorizer's package (tests replace it with
-// stand-ins). The steps that need AWS are added by wireAWSSteps.
-var defaultStackOptions = func(config.Config) stacks.Options {
-	return stacks.Options{RoleResources: authz.IAMResources, AuthorizerPackage: authz.PackageAuthorizer}
-}
-
-// wireAWSSteps adds the hooks that build images and host the UI; their
-// progress shows under the stack they run for.
-func wireAWSSteps(opts *stacks.Options, cfg config.Config, awsCfg aws.Config, eng *deploy.Engine, rebuildUI bool) {
-	opts.EnsureAPIGatewayLogging = func(ctx context.Context) error {
-		_, err := apigwlogs.New(awsCfg, func(l string) { eng.Note(stacks.API, l) }).Ensure(ctx)
-		return err
-	}
-	opts.BuildImages = build.ServerImagesHook(cfg, build.Env{
-		Clients: build.NewClients(awsCfg), Region: awsCfg.Region,
-		Progress: func(l string) { eng.Note(stacks.Server, l) },
-	})
-	if !cfg.UI.Enabled {
-		return
-	}
-	opts.DeployUI = func(ctx context.Context, outs deploy.Outputs) error {
-		_, err := uihost.Run(ctx, awsCfg, cfg, outs, uihost.RunOptions{
-			Rebuild: rebuildUI, Progress: func(l string) { eng.Note(stacks.UI, l) },
-		})
-		return err
-	}
-}
-
 func (o *upOpts) Validate() error {
 	if o.flags.Changed("out") && !o.dryRun {
 		return usageErrorf("--out is for --dry-run: add --dry-run, or drop --out")
@@ -119,7 +94,6 @@ func (o *upOpts) Validate() error {
 	}
 	cfg, err := o.g.validConfig()
 	o.cfg = cfg
-	o.directCalls = o.g.endpointURL != ""
 	return err
 }
 
@@ -148,7 +122,7 @@ func (o *upOpts) executeDryRun() error {
 			return usageErrorf("the region from AWS_REGION or the profile: %v; pass --region or set region: in %s", err, o.g.configPath)
 		}
 	}
-	d, err := stacks.Render(o.cfg, o.stackOptions(o.cfg))
+	d, err := stacks.Render(o.cfg)
 	if err != nil {
 		return err
 	}

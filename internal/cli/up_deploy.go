@@ -8,55 +8,42 @@ import (
 	"io"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
+	"github.com/mlflowctl/mlflowctl/pkg/apigwlogs"
+	"github.com/mlflowctl/mlflowctl/pkg/app"
 	"github.com/mlflowctl/mlflowctl/pkg/awsx"
+	"github.com/mlflowctl/mlflowctl/pkg/build"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
+	"github.com/mlflowctl/mlflowctl/pkg/preflight"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 	"github.com/mlflowctl/mlflowctl/pkg/tui"
+	"github.com/mlflowctl/mlflowctl/pkg/uihost"
+	"github.com/mlflowctl/mlflowctl/pkg/verify"
 )
 
-// awsClients are the SDK clients up and status use; tests replace them.
+// awsClients are what up and status call directly; tests stand in for
+// them (environment.aws).
 type awsClients struct {
-	cfn      deploy.CloudFormationAPI
-	s3       deploy.PutObjectAPI
-	region   string
-	endpoint string
-	// aws is the configuration the image and UI steps build their own
-	// clients from; nil in tests, which stand those steps in.
-	aws *aws.Config
+	cfn    deploy.CloudFormationAPI
+	s3     deploy.PutObjectAPI
+	region string
+	// emulator is the one emulator setting (zero in tests: AWS's ways).
+	emulator awsx.Emulator
+	// all are the command's clients, which the image, UI and verify
+	// steps take theirs from; nil when tests stand in.
+	all *awsx.Clients
 }
 
-// interrupts turns Ctrl-C into cancel, then detach (tests replace it:
-// signal handling cannot run inside a synctest bubble).
-var interrupts = deploy.Interrupts
-
-// awsClientsHook, when set, replaces the AWS clients (tests).
-var awsClientsHook func() awsClients
-
 // loadAWSClients builds the clients for cfg's account and region.
-func loadAWSClients(g *globalOpts, cfg config.Config) (awsClients, error) {
-	if awsClientsHook != nil {
-		return awsClientsHook(), nil
+func loadAWSClients(g *globalOpts, cfg config.Config, stand func() awsClients) (awsClients, error) {
+	if stand != nil {
+		return stand(), nil
 	}
-	awsCfg, err := awsx.Load(g.ctx, g.awsOptions(cfg))
+	c, err := g.clients(cfg)
 	if err != nil {
 		return awsClients{}, err
 	}
-	return newAWSClients(g, awsCfg), nil
-}
-
-func newAWSClients(g *globalOpts, cfg aws.Config) awsClients {
-	return awsClients{
-		cfn:      cloudformation.NewFromConfig(cfg),
-		s3:       s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = g.endpointURL != "" }),
-		region:   cfg.Region,
-		endpoint: g.endpointURL,
-		aws:      &cfg,
-	}
+	return awsClients{cfn: c.CloudFormation(), s3: c.S3(), region: c.Region(), emulator: c.Emulator(), all: c}, nil
 }
 
 // upResult is what up prints when it is done.
@@ -68,90 +55,65 @@ type upResult struct {
 	Next       []string           `json:"next"`
 }
 
+// executeDeploy hands the recipe (app.Up.Run) the clients, the steps of
+// other packages and the conversation, then prints the result.
 func (o *upOpts) executeDeploy() error {
-	c, err := loadAWSClients(o.g, o.cfg)
+	c, err := loadAWSClients(o.g, o.cfg, o.clients)
 	if err != nil {
 		return err
 	}
-	missingRoles, err := o.upPreflight(c)
-	if err != nil {
+	res, err := o.newUp(c).Run(o.g.ctx)
+	if res.Declined {
+		_, err = fmt.Fprintln(o.g.stderr, "Nothing changed.")
 		return err
 	}
-	// The engine's Detach is bridged from interrupts, which start only
-	// once the user said yes: before that a Ctrl-C has nothing to stop.
-	detach := make(chan struct{})
-	eng := deploy.New(c.cfn, deploy.Options{
-		Version:     o.g.build.Version,
-		Force:       o.force,
-		Yes:         o.g.yes,
-		Confirm:     o.confirmFunc(),
-		Detach:      detach,
-		Uploader:    deploy.S3Uploader{Client: c.s3, Region: c.region, Endpoint: c.endpoint},
-		AssetsFrom:  deploy.OutputRef{Stack: stacks.Bootstrap, Output: stacks.OutAssetsBucket},
-		DirectCalls: o.directCalls,
-	})
-	opts := o.stackOptions(o.cfg)
-	if opts.UploadAsset == nil {
-		opts.UploadAsset = s3Putter(c)
-	}
-	if c.aws != nil {
-		wireAWSSteps(&opts, o.cfg, *c.aws, eng, o.rebuildUI)
-	}
-	d, err := stacks.Render(o.cfg, opts)
-	if err != nil {
+	var failed *verifyError
+	if err != nil && !errors.As(err, &failed) {
 		return err
 	}
-	if err := checkVersionMove(o.g.ctx, c.cfn, o.cfg); err != nil {
-		return err
+	if perr := o.printResult(c.region, res); perr != nil {
+		return perr
 	}
-	plan, err := eng.Plan(o.g.ctx, d)
-	if err != nil {
-		return err
-	}
-	if err := printPlan(o.g.stderr, plan); err != nil {
-		return err
-	}
-	if err := printUIPath(o.g.stderr, o.cfg); err != nil {
-		return err
-	}
-	ok, err := o.confirm(o.g.ctx, fmt.Sprintf("Deploy %q to %s?", d.Name, c.region))
-	if o.g.ctx.Err() != nil {
-		_, _ = fmt.Fprintln(o.g.stderr, "\nNothing changed.")
-		return &silentError{err: &interruptedError{msg: "interrupted at the confirmation; nothing changed"}}
-	}
-	if err != nil || !ok {
-		if err == nil {
-			_, err = fmt.Fprintln(o.g.stderr, "Nothing changed.")
+	if o.verified != nil {
+		if werr := o.verified.WriteTable(o.g.stderr); werr != nil {
+			return werr
 		}
-		return err
 	}
-	ctx, second, stop := interrupts(o.g.ctx, o.g.stderr)
-	done := make(chan struct{})
-	defer func() { close(done); stop() }()
-	go bridge(second, detach, done)
-	o.g.changing() // creating roles is a change already
-	if err := o.upCreateRoles(ctx, missingRoles); err != nil {
-		return err
+	return err
+}
+
+// newUp is up's recipe with the clients, the steps of other packages and
+// the conversation wired in.
+func (o *upOpts) newUp(c awsClients) *app.Up {
+	return &app.Up{
+		Config: o.cfg, Version: o.g.build.Version, Region: c.region,
+		Force: o.force, Yes: o.g.yes, DirectCalls: c.emulator.DirectStackCalls, SkipVerify: o.skipVerify,
+		CFN:    c.cfn,
+		Assets: deploy.S3Uploader{Client: c.s3, Region: c.region, Endpoint: c.emulator.Endpoint},
+		Steps:  o.upSteps(c),
+		UI: app.UpUI{
+			ShowPlan: o.showPlan, Confirm: o.confirmDeploy, Ask: o.confirm, Changing: o.g.changing,
+			Interrupts: func(ctx context.Context) (context.Context, <-chan struct{}, func()) {
+				return o.interrupts(ctx, o.g.stderr)
+			},
+			Watch: func(eng *deploy.Engine) func() error {
+				// stdout holds one document with -o json (as for every
+				// command); the progress goes to stderr: the live view,
+				// plain lines, or with --events JSON lines.
+				return tui.Watch(eng, tui.Options{Stdout: o.g.stderr, Stderr: o.g.stderr, JSON: o.events,
+					NoTUI: o.noTUI || o.g.jsonOutput(), NoColor: o.g.noColor})
+			},
+		},
 	}
-	// stdout holds one document with -o json (as for every command); the
-	// progress goes to stderr: the live view, plain lines, or with
-	// --events JSON lines.
-	stopView := tui.Watch(eng, tui.Options{Stdout: o.g.stderr, Stderr: o.g.stderr, JSON: o.events,
-		NoTUI: o.noTUI || o.g.jsonOutput(), NoColor: o.g.noColor})
-	outs, err := eng.Deploy(ctx, d)
-	if verr := stopView(); err == nil {
-		err = verr
-	}
-	if err != nil {
-		return err
-	}
-	res := upResult{Deployment: d.Name, Region: c.region, Plan: plan, Endpoints: stacks.EndpointsFrom(outs)}
+}
+
+// printResult prints the endpoints and the next commands (or, with
+// -o json, the one result document).
+func (o *upOpts) printResult(region string, r app.UpResult) error {
+	res := upResult{Deployment: o.cfg.Name, Region: region, Plan: r.Plan, Endpoints: stacks.EndpointsFrom(r.Outputs)}
 	res.Next = nextCommands(o.cfg.Name, res.Endpoints)
 	if o.g.jsonOutput() {
-		if err := writeJSON(o.g.stdout, res); err != nil {
-			return err
-		}
-		return o.upVerify(ctx, c, outs)
+		return writeJSON(o.g.stdout, res)
 	}
 	p := &printer{w: o.g.stdout}
 	printEndpoints(p, res.Endpoints)
@@ -159,18 +121,62 @@ func (o *upOpts) executeDeploy() error {
 	for _, n := range res.Next {
 		p.f("  %s\n", n)
 	}
-	if p.err != nil {
-		return p.err
-	}
-	return o.upVerify(ctx, c, outs)
+	return p.err
 }
 
-// s3Putter uploads the authorizer zip to the assets bucket.
-func s3Putter(c awsClients) func(ctx context.Context, bucket, key string, body []byte) error {
-	return func(ctx context.Context, bucket, key string, body []byte) error {
-		_, err := deploy.S3Uploader{Client: c.s3, Region: c.region, Endpoint: c.endpoint}.Upload(ctx, bucket, key, body)
+// upSteps are the steps' real work, built from the AWS configuration, or
+// the test's stand-ins.
+func (o *upOpts) upSteps(c awsClients) app.UpSteps {
+	if o.steps != nil {
+		return o.steps()
+	}
+	all := c.all
+	return app.UpSteps{
+		Preflight: func(ctx context.Context) (func(context.Context) error, error) {
+			missing, err := o.upPreflight(ctx, preflight.NewClients(all))
+			return func(ctx context.Context) error { return o.upCreateRoles(ctx, missing) }, err
+		},
+		BuildImages: func(ctx context.Context, deps deploy.Outputs, progress func(string)) (map[string]string, error) {
+			return build.EnsureServerImages(ctx, o.cfg, deps, build.Env{Clients: build.NewClients(all), Region: all.Region(), Progress: progress})
+		},
+		APIGatewayLogging: func(ctx context.Context, progress func(string)) error {
+			_, err := apigwlogs.New(all, progress).Ensure(ctx)
+			return err
+		},
+		PublishUI: func(ctx context.Context, outs deploy.Outputs, progress func(string)) error {
+			_, err := uihost.Run(ctx, all, o.cfg, outs, uihost.RunOptions{Rebuild: o.rebuildUI, Progress: progress})
+			return err
+		},
+		Verify: func(ctx context.Context, outs deploy.Outputs, progress func(string)) error {
+			rep, err := runVerify(ctx, o.cfg, all, outs[stacks.API], func(r verify.Result) {
+				progress(fmt.Sprintf("%-14s %-55s %s", r.Hop, r.Check, r.Status))
+			})
+			if err != nil {
+				return err
+			}
+			o.verified = &rep
+			return verifyFailure(rep)
+		},
+	}
+}
+
+// showPlan prints the plan and how the UI will be made.
+func (o *upOpts) showPlan(plan []deploy.StackPlan) error {
+	if err := printPlan(o.g.stderr, plan); err != nil {
 		return err
 	}
+	return printUIPath(o.g.stderr, o.cfg)
+}
+
+// confirmDeploy asks whether to deploy; Ctrl-C at the question ends up at
+// once (exit 130) with nothing changed.
+func (o *upOpts) confirmDeploy(ctx context.Context, question string) (bool, error) {
+	ok, err := o.confirm(ctx, question)
+	if ctx.Err() != nil {
+		_, _ = fmt.Fprintln(o.g.stderr, "\nNothing changed.")
+		return false, &silentError{err: &interruptedError{msg: "interrupted at the confirmation; nothing changed"}}
+	}
+	return ok, err
 }
 
 func printPlan(w io.Writer, plan []deploy.StackPlan) error {
@@ -229,19 +235,6 @@ func readAnswer(ctx context.Context, in io.Reader) (string, error) {
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
-}
-
-// bridge closes to when from closes (a second Ctrl-C), until done.
-func bridge(from <-chan struct{}, to chan struct{}, done <-chan struct{}) {
-	select {
-	case <-from:
-		close(to)
-	case <-done:
-	}
-}
-
-func (o *upOpts) confirmFunc() func(context.Context, string) (bool, error) {
-	return o.confirm
 }
 
 func printEndpoints(p *printer, e stacks.Endpoints) {

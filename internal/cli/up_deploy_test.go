@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/app"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
@@ -55,31 +55,44 @@ func (f resolvingFake) DescribeStacks(ctx context.Context, in *cloudformation.De
 	return out, nil
 }
 
-// withFakeAWS points up and status at the in-memory CloudFormation and
-// replaces the steps of other packages with stand-ins.
-func withFakeAWS(t *testing.T, fake *cfnfake.Fake, puts *putRecorder) {
+// withFakeAWS is the environment of a test that deploys to the in-memory
+// CloudFormation: S3 puts are recorded, and the steps of other packages
+// are stand-ins (preflight finds nothing missing, images are "built", the
+// API Gateway role, the UI publish and verify succeed).
+func withFakeAWS(t *testing.T, fake *cfnfake.Fake, puts *putRecorder) environment {
 	t.Helper()
-	awsClientsHook = func() awsClients { return awsClients{cfn: resolvingFake{fake}, s3: puts, region: "us-east-1"} }
-	oldOpts := defaultStackOptions
-	defaultStackOptions = func(config.Config) stacks.Options {
-		return stacks.Options{
-			AuthorizerPackage: func(config.Config) ([]byte, string, error) { return []byte("zip"), "authorizer/0123abcd.zip", nil },
-			BuildImages: func(context.Context, deploy.Outputs) (map[string]string, error) {
-				return map[string]string{stacks.ParamServerImage: "repo/mlflow-server:abc", stacks.ParamGatewayImage: "repo/mlflow-gateway:abc"}, nil
-			},
-		}
+	return environment{
+		aws: func() awsClients { return awsClients{cfn: resolvingFake{fake}, s3: puts, region: "us-east-1"} },
+		upSteps: func() app.UpSteps {
+			return app.UpSteps{
+				Preflight: func(context.Context) (func(context.Context) error, error) {
+					return func(context.Context) error { return nil }, nil
+				},
+				BuildImages: func(context.Context, deploy.Outputs, func(string)) (map[string]string, error) {
+					return map[string]string{stacks.ParamServerImage: "repo/mlflow-server:abc", stacks.ParamGatewayImage: "repo/mlflow-gateway:abc"}, nil
+				},
+				APIGatewayLogging: func(context.Context, func(string)) error { return nil },
+				PublishUI:         func(context.Context, deploy.Outputs, func(string)) error { return nil },
+				Verify:            func(context.Context, deploy.Outputs, func(string)) error { return nil },
+			}
+		},
+		interrupts: func(ctx context.Context, _ io.Writer) (context.Context, <-chan struct{}, func()) {
+			return ctx, nil, func() {}
+		},
 	}
-	interrupts = func(ctx context.Context, _ io.Writer) (context.Context, <-chan struct{}, func()) {
-		return ctx, nil, func() {}
-	}
-	t.Cleanup(func() { awsClientsHook = nil; defaultStackOptions = oldOpts; interrupts = deploy.Interrupts })
 }
 
 // runIn runs mlflowctl with stdin in the current directory.
 func runIn(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
+	return runEnv(t, environment{}, stdin, args...)
+}
+
+// runEnv runs mlflowctl with stdin in the current directory, in env.
+func runEnv(t *testing.T, env environment, stdin string, args ...string) (string, string, error) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	err := Execute(context.Background(), BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(stdin), Out: &out, Err: &errOut})
+	err := execute(context.Background(), BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(stdin), Out: &out, Err: &errOut}, env)
 	return out.String(), errOut.String(), err
 }
 
@@ -88,8 +101,8 @@ func TestUpDeploysEveryStackThenIsANoOp(t *testing.T) {
 	t.Chdir(t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
 		fake, puts := cfnfake.New(), &putRecorder{}
-		withFakeAWS(t, fake, puts)
-		out, errOut, err := runIn(t, "", "up", "--yes", "--region", "us-east-1")
+		env := withFakeAWS(t, fake, puts)
+		out, errOut, err := runEnv(t, env, "", "up", "--yes", "--region", "us-east-1")
 		if err != nil {
 			t.Fatalf("up: %v\n%s", err, errOut)
 		}
@@ -110,11 +123,20 @@ func TestUpDeploysEveryStackThenIsANoOp(t *testing.T) {
 				t.Errorf("stdout lacks %q:\n%s", want, out)
 			}
 		}
-		if len(puts.keys) != 1 || !strings.HasSuffix(puts.keys[0], "/authorizer/0123abcd.zip") {
+		// One pass uploads the content-addressed zip once. (With the real
+		// permission matrix the studio template is over the inline limit
+		// and goes through the assets bucket too.)
+		var zips []string
+		for _, k := range puts.keys {
+			if strings.Contains(k, "/authorizer/") {
+				zips = append(zips, k)
+			}
+		}
+		if len(zips) != 1 || !strings.HasSuffix(zips[0], ".zip") {
 			t.Errorf("authorizer uploads %v", puts.keys)
 		}
 		before := len(fake.Mutations())
-		_, errOut, err = runIn(t, "", "up", "--yes", "--region", "us-east-1")
+		_, errOut, err = runEnv(t, env, "", "up", "--yes", "--region", "us-east-1")
 		if err != nil {
 			t.Fatalf("second up: %v\n%s", err, errOut)
 		}
@@ -133,7 +155,7 @@ func TestUpDeploysEveryStackThenIsANoOp(t *testing.T) {
 		// --force looks through a change set even at bootstrap, whose
 		// inputs did not change; it still executes nothing.
 		before = len(fake.Mutations())
-		if _, errOut, err = runIn(t, "", "up", "--yes", "--force", "--region", "us-east-1"); err != nil {
+		if _, errOut, err = runEnv(t, env, "", "up", "--yes", "--force", "--region", "us-east-1"); err != nil {
 			t.Fatalf("forced up: %v\n%s", err, errOut)
 		}
 		forced := strings.Join(fake.Mutations()[before:], "\n")
@@ -148,19 +170,19 @@ func TestUpAsksBeforeDeploying(t *testing.T) {
 	t.Chdir(t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
 		fake := cfnfake.New()
-		withFakeAWS(t, fake, &putRecorder{})
-		_, errOut, err := runIn(t, "n\n", "up", "--region", "us-east-1")
+		env := withFakeAWS(t, fake, &putRecorder{})
+		_, errOut, err := runEnv(t, env, "n\n", "up", "--region", "us-east-1")
 		if err != nil || !strings.Contains(errOut, "[y/N]") || !strings.Contains(errOut, "Nothing changed") {
 			t.Fatalf("answer no: %v\n%s", err, errOut)
 		}
 		if n := len(fake.Mutations()); n != 0 {
 			t.Fatalf("declined, yet %d changes: %v", n, fake.Mutations())
 		}
-		_, _, err = runIn(t, "", "up", "--region", "us-east-1")
+		_, _, err = runEnv(t, env, "", "up", "--region", "us-east-1")
 		if exitCode(err) != 2 || !strings.Contains(err.Error(), "--yes") {
 			t.Fatalf("no answer: want exit 2 naming --yes, got %d %v", exitCode(err), err)
 		}
-		_, errOut, err = runIn(t, "y\n", "up", "--region", "us-east-1", "-o", "json")
+		_, errOut, err = runEnv(t, env, "y\n", "up", "--region", "us-east-1", "-o", "json")
 		if err != nil {
 			t.Fatalf("answer yes: %v\n%s", err, errOut)
 		}
@@ -174,8 +196,8 @@ func TestUpJSONEndsWithTheResult(t *testing.T) {
 	noAWSEnv(t)
 	t.Chdir(t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
-		withFakeAWS(t, cfnfake.New(), &putRecorder{})
-		out, errOut, err := runIn(t, "", "up", "--yes", "--region", "us-east-1", "-o", "json")
+		env := withFakeAWS(t, cfnfake.New(), &putRecorder{})
+		out, errOut, err := runEnv(t, env, "", "up", "--yes", "--region", "us-east-1", "-o", "json")
 		if err != nil {
 			t.Fatalf("%v\n%s", err, errOut)
 		}
@@ -196,8 +218,8 @@ func TestUpFailureNamesTheStack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake := cfnfake.New()
 		fake.Script("mlflow-server", cfnfake.Outcome{FailID: "DbCluster", Reason: "The engine version is not available"})
-		withFakeAWS(t, fake, &putRecorder{})
-		_, _, err := runIn(t, "", "up", "--yes", "--region", "us-east-1")
+		env := withFakeAWS(t, fake, &putRecorder{})
+		_, _, err := runEnv(t, env, "", "up", "--yes", "--region", "us-east-1")
 		if err == nil || !strings.Contains(err.Error(), "mlflow-server") || !strings.Contains(err.Error(), "DbCluster") {
 			t.Fatalf("want the failed stack and resource named, got %v", err)
 		}

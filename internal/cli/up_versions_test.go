@@ -18,15 +18,15 @@ func TestUpRefusesADowngradeAcrossTheSchemaWithTheRestoreCommand(t *testing.T) {
 	t.Chdir(t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
 		fake, puts := cfnfake.New(), &putRecorder{}
-		withFakeAWS(t, fake, puts)
-		if _, errOut, err := runIn(t, "", "up", "--yes", "--region", "us-east-1"); err != nil {
+		env := withFakeAWS(t, fake, puts)
+		if _, errOut, err := runEnv(t, env, "", "up", "--yes", "--region", "us-east-1"); err != nil {
 			t.Fatalf("up: %v\n%s", err, errOut)
 		}
 		if err := os.WriteFile("mlflowctl.yaml", []byte("mlflowVersion: 2.12.2\ngateway:\n  enabled: false\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		before := len(fake.Mutations())
-		_, errOut, err := runIn(t, "", "up", "--yes", "--region", "us-east-1")
+		_, errOut, err := runEnv(t, env, "", "up", "--yes", "--region", "us-east-1")
 		if err == nil || exitCode(err) != 2 {
 			t.Fatalf("up to 2.12.2: exit %d, err %v\n%s", exitCode(err), err, errOut)
 		}

@@ -3,11 +3,8 @@ package cli
 import (
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/spf13/cobra"
 
-	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/cognito"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 )
@@ -56,19 +53,19 @@ func (b *usersBase) connect() error {
 		return err
 	}
 	b.cfg = cfg
-	awsCfg, err := awsx.Load(b.g.ctx, b.g.awsOptions(cfg))
+	c, err := b.g.clients(cfg)
 	if err != nil {
 		return err
 	}
 	id := b.poolID
 	source := "--user-pool-id"
 	if id == "" {
-		if id, err = cognito.FindUserPoolID(b.g.ctx, cloudformation.NewFromConfig(awsCfg), cfg.Name); err != nil {
+		if id, err = cognito.FindUserPoolID(b.g.ctx, c.CloudFormation(), cfg.Name); err != nil {
 			return err
 		}
 		source = "stack " + cognito.APIStackName(cfg.Name)
 	}
-	client := cip.NewFromConfig(awsCfg)
+	client := c.Cognito()
 	pool, err := cognito.LoadPool(b.g.ctx, client, id)
 	if err != nil {
 		return err

@@ -221,6 +221,7 @@ func TestCtrlCAtAConfirmationSaysNothingChanged(t *testing.T) {
 }
 
 func TestPipeIsNotATerminal(t *testing.T) {
+	t.Parallel()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)

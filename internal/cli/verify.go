@@ -6,10 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
 
 	"github.com/mlflowctl/mlflowctl/pkg/awsx"
@@ -55,18 +51,20 @@ func (o *verifyOpts) Validate() error {
 }
 
 func (o *verifyOpts) Execute() error {
-	awsCfg, err := awsx.Load(o.g.ctx, o.g.awsOptions(o.cfg))
+	c, err := o.g.clients(o.cfg)
 	if err != nil {
 		return err
 	}
-	api, found, err := stacks.Read(o.g.ctx, cloudformation.NewFromConfig(awsCfg), o.cfg.Name, stacks.API)
+	api, found, err := stacks.Read(o.g.ctx, c.CloudFormation(), o.cfg.Name, stacks.API)
 	if err != nil {
 		return err
 	}
 	if !found {
-		return usageErrorf("deployment %q has no api stack in %s: run mlflowctl up first", o.cfg.Name, awsCfg.Region)
+		return usageErrorf("deployment %q has no api stack in %s: run mlflowctl up first", o.cfg.Name, c.Region())
 	}
-	rep, err := runVerify(o.g.ctx, o.g, o.cfg, awsCfg, api.Outputs)
+	rep, err := runVerify(o.g.ctx, o.cfg, c, api.Outputs, func(r verify.Result) {
+		_, _ = fmt.Fprintf(o.g.stderr, "verify: %-14s %-55s %s\n", r.Hop, r.Check, r.Status)
+	})
 	if err != nil {
 		return err
 	}
@@ -82,20 +80,18 @@ func (o *verifyOpts) Execute() error {
 
 // runVerify runs the checks against a deployment's api outputs, printing
 // each check on stderr as it finishes.
-func runVerify(ctx context.Context, g *globalOpts, cfg config.Config, awsCfg aws.Config, apiOutputs map[string]string) (verify.Report, error) {
+func runVerify(ctx context.Context, cfg config.Config, c *awsx.Clients, apiOutputs map[string]string, progress func(verify.Result)) (verify.Report, error) {
 	target, err := verify.TargetFrom(cfg, apiOutputs)
 	if err != nil {
 		return verify.Report{}, err
 	}
 	deps := verify.Deps{
-		Cognito:     cognitoidentityprovider.NewFromConfig(awsCfg),
-		S3:          s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = g.endpointURL != "" }),
+		Cognito:     c.Cognito(),
+		S3:          c.S3(),
 		HTTP:        &http.Client{Timeout: 60 * time.Second},
-		Credentials: awsCfg.Credentials,
-		Region:      awsCfg.Region,
-		Progress: func(r verify.Result) {
-			_, _ = fmt.Fprintf(g.stderr, "verify: %-14s %-55s %s\n", r.Hop, r.Check, r.Status)
-		},
+		Credentials: c.Config().Credentials,
+		Region:      c.Region(),
+		Progress:    progress,
 	}
 	return verify.Run(ctx, target, deps), nil
 }
@@ -110,20 +106,4 @@ func verifyFailure(rep verify.Report) error {
 		return &verifyError{rep: rep}
 	}
 	return nil
-}
-
-// upVerify is up's last step: the deployment is in place, so a failure
-// here exits 1 with the hop to look at.
-func (o *upOpts) upVerify(ctx context.Context, c awsClients, outs map[string]map[string]string) error {
-	if o.skipVerify || c.aws == nil {
-		return nil
-	}
-	rep, err := runVerify(ctx, o.g, o.cfg, *c.aws, outs[stacks.API])
-	if err != nil {
-		return err
-	}
-	if err := rep.WriteTable(o.g.stderr); err != nil {
-		return err
-	}
-	return verifyFailure(rep)
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 
 	"github.com/mlflowctl/mlflowctl/pkg/awsx"
@@ -33,11 +32,11 @@ func (o *whoamiOpts) Validate() error {
 }
 
 func (o *whoamiOpts) Execute() error {
-	awsCfg, err := awsx.Load(o.g.ctx, o.g.awsOptions(o.cfg))
+	c, err := o.g.clients(o.cfg)
 	if err != nil {
 		return err
 	}
-	id, err := awsx.CallerIdentity(o.g.ctx, sts.NewFromConfig(awsCfg), awsCfg.Region)
+	id, err := awsx.CallerIdentity(o.g.ctx, c.STS(), c.Region())
 	if err != nil {
 		return err
 	}

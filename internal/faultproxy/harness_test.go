@@ -255,7 +255,7 @@ func confirmedUsers(t *testing.T, c *cip.Client, pool string) string {
 func bootstrapDeployment(t *testing.T) deploy.Deployment {
 	cfg := config.Defaults()
 	cfg.Name = "harness"
-	all, err := stacks.Render(cfg, stacks.Options{})
+	all, err := stacks.Render(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 )
 
 // RoleName is the role mlflowctl creates when the account has none. IAM
@@ -202,7 +204,7 @@ func Partition(region string) string {
 	return "aws"
 }
 
-// New builds an Ensurer with SDK clients from cfg.
-func New(cfg aws.Config, log func(string)) *Ensurer {
-	return &Ensurer{APIGateway: apigateway.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), Region: cfg.Region, Log: log}
+// New builds an Ensurer with a command's clients.
+func New(c *awsx.Clients, log func(string)) *Ensurer {
+	return &Ensurer{APIGateway: c.APIGateway(), IAM: c.IAM(), Region: c.Region(), Log: log}
 }

@@ -5,13 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/codebuild"
-	awsecr "github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/ecr"
@@ -47,22 +41,10 @@ type Clients struct {
 	Stacks    StacksAPI
 }
 
-// NewClients makes the clients from one aws.Config.
-func NewClients(cfg aws.Config) Clients {
-	return Clients{
-		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
-			// Custom endpoints (emulators, gateways) rarely serve virtual hosts.
-			o.UsePathStyle = cfg.BaseEndpoint != nil
-		}),
-		CodeBuild: codebuild.NewFromConfig(cfg, func(o *codebuild.Options) {
-			if cfg.BaseEndpoint != nil {
-				o.APIOptions = append(o.APIOptions, epochTimestamps)
-			}
-		}),
-		Logs:   cloudwatchlogs.NewFromConfig(cfg),
-		ECR:    awsecr.NewFromConfig(cfg),
-		Stacks: cloudformation.NewFromConfig(cfg),
-	}
+// NewClients hands out the clients of one command (awsx.Clients: the
+// emulator setting decides path-style S3 and CodeBuild timestamps there).
+func NewClients(c *awsx.Clients) Clients {
+	return Clients{S3: c.S3(), CodeBuild: c.CodeBuild(), Logs: c.Logs(), ECR: c.ECR(), Stacks: c.CloudFormation()}
 }
 
 // Env is what building needs besides the configuration.
@@ -194,11 +176,4 @@ func EnsureServerImages(ctx context.Context, cfg config.Config, deps deploy.Outp
 		params[j.param] = res.URI
 	}
 	return params, nil
-}
-
-// ServerImagesHook is EnsureServerImages as the server stack's Before hook.
-func ServerImagesHook(cfg config.Config, env Env) func(context.Context, deploy.Outputs) (map[string]string, error) {
-	return func(ctx context.Context, deps deploy.Outputs) (map[string]string, error) {
-		return EnsureServerImages(ctx, cfg, deps, env)
-	}
 }

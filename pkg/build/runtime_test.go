@@ -82,7 +82,7 @@ func serverImageDir(t *testing.T, cfg config.Config) string {
 // (MiB) and the WORKERS the container gets.
 func renderedTask(t *testing.T, cfg config.Config) (memory int, workers string) {
 	t.Helper()
-	d, err := stacks.Render(cfg, stacks.Options{})
+	d, err := stacks.Render(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,9 @@ import (
 // depend on, independent ones concurrently, and waits until each is
 // really gone. Stacks that do not exist count as deleted; a stack not
 // tagged as this deployment's is refused (ErrNotOwned). Stack.Template may
-// be empty: labels then fall back to logical IDs.
+// be empty: labels then fall back to logical IDs. Steps are not run.
 func (e *Engine) Delete(ctx context.Context, d Deployment) error {
+	d = d.stacksOnly()
 	ordered, err := d.order()
 	if err != nil {
 		return err

@@ -41,8 +41,14 @@ func (e *Engine) Deploy(ctx context.Context, d Deployment) (Outputs, error) {
 		return c
 	}
 	err = e.runGraph(ctx, OpDeploy, d, ordered, false, func(ctx context.Context, s *Stack) error {
-		out, err := e.deployStack(ctx, d, s, snapshot())
-		err = asInterrupt(ctx, d.StackName(s.ID), err)
+		var out map[string]string
+		var err error
+		if s.step != nil {
+			out, err = e.runStep(ctx, s, snapshot())
+		} else {
+			out, err = e.deployStack(ctx, d, s, snapshot())
+			err = asInterrupt(ctx, d.StackName(s.ID), err)
+		}
 		if err != nil {
 			e.phase(OpDeploy, s, d.StackName(s.ID), failPhase(err), err.Error())
 			return err
@@ -50,13 +56,6 @@ func (e *Engine) Deploy(ctx context.Context, d Deployment) (Outputs, error) {
 		mu.Lock()
 		all[s.ID] = out
 		mu.Unlock()
-		if s.After != nil {
-			if err := s.After(ctx, snapshot()); err != nil {
-				err = fmt.Errorf("stack %s: after deploying: %w", d.StackName(s.ID), err)
-				e.phase(OpDeploy, s, d.StackName(s.ID), PhaseFailed, err.Error())
-				return err
-			}
-		}
 		return nil
 	})
 	if err == nil && ctx.Err() != nil {
@@ -88,11 +87,13 @@ func failPhase(err error) Phase {
 }
 
 func (e *Engine) start(op Op, d Deployment, ordered []*Stack) {
-	ids := make([]string, len(ordered))
-	for i, s := range ordered {
-		ids[i] = s.ID
+	var ids []string
+	for _, s := range ordered {
+		if s.step == nil {
+			ids = append(ids, s.ID)
+		}
 	}
-	e.publish(Event{Kind: KindStart, Op: op, Stacks: ids})
+	e.publish(Event{Kind: KindStart, Op: op, Stacks: ids, Steps: stepIDs(ordered)})
 	for _, s := range ordered {
 		e.phase(op, s, d.StackName(s.ID), PhaseWaiting, "")
 	}
@@ -115,7 +116,7 @@ type desired struct {
 	template []byte
 }
 
-func (e *Engine) desire(ctx context.Context, d Deployment, s *Stack, deps Outputs) (*desired, error) {
+func (e *Engine) desire(d Deployment, s *Stack, deps Outputs) (*desired, error) {
 	name := d.StackName(s.ID)
 	params := maps.Clone(s.Params)
 	if params == nil {
@@ -127,13 +128,6 @@ func (e *Engine) desire(ctx context.Context, d Deployment, s *Stack, deps Output
 			return nil, fmt.Errorf("stack %s needs output %s of stack %s (for parameter %s), and that stack has no such output", name, im.Output, d.StackName(im.FromStack), im.Param)
 		}
 		params[im.Param] = v
-	}
-	if s.Before != nil {
-		more, err := s.Before(ctx, deps)
-		if err != nil {
-			return nil, fmt.Errorf("stack %s: before deploying: %w", name, err)
-		}
-		maps.Copy(params, more)
 	}
 	tpl := s.Template
 	if s.Finalize != nil {
@@ -161,7 +155,7 @@ func (e *Engine) tags(d Deployment, s *Stack) map[string]string {
 
 func (e *Engine) deployStack(ctx context.Context, d Deployment, s *Stack, deps Outputs) (map[string]string, error) {
 	e.phase(OpDeploy, s, d.StackName(s.ID), PhasePreparing, "")
-	want, err := e.desire(ctx, d, s, deps)
+	want, err := e.desire(d, s, deps)
 	if err != nil {
 		return nil, err
 	}

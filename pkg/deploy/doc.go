@@ -1,6 +1,7 @@
 // Package deploy is the CloudFormation engine: a deployment is a graph of
-// stacks; the engine creates, updates and deletes them in dependency order,
-// concurrently where it can, and publishes progress events.
+// stacks and steps; the engine creates, updates and deletes the stacks in
+// dependency order, runs the steps between them, concurrently where it
+// can, and publishes progress events.
 //
 // # Using it from a command
 //
@@ -34,9 +35,10 @@
 //
 // # What Deploy does per stack
 //
-// It waits for the stack's dependencies, resolves Imports from their
-// outputs, runs Before, and computes a hash of template, parameters, tags,
-// capabilities and termination protection. Then, by the stack's state:
+// It waits for the stack's dependencies (and the steps it imports from),
+// resolves Imports from their outputs, runs Finalize, and computes a hash
+// of template, parameters, tags, capabilities and termination protection.
+// Then, by the stack's state:
 //
 //   - absent: a CREATE change set, executed; termination protection is
 //     turned on afterwards when HoldsData;
@@ -103,6 +105,18 @@
 // "nothing changed" is said only when CloudFormation has no such change.
 // A second Ctrl-C that cancels the clean-up delete reports the stack as
 // still existing (ErrInterrupted.Running).
+//
+// # Steps
+//
+// A Step (ID, DependsOn, Run) is a node that is not a stack: an image
+// build, an upload, a publish, a check. It runs once what it depends on is
+// complete, with their outputs; its outputs are imported by stacks exactly
+// as a stack's. Each step has its own progress events (KindStep: waiting,
+// running with its latest Note, complete, failed, skipped); a failed step
+// skips what waits for it and is reported as the root cause, and a Ctrl-C
+// while it runs is an interrupt (exit 130). Plan, Status and Delete pass
+// over steps (Plan keeps the current value of a parameter a step would
+// give).
 //
 // # Emulators
 //

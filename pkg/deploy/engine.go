@@ -92,6 +92,10 @@ func (e *Engine) Subscribe(fn func(Event)) (unsubscribe func()) {
 func (e *Engine) publish(ev Event) { e.bus.publish(ev) }
 
 func (e *Engine) phase(op Op, s *Stack, name string, p Phase, reason string) {
+	if s.step != nil {
+		e.publish(Event{Kind: KindStep, Op: op, Stack: s.ID, Phase: p, Reason: reason})
+		return
+	}
 	e.publish(Event{Kind: KindStack, Op: op, Stack: s.ID, StackName: name, Phase: p, Reason: reason})
 }
 
@@ -136,15 +140,15 @@ func (e *Engine) confirm(ctx context.Context, q string) (bool, error) {
 	return e.opts.Confirm(ctx, q)
 }
 
-// Note publishes a progress line for a stack whose Before or After hook is
-// working (an image build's log, the UI upload), so a long hook is never an
-// opaque wait. Renderers show it as the stack's current step.
-func (e *Engine) Note(stackID, line string) {
+// Note publishes a progress line of a running step (an image build's log,
+// the UI upload), so a long step is never an opaque wait. Renderers show it
+// on the step's row.
+func (e *Engine) Note(stepID, line string) {
 	if r := []rune(strings.TrimSpace(line)); len(r) > noteWidth {
 		line = string(r[:noteWidth-1]) + "…"
 	}
-	e.publish(Event{Kind: KindStack, Stack: stackID, Phase: PhasePreparing, Reason: strings.TrimSpace(line)})
+	e.publish(Event{Kind: KindStep, Stack: stepID, Phase: PhaseRunning, Reason: strings.TrimSpace(line)})
 }
 
-// noteWidth keeps a hook's progress line to one row of the live view.
+// noteWidth keeps a step's progress line to one row of the live view.
 const noteWidth = 72

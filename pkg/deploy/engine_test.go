@@ -86,6 +86,31 @@ func (r *recorder) phases(stack string) []Phase {
 	return out
 }
 
+func (r *recorder) stepPhases(step string) []Phase {
+	var out []Phase
+	for _, e := range r.all() {
+		if e.Kind == KindStep && e.Stack == step {
+			out = append(out, e.Phase)
+		}
+	}
+	return out
+}
+
+func (r *recorder) all() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.events)
+}
+
+func (r *recorder) first(k Kind) Event {
+	for _, e := range r.all() {
+		if e.Kind == k {
+			return e
+		}
+	}
+	return Event{}
+}
+
 func newEngine(f *cfnfake.Fake, o Options) (*Engine, *recorder) {
 	o.Version = "1.0.0"
 	e := New(f, o)

@@ -9,10 +9,13 @@ import (
 type Kind string
 
 const (
-	// KindStart opens a run: Op and Stacks (IDs in order) are set.
+	// KindStart opens a run: Op, Stacks and Steps (IDs in order) are set.
 	KindStart Kind = "start"
 	// KindStack is a change of a stack's phase in the engine.
 	KindStack Kind = "stack"
+	// KindStep is a change of a step's phase: Stack is the step's ID,
+	// Reason its latest progress line while it runs.
+	KindStep Kind = "step"
 	// KindResource is a CloudFormation stack event of the current
 	// operation, for a resource or for the stack itself.
 	KindResource Kind = "resource"
@@ -25,7 +28,8 @@ type Phase string
 
 const (
 	PhaseWaiting     Phase = "waiting"      // for its dependencies
-	PhasePreparing   Phase = "preparing"    // hook, change set
+	PhasePreparing   Phase = "preparing"    // change set, clean-up before a delete
+	PhaseRunning     Phase = "running"      // a step at work
 	PhaseCreating    Phase = "creating"     // executing a create
 	PhaseUpdating    Phase = "updating"     // executing an update
 	PhaseRecovering  Phase = "recovering"   // deleting a failed create, continuing a rollback, waiting for another operation
@@ -62,7 +66,7 @@ type Event struct {
 	Time      time.Time `json:"time"`
 	Kind      Kind      `json:"kind"`
 	Op        Op        `json:"op,omitempty"`
-	Stack     string    `json:"stack,omitempty"`     // stack ID
+	Stack     string    `json:"stack,omitempty"`     // stack (or step) ID
 	StackName string    `json:"stackName,omitempty"` // CloudFormation name
 	Phase     Phase     `json:"phase,omitempty"`
 	// Resource events: the CloudFormation event's fields, plus the
@@ -75,8 +79,10 @@ type Event struct {
 	Reason       string `json:"reason,omitempty"`
 	// IsStack marks a resource event about the stack itself.
 	IsStack bool `json:"isStack,omitempty"`
-	// Start events: the stacks of the run, in dependency order.
+	// Start events: the stacks and the steps of the run, each in
+	// dependency order.
 	Stacks []string `json:"stacks,omitempty"`
+	Steps  []string `json:"steps,omitempty"`
 	// Finish events: the run's error, if any.
 	Error string `json:"error,omitempty"`
 }

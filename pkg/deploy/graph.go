@@ -4,36 +4,34 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 )
 
-// order validates the graph and returns its stacks in dependency order
-// (stable: input order among stacks that are ready together).
+// order validates the graph and returns its nodes (stacks, then steps)
+// in dependency order (stable: input order among nodes that are ready
+// together). A stack depends on the steps it imports from.
 func (d Deployment) order() ([]*Stack, error) {
+	nodes, err := d.nodes()
+	if err != nil {
+		return nil, err
+	}
 	byID := map[string]*Stack{}
-	for i := range d.Stacks {
-		s := &d.Stacks[i]
-		if s.ID == "" {
-			return nil, &ErrInvalidDeployment{Problem: fmt.Sprintf("stack #%d has no ID", i+1)}
-		}
-		if byID[s.ID] != nil {
-			return nil, &ErrInvalidDeployment{Problem: fmt.Sprintf("stack ID %q appears twice", s.ID)}
-		}
+	for _, s := range nodes {
 		byID[s.ID] = s
 	}
-	for _, s := range d.Stacks {
+	for _, s := range nodes {
 		for _, dep := range s.DependsOn {
 			if byID[dep] == nil {
-				return nil, &ErrInvalidDeployment{Problem: fmt.Sprintf("stack %q depends on unknown stack %q", s.ID, dep)}
+				return nil, &ErrInvalidDeployment{Problem: fmt.Sprintf("%s %q depends on unknown node %q", s.kind(), s.ID, dep)}
 			}
 		}
 	}
 	var out []*Stack
 	placed := map[string]bool{}
-	for len(out) < len(d.Stacks) {
+	for len(out) < len(nodes) {
 		progress := false
-		for i := range d.Stacks {
-			s := &d.Stacks[i]
+		for _, s := range nodes {
 			if placed[s.ID] || !allPlaced(s.DependsOn, placed) {
 				continue
 			}
@@ -42,10 +40,62 @@ func (d Deployment) order() ([]*Stack, error) {
 			progress = true
 		}
 		if !progress {
-			return nil, &ErrInvalidDeployment{Problem: "the stacks' dependencies form a cycle"}
+			return nil, &ErrInvalidDeployment{Problem: "the dependencies of the stacks and steps form a cycle"}
 		}
 	}
 	return out, checkImports(out)
+}
+
+// nodes lists the stacks and the steps as graph nodes, with the steps a
+// stack imports from added to its dependencies.
+func (d Deployment) nodes() ([]*Stack, error) {
+	var nodes []*Stack
+	seen := map[string]bool{}
+	add := func(s *Stack, what string, i int) error {
+		if s.ID == "" {
+			return &ErrInvalidDeployment{Problem: fmt.Sprintf("%s #%d has no ID", what, i+1)}
+		}
+		if seen[s.ID] {
+			return &ErrInvalidDeployment{Problem: fmt.Sprintf("ID %q appears twice", s.ID)}
+		}
+		seen[s.ID] = true
+		nodes = append(nodes, s)
+		return nil
+	}
+	steps := map[string]bool{}
+	for _, st := range d.Steps {
+		steps[st.ID] = true
+	}
+	for i := range d.Stacks {
+		s := d.Stacks[i] // a copy: the added dependencies stay in the engine
+		s.DependsOn = slices.Clone(s.DependsOn)
+		for _, im := range s.Imports {
+			if steps[im.FromStack] && !slices.Contains(s.DependsOn, im.FromStack) {
+				s.DependsOn = append(s.DependsOn, im.FromStack)
+			}
+		}
+		if err := add(&s, "stack", i); err != nil {
+			return nil, err
+		}
+	}
+	for i := range d.Steps {
+		st := &d.Steps[i]
+		if st.Run == nil {
+			return nil, &ErrInvalidDeployment{Problem: fmt.Sprintf("step %q has nothing to run", st.ID)}
+		}
+		if err := add(&Stack{ID: st.ID, DependsOn: st.DependsOn, step: st}, "step", i); err != nil {
+			return nil, err
+		}
+	}
+	return nodes, nil
+}
+
+// kind names the node in messages.
+func (s *Stack) kind() string {
+	if s.step != nil {
+		return "step"
+	}
+	return "stack"
 }
 
 func allPlaced(ids []string, placed map[string]bool) bool {
@@ -185,4 +235,14 @@ func joinErrors(ordered []*Stack, errs map[string]error) error {
 		return list[0]
 	}
 	return errors.Join(list...)
+}
+
+func stepIDs(ordered []*Stack) []string {
+	var ids []string
+	for _, s := range ordered {
+		if s.step != nil {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
 }

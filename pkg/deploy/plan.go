@@ -45,7 +45,7 @@ type StackPlan struct {
 // Plan reports, per stack in dependency order, whether a deploy would
 // create, update (with the change set's resource changes) or leave it
 // alone. It executes nothing: change sets it makes are deleted, and
-// Before hooks do not run (parameters they would supply keep the stack's
+// steps do not run (parameters imported from them keep the stack's
 // current values).
 func (e *Engine) Plan(ctx context.Context, d Deployment) ([]StackPlan, error) {
 	ordered, err := d.order()
@@ -55,6 +55,9 @@ func (e *Engine) Plan(ctx context.Context, d Deployment) ([]StackPlan, error) {
 	current := Outputs{}
 	var plans []StackPlan
 	for _, s := range ordered {
+		if s.step != nil {
+			continue // steps run only in Deploy; what they output is unknown here
+		}
 		p, outs, err := e.planStack(ctx, d, s, current)
 		if err != nil {
 			return plans, err
@@ -126,8 +129,8 @@ func (e *Engine) planUpdate(ctx context.Context, d Deployment, s *Stack, st *typ
 }
 
 // planned is the stack's desired state as far as Plan can know it: the
-// parameters in unknown (from Before hooks or missing outputs) keep the
-// values the stack has.
+// parameters in unknown (imported from steps, or from outputs not there
+// yet) keep the values the stack has.
 func (e *Engine) planned(d Deployment, s *Stack, st *types.Stack, current Outputs) (*desired, []string) {
 	params := map[string]string{}
 	for k, v := range s.Params {
@@ -139,12 +142,6 @@ func (e *Engine) planned(d Deployment, s *Stack, st *types.Stack, current Output
 			params[im.Param] = v
 		} else {
 			unknown = append(unknown, im.Param)
-		}
-	}
-	for _, sp := range st.Parameters {
-		k := aws.ToString(sp.ParameterKey)
-		if _, ok := params[k]; !ok && s.Before != nil {
-			unknown = append(unknown, k)
 		}
 	}
 	tags := e.tags(d, s)

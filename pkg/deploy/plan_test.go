@@ -3,7 +3,6 @@ package deploy
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -291,43 +290,6 @@ func TestPlanOfRollbackFailedStackMakesNoChangeSet(t *testing.T) {
 	})
 }
 
-func TestHooksGetOutputsAndFeedParameters(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		f := cfnfake.New()
-		d := graph()
-		var before Outputs
-		var after Outputs
-		d.Stacks[1].Before = func(_ context.Context, deps Outputs) (map[string]string, error) {
-			before = deps
-			return map[string]string{"ImageUri": "repo@sha256:abc"}, nil
-		}
-		d.Stacks[1].After = func(_ context.Context, all Outputs) error {
-			after = all
-			return nil
-		}
-		e, _ := newEngine(f, Options{})
-		if _, err := e.Deploy(t.Context(), d); err != nil {
-			t.Fatal(err)
-		}
-		if before["bootstrap"]["AssetsBucketName"] != "ml-assets" {
-			t.Errorf("Before saw %v", before)
-		}
-		if after["server"]["UsesBucket"] != "ml-assets" || after["bootstrap"] == nil {
-			t.Errorf("After saw %v", after)
-		}
-		if f.Stack("ml-server").Params["ImageUri"] != "repo@sha256:abc" {
-			t.Errorf("server params = %v", f.Stack("ml-server").Params)
-		}
-		// A hook that fails stops the stack before any change set.
-		g := cfnfake.New()
-		d.Stacks[1].Before = func(context.Context, Outputs) (map[string]string, error) { return nil, errors.New("build failed") }
-		_, err := New(g, Options{}).Deploy(t.Context(), d)
-		if err == nil || !strings.Contains(err.Error(), "build failed") || g.Count("CreateChangeSet ml-server") != 0 {
-			t.Errorf("err = %v, calls %v", err, g.Mutations())
-		}
-	})
-}
-
 func TestPollIntervalGrowsAndBacksOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := New(cfnfake.New(), Options{}).newPoller()
@@ -348,26 +310,6 @@ func TestPollIntervalGrowsAndBacksOff(t *testing.T) {
 		}
 		if p.interval != 32*time.Second {
 			t.Errorf("after throttling the interval is %s, want the 32s cap", p.interval)
-		}
-	})
-}
-
-func TestInterruptInHookIsAnInterrupt(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		f := cfnfake.New()
-		ctx, cancel := context.WithCancel(t.Context())
-		d := graph()
-		d.Stacks[1].Before = func(ctx context.Context, _ Outputs) (map[string]string, error) {
-			cancel()
-			return nil, fmt.Errorf("building image: %w", ctx.Err())
-		}
-		_, err := New(f, Options{}).Deploy(ctx, d)
-		var intr *ErrInterrupted
-		if !errors.As(err, &intr) || intr.ExitCode() != 130 {
-			t.Fatalf("err = %v", err)
-		}
-		if f.Count("CreateChangeSet ml-server") != 0 || f.Status("ml-bootstrap") != types.StackStatusCreateComplete {
-			t.Errorf("calls = %v", f.Mutations())
 		}
 	})
 }

@@ -32,6 +32,9 @@ func (e *Engine) Status(ctx context.Context, d Deployment) ([]StackStatus, error
 	}
 	out := make([]StackStatus, 0, len(ordered))
 	for _, s := range ordered {
+		if s.step != nil {
+			continue
+		}
 		name := d.StackName(s.ID)
 		st, err := e.describe(ctx, name)
 		if err != nil {

@@ -3,9 +3,7 @@ package preflight
 import (
 	"context"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrock"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/codebuild"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -17,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/servicequotas"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
@@ -107,24 +106,22 @@ type Clients struct {
 	Bedrock func(region string) BedrockAPI
 }
 
-// NewClients builds the clients from an AWS configuration; pathStyle is
-// for S3-compatible endpoints (emulators).
-func NewClients(cfg aws.Config, pathStyle bool) Clients {
+// NewClients hands out the clients of one command (awsx.Clients, whose
+// emulator setting decides path-style S3).
+func NewClients(c *awsx.Clients) Clients {
 	return Clients{
-		Region:    cfg.Region,
-		STS:       sts.NewFromConfig(cfg),
-		IAM:       iam.NewFromConfig(cfg),
-		Quotas:    servicequotas.NewFromConfig(cfg),
-		EC2:       ec2.NewFromConfig(cfg),
-		ECS:       ecs.NewFromConfig(cfg),
-		RDS:       rds.NewFromConfig(cfg),
-		S3:        s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle }),
-		Cognito:   cognitoidentityprovider.NewFromConfig(cfg),
-		SageMaker: sagemaker.NewFromConfig(cfg),
-		CodeBuild: codebuild.NewFromConfig(cfg),
-		Stacks:    cloudformation.NewFromConfig(cfg),
-		Bedrock: func(region string) BedrockAPI {
-			return bedrock.NewFromConfig(cfg, func(o *bedrock.Options) { o.Region = region })
-		},
+		Region:    c.Region(),
+		STS:       c.STS(),
+		IAM:       c.IAM(),
+		Quotas:    c.ServiceQuotas(),
+		EC2:       c.EC2(),
+		ECS:       c.ECS(),
+		RDS:       c.RDS(),
+		S3:        c.S3(),
+		Cognito:   c.Cognito(),
+		SageMaker: c.SageMaker(),
+		CodeBuild: c.CodeBuild(),
+		Stacks:    c.CloudFormation(),
+		Bedrock:   func(region string) BedrockAPI { return c.Bedrock(region) },
 	}
 }

@@ -20,6 +20,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/mlflowctl/mlflowctl/internal/mototest"
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/preflight/preflightfake"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
@@ -47,7 +48,7 @@ func newAccount(t *testing.T) *account {
 		t.Fatal(err)
 	}
 	awsCfg.BaseEndpoint = aws.String(fake.URL)
-	a := &account{t: t, fake: fake, aws: awsCfg, c: NewClients(awsCfg, true), cfg: config.Defaults()}
+	a := &account{t: t, fake: fake, aws: awsCfg, c: NewClients(awsx.NewClients(awsCfg, awsx.EmulatorFor(fake.URL))), cfg: config.Defaults()}
 	a.cfg.Region = mototest.Region
 	// The limits AWS applies by default (Service Quotas console); moto
 	// serves the vpc ones itself.

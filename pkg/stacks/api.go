@@ -2,13 +2,13 @@ package stacks
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 )
@@ -43,7 +43,7 @@ const (
 // TokenPathPrefix is the base path of the SDK token path: <tracking
 // URI>/t/api/... carries "Authorization: Bearer <Cognito token>" and is
 // decided by TokenAuthorizer (the same function as the UI's authorizer).
-const TokenPathPrefix = "/t" // authz.TokenPrefix (stacks does not import authz: its tests import stacks)
+const TokenPathPrefix = authz.TokenPrefix
 
 // CLICallbackURLs are the loopback redirects of `mlflowctl login`
 // (pkg/login.CallbackPorts), registered on the UI's app client: Cognito
@@ -310,7 +310,7 @@ const customHeaders = `customHeaders:
         value: "frame-ancestors 'self' https://*.sagemaker.aws"
 `
 
-func apiStack(cfg config.Config, opts Options) (deploy.Stack, error) {
+func apiStack(cfg config.Config) (deploy.Stack, error) {
 	d := newAPIData(cfg)
 	// Render once to hash the API, then again with the hash in the
 	// deployment's logical id, so a changed API gets a new deployment.
@@ -333,11 +333,11 @@ func apiStack(cfg config.Config, opts Options) (deploy.Stack, error) {
 			{Param: ParamNlbDNSName, FromStack: Server, Output: OutNlbDNSName},
 			{Param: ParamDeployBucket, FromStack: Server, Output: OutDeployBucket},
 			{Param: ParamAssetsBucket, FromStack: Bootstrap, Output: OutAssetsBucket},
+			{Param: ParamAuthorizerCodeKey, FromStack: StepAuthorizer, Output: ParamAuthorizerCodeKey},
 		},
 		DependsOn:    []string{Bootstrap, Server},
 		Capabilities: []string{"CAPABILITY_IAM"},
 		HoldsData:    cfg.Cognito.DeletionProtection,
-		Before:       authorizerHook(cfg, opts),
 		Finalize:     deploymentFollowsBackend(rendered),
 	}
 	return st, nil
@@ -356,33 +356,6 @@ func deploymentFollowsBackend(rendered string) func([]byte, map[string]string) (
 		backend := params[ParamNlbArn] + "\n" + params[ParamNlbDNSName]
 		id := "Deployment" + hash8(append(slices.Clone(tpl), backend...))
 		return bytes.ReplaceAll(tpl, []byte(rendered), []byte(id)), nil
-	}
-}
-
-// authorizerHook uploads the authorizer zip to the assets bucket and
-// passes its key.
-func authorizerHook(cfg config.Config, opts Options) func(context.Context, deploy.Outputs) (map[string]string, error) {
-	return func(ctx context.Context, deps deploy.Outputs) (map[string]string, error) {
-		if opts.EnsureAPIGatewayLogging != nil {
-			if err := opts.EnsureAPIGatewayLogging(ctx); err != nil {
-				return nil, err
-			}
-		}
-		if opts.AuthorizerPackage == nil || opts.UploadAsset == nil {
-			return nil, fmt.Errorf("the authorizer cannot be packaged: mlflowctl was built without it")
-		}
-		zip, key, err := opts.AuthorizerPackage(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("package the authorizer: %w", err)
-		}
-		bucket := deps[Bootstrap][OutAssetsBucket]
-		if bucket == "" {
-			return nil, fmt.Errorf("the bootstrap stack has no %s output: run mlflowctl up again", OutAssetsBucket)
-		}
-		if err := opts.UploadAsset(ctx, bucket, key, zip); err != nil {
-			return nil, fmt.Errorf("upload the authorizer to s3://%s/%s: %w", bucket, key, err)
-		}
-		return map[string]string{ParamAuthorizerCodeKey: key}, nil
 	}
 }
 

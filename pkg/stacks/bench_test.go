@@ -11,7 +11,7 @@ import (
 func BenchmarkRender(b *testing.B) {
 	cfg := config.Defaults()
 	for b.Loop() {
-		if _, err := Render(cfg, testOptions()); err != nil {
+		if _, err := Render(cfg); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -19,7 +19,7 @@ func BenchmarkRender(b *testing.B) {
 
 // BenchmarkSummarize parses every rendered template, as the dry run does.
 func BenchmarkSummarize(b *testing.B) {
-	d, err := Render(config.Defaults(), testOptions())
+	d, err := Render(config.Defaults())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -62,16 +62,28 @@ func Summarize(d deploy.Deployment, placeholder DeployTimeValues) ([]StackSummar
 			Resources: len(t.Resources), ByType: t.CountByType(),
 			TemplateBytes: len(s.Template), ViaS3: len(s.Template) > MaxTemplateBody,
 		}
-		sum.Parameters = parameters(s, t, placeholder)
+		sum.Parameters = parameters(s, t, placeholder, stackIDs(d))
 		out = append(out, sum)
 	}
 	return out, nil
 }
 
-func parameters(s deploy.Stack, t Template, placeholder DeployTimeValues) []ParamValue {
+func stackIDs(d deploy.Deployment) map[string]bool {
+	ids := map[string]bool{}
+	for _, s := range d.Stacks {
+		ids[s.ID] = true
+	}
+	return ids
+}
+
+// parameters describes a stack's parameters; one imported from a step
+// (not a stack) is a deploy-time value.
+func parameters(s deploy.Stack, t Template, placeholder DeployTimeValues, stackIDs map[string]bool) []ParamValue {
 	imports := map[string]deploy.Import{}
 	for _, im := range s.Imports {
-		imports[im.Param] = im
+		if stackIDs[im.FromStack] {
+			imports[im.Param] = im
+		}
 	}
 	out := []ParamValue{}
 	for _, k := range t.ParameterNames() {

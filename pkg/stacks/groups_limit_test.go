@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 )
 
@@ -23,7 +22,7 @@ func TestMaxGroupsFitTheTemplateLimit(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	d, err := Render(c, Options{RoleResources: authz.IAMResources})
+	d, err := Render(c)
 	if err != nil {
 		t.Fatal(err)
 	}

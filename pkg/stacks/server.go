@@ -1,7 +1,6 @@
 package stacks
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"strconv"
@@ -205,39 +204,4 @@ func serverStack(cfg config.Config) (deploy.Stack, error) {
 		Capabilities: []string{"CAPABILITY_IAM"},
 		HoldsData:    true,
 	}, nil
-}
-
-// imagesHook fills in the image parameters that the configuration leaves
-// open, from the images mlflowctl builds.
-func imagesHook(fixed map[string]string, gateway bool, build func(context.Context, deploy.Outputs) (map[string]string, error)) func(context.Context, deploy.Outputs) (map[string]string, error) {
-	need := []string{ParamServerImage}
-	if gateway {
-		need = append(need, ParamGatewayImage)
-	}
-	missing := []string{}
-	for _, p := range need {
-		if fixed[p] == "" {
-			missing = append(missing, p)
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	return func(ctx context.Context, deps deploy.Outputs) (map[string]string, error) {
-		if build == nil {
-			return nil, fmt.Errorf("no image for %s: set server.image/gateway.image in mlflowctl.yaml or build them", strings.Join(missing, ", "))
-		}
-		built, err := build(ctx, deps)
-		if err != nil {
-			return nil, fmt.Errorf("build images: %w", err)
-		}
-		out := map[string]string{}
-		for _, p := range missing {
-			if built[p] == "" {
-				return nil, fmt.Errorf("image build returned no %s", p)
-			}
-			out[p] = built[p]
-		}
-		return out, nil
-	}
 }

@@ -23,7 +23,7 @@ const (
 // Aurora, the NAT gateways and the NLB be created while the images build;
 // the server stack keeps its name and every resource that holds data
 // (see server.yaml's header).
-func servicesStack(cfg config.Config, opts Options) (deploy.Stack, error) {
+func servicesStack(cfg config.Config) (deploy.Stack, error) {
 	d, err := newServerData(cfg)
 	if err != nil {
 		return deploy.Stack{}, err
@@ -33,20 +33,13 @@ func servicesStack(cfg config.Config, opts Options) (deploy.Stack, error) {
 	if err != nil {
 		return deploy.Stack{}, err
 	}
-	params := map[string]string{}
-	if cfg.Server.Image != "" {
-		params[ParamServerImage] = cfg.Server.Image
-	}
-	if d.SeparateGateway && cfg.Gateway.Image != "" {
-		params[ParamGatewayImage] = cfg.Gateway.Image
-	}
+	params, images := imageParams(cfg, d.SeparateGateway)
 	st := deploy.Stack{
 		ID:        Services,
 		Template:  tpl,
 		Params:    params,
-		Imports:   d.serverImports(),
+		Imports:   append(d.serverImports(), images...),
 		DependsOn: []string{Bootstrap, Server},
-		Before:    imagesHook(params, d.SeparateGateway, opts.BuildImages),
 	}
 	if d.UIOriginParam {
 		// MLflow 3.5+ admits browser writes from this origin only, and the
@@ -58,6 +51,28 @@ func servicesStack(cfg config.Config, opts Options) (deploy.Stack, error) {
 		st.Imports = append(st.Imports, deploy.Import{Param: ParamUIOrigin, FromStack: API, Output: OutUIURL})
 	}
 	return st, nil
+}
+
+// imageParams: an image the configuration names is a parameter as it is;
+// every other image is imported from the images step, which builds it.
+func imageParams(cfg config.Config, gateway bool) (map[string]string, []deploy.Import) {
+	images := map[string]string{ParamServerImage: cfg.Server.Image}
+	if gateway {
+		images[ParamGatewayImage] = cfg.Gateway.Image
+	}
+	params := map[string]string{}
+	var imports []deploy.Import
+	for _, p := range []string{ParamServerImage, ParamGatewayImage} {
+		v, ok := images[p]
+		switch {
+		case !ok:
+		case v != "":
+			params[p] = v
+		default:
+			imports = append(imports, deploy.Import{Param: p, FromStack: StepImages, Output: p})
+		}
+	}
+	return params, imports
 }
 
 // serverImports are the services stack's parameters from the server

@@ -1,16 +1,23 @@
 package stacks
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 )
+
+// stepOutputs are what each step of up outputs (pkg/app runs them).
+var stepOutputs = map[string][]string{
+	StepImages:     {ParamServerImage, ParamGatewayImage},
+	StepAuthorizer: {ParamAuthorizerCodeKey},
+}
 
 func TestStacksInDependencyOrderWithImportsFromDependencies(t *testing.T) {
 	for _, v := range variants() {
@@ -24,6 +31,12 @@ func TestStacksInDependencyOrderWithImportsFromDependencies(t *testing.T) {
 				}
 			}
 			for _, im := range s.Imports {
+				if step, ok := stepOutputs[im.FromStack]; ok {
+					if !slices.Contains(step, im.Output) {
+						t.Errorf("%s/%s imports %s from step %s, which does not output it", v.name, s.ID, im.Output, im.FromStack)
+					}
+					continue
+				}
 				if !slices.Contains(s.DependsOn, im.FromStack) {
 					t.Errorf("%s/%s imports %s from %s without depending on it", v.name, s.ID, im.Param, im.FromStack)
 				}
@@ -40,10 +53,9 @@ func TestStacksInDependencyOrderWithImportsFromDependencies(t *testing.T) {
 	}
 }
 
-// Every parameter gets a value: from the config, an import, or a Before
-// hook that says it supplies it.
+// Every parameter gets a value: from the config, or an import (from a
+// stack or a step).
 func TestEveryParameterHasASource(t *testing.T) {
-	hooked := map[string][]string{Services: {ParamServerImage, ParamGatewayImage}, API: {ParamAuthorizerCodeKey}}
 	// "" (their default) until mlflowctl rollback sets them; then
 	// upgrade.RestoreParams gives an update the values to pass again.
 	defaulted := map[string][]string{Server: {"DbSnapshotIdentifier", "DbClusterSuffix"}}
@@ -51,8 +63,7 @@ func TestEveryParameterHasASource(t *testing.T) {
 		for _, s := range render(t, v.cfg).Stacks {
 			for name := range parsed(t, s).Parameters {
 				imported := slices.ContainsFunc(s.Imports, func(i deploy.Import) bool { return i.Param == name })
-				byHook := s.Before != nil && slices.Contains(hooked[s.ID], name)
-				if s.Params[name] == "" && !imported && !byHook && !slices.Contains(defaulted[s.ID], name) {
+				if s.Params[name] == "" && !imported && !slices.Contains(defaulted[s.ID], name) {
 					t.Errorf("%s/%s: parameter %s has no source", v.name, s.ID, name)
 				}
 			}
@@ -354,16 +365,16 @@ func TestStudioRolesProfilesAndDomain(t *testing.T) {
 	for _, v := range variants() {
 		// The stand-in matrix gives admins more routes than one managed
 		// policy holds, which exercises the split below.
-		d, err := Render(v.cfg, Options{RoleResources: standInRoleResources})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, ok := stackByID(t, d, Studio)
+		_, ok := stackByID(t, render(t, v.cfg), Studio)
 		if ok != v.cfg.Studio.Enabled {
 			t.Fatalf("%s: studio stack present %v, enabled %v", v.name, ok, v.cfg.Studio.Enabled)
 		}
 		if !ok {
 			continue
+		}
+		s, err := studioStackWith(v.cfg, standInRoleResources)
+		if err != nil {
+			t.Fatal(err)
 		}
 		tpl := parsed(t, s)
 		_, domain := tpl.Resources["Domain"]
@@ -415,7 +426,7 @@ func TestStudioRolesProfilesAndDomain(t *testing.T) {
 
 func TestRoleResourcesErrorsStopRendering(t *testing.T) {
 	cfg := variants()[0].cfg
-	_, err := Render(cfg, Options{RoleResources: func([]string) ([]string, error) { return nil, errors.New("matrix broken") }})
+	_, err := studioStackWith(cfg, func([]string) ([]string, error) { return nil, errors.New("matrix broken") })
 	if err == nil || !strings.Contains(err.Error(), "matrix broken") || !strings.Contains(err.Error(), "admins") {
 		t.Fatalf("want the matrix error naming the group, got %v", err)
 	}
@@ -426,86 +437,115 @@ func TestRoleResourcesErrorsStopRendering(t *testing.T) {
 		}
 		return out, nil
 	}
-	if _, err := Render(cfg, Options{RoleResources: many}); err == nil || !strings.Contains(err.Error(), "managed policies") {
+	if _, err := studioStackWith(cfg, many); err == nil || !strings.Contains(err.Error(), "managed policies") {
 		t.Fatalf("too many routes must be refused, got %v", err)
 	}
 }
 
-func TestSeedRoleResources(t *testing.T) {
-	r, err := SeedRoleResources([]string{"read"})
-	if err != nil || !slices.Contains(r, "GET/*") || slices.Contains(r, "*/*") {
-		t.Fatalf("read: %v %v", r, err)
-	}
-	r, _ = SeedRoleResources([]string{"read", "registry"})
-	if !slices.Contains(r, "POST/api/2.0/mlflow/model-versions/*") {
-		t.Fatalf("registry: %v", r)
-	}
-	if _, err := SeedRoleResources([]string{"root"}); err == nil {
-		t.Fatal("unknown class accepted")
-	}
-	// Without a matrix wired in, rendering falls back to the seed's rights.
-	d, err := Render(variants()[0].cfg, Options{})
-	if err != nil || !strings.Contains(string(mustStack(t, d, Studio).Template), "/prod/GET/*") {
-		t.Fatalf("fallback: %v", err)
-	}
-}
-
-func TestImagesHook(t *testing.T) {
-	cfg := variants()[2].cfg // 2.12.2: server image set, gateway image built
-	s := mustStack(t, render(t, cfg), Services)
-	if s.Params[ParamServerImage] != cfg.Server.Image || s.Before == nil {
-		t.Fatalf("params %v, before %v", s.Params, s.Before != nil)
-	}
-	if _, err := s.Before(context.Background(), nil); err == nil {
-		t.Fatal("no builder and no image must fail with advice")
-	}
-	var calls int
-	built := func(_ context.Context, deps deploy.Outputs) (map[string]string, error) {
-		calls++
-		if deps[Bootstrap][OutGatewayRepositoryURI] == "" {
-			return nil, errors.New("no repository")
+// TestStudioRolesHaveTheMatrixRights: every rendering of the studio stack
+// gives each group's role exactly the permission matrix's execute-api
+// resources. Before issue 19 a caller that left stacks.Options.RoleResources
+// unset got the seed's coarse rights (GET/* for readers, */* for writers and
+// admins) without an error, and the CLI's tests deployed that way; Render
+// has no such option now, and this test fails on any coarse wildcard.
+func TestStudioRolesHaveTheMatrixRights(t *testing.T) {
+	for _, v := range variants() {
+		s, ok := stackByID(t, render(t, v.cfg), Studio)
+		if !ok {
+			continue
 		}
-		return map[string]string{ParamServerImage: "built-server", ParamGatewayImage: deps[Bootstrap][OutGatewayRepositoryURI] + ":h"}, nil
+		for _, problem := range rightsProblems(t, v.cfg, parsed(t, s)) {
+			t.Errorf("%s: %s", v.name, problem)
+		}
 	}
-	d, _ := Render(cfg, Options{RoleResources: standInRoleResources, BuildImages: built})
-	got, err := mustStack(t, d, Services).Before(context.Background(), deploy.Outputs{Bootstrap: {OutGatewayRepositoryURI: "repo/gw"}})
-	if err != nil || calls != 1 || got[ParamGatewayImage] != "repo/gw:h" || got[ParamServerImage] != "" {
-		t.Fatalf("hook gave %v, %v after %d calls (the configured server image must stay)", got, err, calls)
+	// The check itself: the seed's coarse rights (what the old fallback
+	// shipped) are caught.
+	seed := func(classes []string) ([]string, error) {
+		if slices.Contains(classes, "write") || slices.Contains(classes, "admin") {
+			return []string{"*/*"}, nil
+		}
+		return []string{"GET/*", "POST/api/2.0/mlflow/runs/search"}, nil
 	}
-	both := cfg
-	both.Gateway.Image = "gw:1"
-	if mustStack(t, render(t, both), Services).Before != nil {
-		t.Fatal("both images configured: nothing to build")
-	}
-}
-
-func TestAuthorizerHookUploadsThenPassesKey(t *testing.T) {
-	var put struct{ bucket, key string }
-	opts := Options{
-		RoleResources:     standInRoleResources,
-		AuthorizerPackage: func(config.Config) ([]byte, string, error) { return []byte("zip"), "authorizer/abc.zip", nil },
-		UploadAsset: func(_ context.Context, bucket, key string, body []byte) error {
-			put.bucket, put.key = bucket, key
-			return nil
-		},
-	}
-	d, err := Render(variants()[0].cfg, opts)
+	cfg := variants()[0].cfg
+	s, err := studioStackWith(cfg, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := mustStack(t, d, API).Before
-	if _, err := before(context.Background(), deploy.Outputs{}); err == nil {
-		t.Fatal("no assets bucket output must fail")
+	if len(rightsProblems(t, cfg, parsed(t, s))) == 0 {
+		t.Error("the seed's coarse rights pass the check")
 	}
-	got, err := before(context.Background(), deploy.Outputs{Bootstrap: {OutAssetsBucket: "assets"}})
-	if err != nil || got[ParamAuthorizerCodeKey] != "authorizer/abc.zip" || put.bucket != "assets" || put.key != "authorizer/abc.zip" {
-		t.Fatalf("got %v %v, put %+v", got, err, put)
+}
+
+// rightsProblems compares each group role's execute-api resources with
+// the permission matrix's for its classes.
+func rightsProblems(t *testing.T, cfg config.Config, tpl Template) []string {
+	t.Helper()
+	var problems []string
+	for _, g := range cfg.Groups {
+		want, err := authz.IAMResources(g.Classes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for id, r := range resourcesOfType(tpl, "AWS::IAM::ManagedPolicy") {
+			if !strings.HasPrefix(id, "Role"+logicalName(g.Name)+"Api") {
+				continue
+			}
+			for _, m := range stageResource.FindAllStringSubmatch(fmt.Sprint(r.Properties["PolicyDocument"]), -1) {
+				got = append(got, m[1])
+			}
+		}
+		slices.Sort(got)
+		want = slices.Clone(want)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			problems = append(problems, fmt.Sprintf("group %s (classes %v) is granted %d execute-api resources %.200v, the matrix gives %d %.200v", g.Name, g.Classes, len(got), got, len(want), want))
+		}
 	}
-	opts.UploadAsset = func(context.Context, string, string, []byte) error { return errors.New("denied") }
-	d, _ = Render(variants()[0].cfg, opts)
-	if _, err := mustStack(t, d, API).Before(context.Background(), deploy.Outputs{Bootstrap: {OutAssetsBucket: "assets"}}); err == nil || !strings.Contains(err.Error(), "denied") {
-		t.Fatalf("upload error lost: %v", err)
+	return problems
+}
+
+// stageResource finds the route part of an execute-api resource ARN in a
+// printed policy document ("…/prod/GET/api/2.0/mlflow/runs/get").
+var stageResource = regexp.MustCompile(`/prod/([^ \]\}"]+)`)
+
+// TestImagesComeFromConfigOrTheImagesStep: an image the configuration
+// names is a parameter of the services stack; every other image is
+// imported from the images step; the server stack imports none.
+func TestImagesComeFromConfigOrTheImagesStep(t *testing.T) {
+	cfg := variants()[2].cfg // 2.12.2: server image set, gateway image built
+	s := mustStack(t, render(t, cfg), Services)
+	if s.Params[ParamServerImage] != cfg.Server.Image {
+		t.Fatalf("params %v", s.Params)
 	}
+	if got := importsFrom(s, StepImages); !slices.Equal(got, []string{ParamGatewayImage}) {
+		t.Errorf("imports from the images step: %v, want the gateway image only", got)
+	}
+	both := cfg
+	both.Gateway.Image = "gw:1"
+	if got := importsFrom(mustStack(t, render(t, both), Services), StepImages); len(got) != 0 {
+		t.Errorf("both images configured, still imports %v", got)
+	}
+	def := mustStack(t, render(t, variants()[0].cfg), Services)
+	if got := importsFrom(def, StepImages); !slices.Equal(got, []string{ParamServerImage}) {
+		t.Errorf("default: imports %v from the images step", got)
+	}
+	if got := importsFrom(mustStack(t, render(t, variants()[0].cfg), Server), StepImages); len(got) != 0 {
+		t.Errorf("the server stack (Aurora, network, NLB) waits for images %v", got)
+	}
+	if got := importsFrom(mustStack(t, render(t, variants()[0].cfg), API), StepAuthorizer); !slices.Equal(got, []string{ParamAuthorizerCodeKey}) {
+		t.Errorf("api: imports %v from the authorizer step", got)
+	}
+}
+
+func importsFrom(s deploy.Stack, step string) []string {
+	var out []string
+	for _, im := range s.Imports {
+		if im.FromStack == step {
+			out = append(out, im.Param)
+		}
+	}
+	return out
 }
 
 func TestDomainPrefixAvoidsReservedWords(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 )
@@ -159,12 +160,17 @@ func chunkBySize(items []string) [][]string {
 	return out
 }
 
-func studioStack(cfg config.Config, opts Options) (deploy.Stack, error) {
-	rr := opts.RoleResources
-	if rr == nil {
-		rr = SeedRoleResources
-	}
-	d, err := newStudioData(cfg, rr)
+// studioStack renders the studio stack with the permission matrix's
+// rights for each group's roles.
+func studioStack(cfg config.Config) (deploy.Stack, error) {
+	return studioStackWith(cfg, authz.IAMResources)
+}
+
+// studioStackWith takes the rights function as an argument only so that
+// tests can exercise the policy split with long route lists; Render
+// always passes authz.IAMResources.
+func studioStackWith(cfg config.Config, roleResources func([]string) ([]string, error)) (deploy.Stack, error) {
+	d, err := newStudioData(cfg, roleResources)
 	if err != nil {
 		return deploy.Stack{}, err
 	}
@@ -191,36 +197,4 @@ func studioStack(cfg config.Config, opts Options) (deploy.Stack, error) {
 		Capabilities: []string{"CAPABILITY_IAM"},
 		Tags:         map[string]string{"mlflowctl:domain-created": strconv.FormatBool(d.CreateDomain)},
 	}, nil
-}
-
-// SeedRoleResources are the seed's execution-role rights (research
-// seed-inventory §4) by class, for when no permission matrix is wired in:
-// read gets GET and the search POSTs, registry the model registry POSTs,
-// write and admin everything.
-func SeedRoleResources(classes []string) ([]string, error) {
-	set := map[string]bool{}
-	for _, c := range classes {
-		switch c {
-		case "read":
-			set["GET/*"] = true
-			set["POST/api/2.0/mlflow/runs/search"] = true
-			set["POST/api/2.0/mlflow/experiments/search"] = true
-		case "registry":
-			set["POST/api/2.0/mlflow/model-versions/*"] = true
-			set["POST/api/2.0/mlflow/registered-models/*"] = true
-		case "gateway":
-			set["POST/endpoints/*"] = true
-			set["POST/gateway/*"] = true
-		case "write", "admin":
-			set["*/*"] = true
-		default:
-			return nil, fmt.Errorf("unknown permission class %q", c)
-		}
-	}
-	out := make([]string, 0, len(set))
-	for r := range set {
-		out = append(out, r)
-	}
-	slices.Sort(out)
-	return out, nil
 }

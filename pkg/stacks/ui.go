@@ -8,7 +8,7 @@ import (
 // ParamAmplifyAppID is the ui stack's parameter for the api stack's app.
 const ParamAmplifyAppID = "AmplifyAppId"
 
-func uiStack(cfg config.Config, opts Options) (deploy.Stack, error) {
+func uiStack(cfg config.Config) (deploy.Stack, error) {
 	tpl, err := renderTemplate(UI, common{Config: cfg, Stack: UI})
 	if err != nil {
 		return deploy.Stack{}, err
@@ -19,6 +19,5 @@ func uiStack(cfg config.Config, opts Options) (deploy.Stack, error) {
 		Params:    map[string]string{},
 		Imports:   []deploy.Import{{Param: ParamAmplifyAppID, FromStack: API, Output: OutAmplifyAppID}},
 		DependsOn: []string{API},
-		After:     opts.DeployUI,
 	}, nil
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 )
@@ -89,18 +88,12 @@ func standInRoleResources(classes []string) ([]string, error) {
 	return out, nil
 }
 
-// testOptions renders with the real permission matrix, so cfn-lint,
-// checkov, the size limits and the goldens see the policies up deploys.
-func testOptions() Options {
-	return Options{RoleResources: authz.IAMResources}
-}
-
 func render(t *testing.T, cfg config.Config) deploy.Deployment {
 	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("variant config invalid: %v", err)
 	}
-	d, err := Render(cfg, testOptions())
+	d, err := Render(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

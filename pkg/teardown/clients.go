@@ -3,18 +3,7 @@ package teardown
 import (
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/aws/aws-sdk-go-v2/service/efs"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
-	tagging "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
-
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/sagemaker"
 )
@@ -34,25 +23,22 @@ type Options struct {
 	Version string
 }
 
-// New builds a Teardown of deployment name with SDK clients from cfg.
-func New(cfg aws.Config, name string, o Options) *Teardown {
-	smc := sm.NewFromConfig(cfg)
-	cfn := cloudformation.NewFromConfig(cfg)
-	ecrc := ecr.NewFromConfig(cfg)
+// New builds a Teardown of deployment name with a command's clients.
+func New(c *awsx.Clients, name string, o Options) *Teardown {
+	cfn := c.CloudFormation()
 	return &Teardown{
 		Name:     name,
 		KeepData: o.KeepData,
 		CFN:      cfn,
-		// Path-style addressing, so a custom endpoint (an emulator) works.
-		S3:      s3.NewFromConfig(cfg, func(so *s3.Options) { so.UsePathStyle = cfg.BaseEndpoint != nil }),
-		ECR:     ecrc,
-		Pushed:  ecrc,
-		Tagging: tagging.NewFromConfig(cfg),
-		RDS:     rds.NewFromConfig(cfg),
-		Logs:    cloudwatchlogs.NewFromConfig(cfg),
-		Cognito: cip.NewFromConfig(cfg),
-		Studio:  &sagemaker.Studio{API: smc, Poll: o.Poll, Timeout: o.StudioTimeout, Log: o.Log},
-		Storage: &sagemaker.DomainStorage{SageMaker: smc, EFS: efs.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg), Poll: o.Poll, Log: o.Log},
+		S3:       c.S3(), // path-style under the emulator setting
+		ECR:      c.ECR(),
+		Pushed:   c.ECR(),
+		Tagging:  c.Tagging(),
+		RDS:      c.RDS(),
+		Logs:     c.Logs(),
+		Cognito:  c.Cognito(),
+		Studio:   &sagemaker.Studio{API: c.SageMaker(), Poll: o.Poll, Timeout: o.StudioTimeout, Log: o.Log},
+		Storage:  &sagemaker.DomainStorage{SageMaker: c.SageMaker(), EFS: c.EFS(), EC2: c.EC2(), Poll: o.Poll, Log: o.Log},
 		NewDeleter: func(retain map[string][]string) StackDeleter {
 			engine := deploy.New(cfn, deploy.Options{Version: o.Version, Yes: true})
 			if o.Events != nil {

@@ -22,9 +22,11 @@ type Board struct {
 	byID     map[string]*Block
 }
 
-// Block is one stack.
+// Block is one stack, or one step (Step set: no resources; Reason is its
+// latest progress line while it runs).
 type Block struct {
 	ID, Name string
+	Step     bool
 	Phase    deploy.Phase
 	Reason   string
 	Status   string    // the stack's own CloudFormation status
@@ -57,7 +59,13 @@ func (b *Board) Apply(ev deploy.Event) {
 		for _, id := range ev.Stacks {
 			b.block(id)
 		}
+		for _, id := range ev.Steps {
+			b.block(id).Step = true
+		}
 	case deploy.KindStack:
+		b.applyPhase(ev)
+	case deploy.KindStep:
+		b.block(ev.Stack).Step = true
 		b.applyPhase(ev)
 	case deploy.KindResource:
 		if ev.IsStack {
@@ -126,7 +134,36 @@ func isCancellation(reason string) bool {
 
 // Done counts the stacks finished well, and the failed ones.
 func (b *Board) Done() (ok, failed int) {
+	return b.count(false)
+}
+
+// StepsDone counts the steps finished well, the failed ones, and all.
+func (b *Board) StepsDone() (ok, failed, total int) {
+	ok, failed = b.count(true)
 	for _, bl := range b.Stacks {
+		if bl.Step {
+			total++
+		}
+	}
+	return ok, failed, total
+}
+
+// StackCount is the number of stacks (not steps) on the board.
+func (b *Board) StackCount() int {
+	n := 0
+	for _, bl := range b.Stacks {
+		if !bl.Step {
+			n++
+		}
+	}
+	return n
+}
+
+func (b *Board) count(steps bool) (ok, failed int) {
+	for _, bl := range b.Stacks {
+		if bl.Step != steps {
+			continue
+		}
 		switch bl.Phase {
 		case deploy.PhaseComplete, deploy.PhaseNoChanges, deploy.PhaseDeleted:
 			ok++
@@ -193,9 +230,6 @@ func phaseWord(bl *Block, op deploy.Op) string {
 	case deploy.PhasePreparing:
 		if op == deploy.OpDelete {
 			return "preparing to delete"
-		}
-		if bl.Reason != "" {
-			return "preparing" // the hook's step goes on its own row
 		}
 		return "preparing change set"
 	case deploy.PhaseComplete:

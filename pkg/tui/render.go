@@ -114,17 +114,22 @@ func (p *Plain) Handle(ev deploy.Event) {
 func (p *Plain) line(ev deploy.Event) string {
 	switch ev.Kind {
 	case deploy.KindStart:
+		if len(ev.Steps) > 0 {
+			return fmt.Sprintf("%s %s, %s", ev.Op, plural.Count(len(ev.Stacks), "stack"), plural.Count(len(ev.Steps), "step"))
+		}
 		return fmt.Sprintf("%s %s", ev.Op, plural.Count(len(ev.Stacks), "stack"))
+	case deploy.KindStep:
+		if ev.Phase == deploy.PhaseWaiting {
+			return ""
+		}
+		first, _, _ := strings.Cut(ev.Reason, "\n")
+		return withReason(fmt.Sprintf("step %s: %s", ev.Stack, ev.Phase), first)
 	case deploy.KindStack:
 		if ev.Phase == deploy.PhaseWaiting {
 			return ""
 		}
 		first, _, _ := strings.Cut(ev.Reason, "\n") // the command prints the whole error at the end
-		name := ev.StackName
-		if name == "" { // a hook's note carries only the stack ID
-			name = p.board.block(ev.Stack).Name
-		}
-		return withReason(fmt.Sprintf("%s: %s", name, ev.Phase), first)
+		return withReason(fmt.Sprintf("%s: %s", ev.StackName, ev.Phase), first)
 	case deploy.KindResource:
 		if ev.IsStack {
 			return withReason(fmt.Sprintf("%s: stack %s", ev.StackName, statusWord(ev.Status)), ev.Reason)
@@ -136,11 +141,13 @@ func (p *Plain) line(ev deploy.Event) string {
 		return withReason(fmt.Sprintf("%s: %s %s", ev.StackName, label, statusWord(ev.Status)), ev.Reason)
 	case deploy.KindFinish:
 		ok, failed := p.board.Done()
+		total := p.board.StackCount()
+		steps := stepsNote(p.board)
 		took := duration(p.board.Elapsed(ev.Time))
 		if ev.Error == "" && failed == 0 {
-			return fmt.Sprintf("%s finished: %d/%d stacks in %s", ev.Op, ok, len(p.board.Stacks), took)
+			return fmt.Sprintf("%s finished: %d/%d stacks%s in %s", ev.Op, ok, total, steps, took)
 		}
-		return fmt.Sprintf("%s stopped: %d/%d stacks done, %d failed, after %s", ev.Op, ok, len(p.board.Stacks), failed, took)
+		return fmt.Sprintf("%s stopped: %d/%d stacks%s done, %d failed, after %s", ev.Op, ok, total, steps, failed, took)
 	}
 	return ""
 }

@@ -209,28 +209,37 @@ func TestRenderPlan(t *testing.T) {
 	}
 }
 
-// A hook's progress line (an image build) shows as the stack's current
-// step, without losing the stack's name.
-func TestHookNoteShowsAsCurrentStep(t *testing.T) {
-	events := append(threeStacks(10),
-		deploy.Event{Time: at(11), Kind: deploy.KindStack, Op: deploy.OpDeploy, Stack: "server", StackName: "ml-server", Phase: deploy.PhasePreparing},
-		deploy.Event{Time: at(12), Kind: deploy.KindStack, Stack: "server", Phase: deploy.PhasePreparing, Reason: "server image: Step 4/12 : RUN pip install mlflow"})
-	m, _ := runView(t, events, 13)
+// A step has its own row: waiting, then running with its latest progress
+// line (an image build's log) under it, then done; the overall line counts
+// steps apart from stacks.
+func TestStepHasItsOwnRow(t *testing.T) {
+	start := deploy.Event{Time: at(0), Kind: deploy.KindStart, Op: deploy.OpDeploy, Stacks: []string{"bootstrap"}, Steps: []string{"images"}}
+	events := []deploy.Event{start,
+		{Time: at(1), Kind: deploy.KindStep, Op: deploy.OpDeploy, Stack: "images", Phase: deploy.PhaseRunning},
+		{Time: at(2), Kind: deploy.KindStep, Stack: "images", Phase: deploy.PhaseRunning, Reason: "server image: Step 4/12 : RUN pip install mlflow"},
+	}
+	m, _ := runView(t, events, 3)
 	view := m.View().Content
-	if !strings.Contains(view, "ml-server") || !strings.Contains(view, "Step 4/12 : RUN pip install mlflow") {
-		t.Fatalf("view lacks the stack or its hook's step:\n%s", view)
+	if !strings.Contains(view, "images") || !strings.Contains(view, "Step 4/12 : RUN pip install mlflow") || !strings.Contains(view, "0/1 stacks and 0/1 steps done") {
+		t.Fatalf("view lacks the step's row, its line or the count:\n%s", view)
+	}
+	events = append(events, deploy.Event{Time: at(4), Kind: deploy.KindStep, Op: deploy.OpDeploy, Stack: "images", Phase: deploy.PhaseComplete})
+	m, _ = runView(t, events, 5)
+	if view := m.View().Content; strings.Contains(view, "pip install") || !strings.Contains(view, "0/1 stacks and 1/1 steps done") {
+		t.Fatalf("a finished step still shows its line, or is not counted:\n%s", view)
 	}
 }
 
-func TestPlainHookNoteNamesTheStack(t *testing.T) {
+func TestPlainStepLinesNameTheStep(t *testing.T) {
 	var buf bytes.Buffer
 	p := NewPlain(&buf)
-	for _, ev := range threeStacks(2) {
-		p.Handle(ev)
-	}
-	p.Handle(deploy.Event{Time: at(3), Kind: deploy.KindStack, Stack: "bootstrap", Phase: deploy.PhasePreparing, Reason: "uploading the authorizer"})
-	if !strings.Contains(buf.String(), "ml-bootstrap: preparing: uploading the authorizer") {
-		t.Fatalf("plain output:\n%s", buf.String())
+	p.Handle(deploy.Event{Time: at(0), Kind: deploy.KindStart, Op: deploy.OpDeploy, Stacks: []string{"bootstrap"}, Steps: []string{"authorizer"}})
+	p.Handle(deploy.Event{Time: at(3), Kind: deploy.KindStep, Stack: "authorizer", Phase: deploy.PhaseRunning, Reason: "uploading the authorizer"})
+	p.Handle(deploy.Event{Time: at(4), Kind: deploy.KindFinish, Op: deploy.OpDeploy})
+	for _, want := range []string{"deploy 1 stacks, 1 steps", "step authorizer: running: uploading the authorizer", "0/1 stacks and 0/1 steps"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("plain output lacks %q:\n%s", want, buf.String())
+		}
 	}
 }
 

@@ -81,7 +81,7 @@ func renderBlock(out *strings.Builder, st styles, b *Board, bl *Block, now time.
 	if folded || bl.Phase == deploy.PhaseWaiting || bl.Phase == deploy.PhaseSkipped {
 		return
 	}
-	if bl.Phase == deploy.PhasePreparing && bl.Reason != "" && b.Op != deploy.OpDelete {
+	if bl.Phase == deploy.PhaseRunning && bl.Reason != "" {
 		fmt.Fprintf(out, "  %s %s\n", st.busy.Render("›"), st.dim.Render(truncate(bl.Reason, width-4)))
 	}
 	rows := bl.Rows
@@ -147,19 +147,30 @@ func rowStatus(r *Row) string {
 
 func overall(st styles, b *Board, now time.Time) string {
 	ok, failed := b.Done()
-	total := len(b.Stacks)
+	total := b.StackCount()
 	verb := map[deploy.Op][3]string{deploy.OpDeploy: {"Deploying", "Deployed", "Deploy"}, deploy.OpDelete: {"Deleting", "Deleted", "Delete"}}[b.Op]
 	if verb[0] == "" {
 		verb = [3]string{"Working", "Done", "Run"}
 	}
 	took := duration(b.Elapsed(now))
+	steps := stepsNote(b)
 	switch {
 	case b.Finished.IsZero():
-		return st.bold.Render(fmt.Sprintf("%s: %d/%d stacks done", verb[0], ok, total)) + st.dim.Render(" · "+took)
+		return st.bold.Render(fmt.Sprintf("%s: %d/%d stacks%s done", verb[0], ok, total, steps)) + st.dim.Render(" · "+took)
 	case b.Err == "" && failed == 0:
-		return st.ok.Render(fmt.Sprintf("%s %d/%d stacks in %s", verb[1], ok, total, took))
+		return st.ok.Render(fmt.Sprintf("%s %d/%d stacks%s in %s", verb[1], ok, total, steps, took))
 	}
-	return st.fail.Render(fmt.Sprintf("%s stopped: %d/%d stacks done, %d failed · %s", verb[2], ok, total, failed, took))
+	return st.fail.Render(fmt.Sprintf("%s stopped: %d/%d stacks%s done, %d failed · %s", verb[2], ok, total, steps, failed, took))
+}
+
+// stepsNote counts the steps next to the stacks (" and 4/6 steps"), when
+// the run has any.
+func stepsNote(b *Board) string {
+	ok, _, total := b.StepsDone()
+	if total == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" and %d/%d steps", ok, total)
 }
 
 func clock(start, end, now time.Time) string {

@@ -347,7 +347,7 @@ type rule struct{ Source, Target string }
 // declares, not a copy of it.
 func templateRewrites(t *testing.T) []rule {
 	t.Helper()
-	d, err := stacks.Render(config.Defaults(), stacks.Options{})
+	d, err := stacks.Render(config.Defaults())
 	if err != nil {
 		t.Fatal(err)
 	}

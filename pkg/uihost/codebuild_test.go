@@ -16,6 +16,7 @@ import (
 	cbtypes "github.com/aws/aws-sdk-go-v2/service/codebuild/types"
 
 	"github.com/mlflowctl/mlflowctl/internal/mototest"
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/build"
 	"github.com/mlflowctl/mlflowctl/pkg/build/buildtest"
 )
@@ -30,7 +31,7 @@ func motoCodeBuild(t *testing.T) (build.Clients, *buildtest.Proxy) {
 		t.Fatal(err)
 	}
 	cfg.BaseEndpoint = aws.String(proxy.URL)
-	c := build.NewClients(cfg)
+	c := build.NewClients(awsx.NewClients(cfg, awsx.EmulatorFor(proxy.URL)))
 	_, err = c.CodeBuild.(*codebuild.Client).CreateProject(context.Background(), &codebuild.CreateProjectInput{
 		Name:      aws.String(uiProject),
 		Source:    &cbtypes.ProjectSource{Type: cbtypes.SourceTypeS3, Location: aws.String("assets/builds/placeholder.zip")},

@@ -7,10 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/amplify"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/build"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
@@ -49,7 +46,7 @@ func (e *MissingOutputsError) ExitCode() int { return 2 }
 // path Choose picks: the released UI from the mlflow wheel, patched in
 // place (default), or a clone + patch series + CodeBuild build (or its
 // cached result). outs are the stack outputs.
-func Run(ctx context.Context, awsCfg aws.Config, cfg config.Config, outs deploy.Outputs, o RunOptions) (Result, error) {
+func Run(ctx context.Context, clients *awsx.Clients, cfg config.Config, outs deploy.Outputs, o RunOptions) (Result, error) {
 	choice, err := Choose(cfg)
 	if err != nil {
 		return Result{}, err
@@ -62,11 +59,11 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg config.Config, outs deploy.
 	if boot.AssetsBucket == "" || (choice.Path == PathSource && boot.CodeBuildProject == "") {
 		return Result{}, &MissingOutputsError{What: fmt.Sprintf("stack %s-%s has no %s/%s output", cfg.Name, stacks.Bootstrap, stacks.OutAssetsBucket, stacks.OutCodeBuildProject)}
 	}
-	target, err := hostingTarget(awsCfg.Region, cfg, outs)
+	target, err := hostingTarget(clients.Region(), cfg, outs)
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := publish(ctx, awsCfg, cfg, boot, choice, target, o)
+	res, err := publish(ctx, clients, cfg, boot, choice, target, o)
 	res.Path, res.Reason = choice.Path, choice.Reason
 	return res, err
 }
@@ -91,8 +88,8 @@ func hostingTarget(region string, cfg config.Config, outs deploy.Outputs) (targe
 	return t, err
 }
 
-func publish(ctx context.Context, awsCfg aws.Config, cfg config.Config, boot build.Bootstrap, choice Choice, t target, o RunOptions) (Result, error) {
-	p := publisher(awsCfg, boot, o)
+func publish(ctx context.Context, clients *awsx.Clients, cfg config.Config, boot build.Bootstrap, choice Choice, t target, o RunOptions) (Result, error) {
+	p := publisher(clients, boot, o)
 	if choice.Path == PathPrebuilt {
 		bucket := p.Bucket
 		return p.PublishPrebuilt(ctx, PrebuiltInput{
@@ -122,14 +119,14 @@ func prepareSources(ctx context.Context, cfg config.Config, o RunOptions) (*patc
 	}, series)
 }
 
-func publisher(awsCfg aws.Config, boot build.Bootstrap, o RunOptions) Publisher {
-	clients := build.NewClients(awsCfg)
-	s3c := s3.NewFromConfig(awsCfg, func(so *s3.Options) { so.UsePathStyle = awsCfg.BaseEndpoint != nil })
+func publisher(all *awsx.Clients, boot build.Bootstrap, o RunOptions) Publisher {
+	clients := build.NewClients(all)
+	s3c := all.S3()
 	follower := &build.CodeBuild{CodeBuild: clients.CodeBuild, Logs: clients.Logs, Project: boot.CodeBuildProject, Poll: o.Poll}
 	return Publisher{
 		Bucket:   Bucket{S3: s3c, Name: boot.AssetsBucket},
 		Builder:  CodeBuildUI{Starter: clients.CodeBuild, Follower: follower, Project: boot.CodeBuildProject, Progress: o.Progress},
-		Amplify:  Deployer{Amplify: amplify.NewFromConfig(awsCfg), Poll: o.Poll, Progress: o.Progress},
+		Amplify:  Deployer{Amplify: all.Amplify(), Poll: o.Poll, Progress: o.Progress},
 		Progress: o.Progress,
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
@@ -17,7 +16,7 @@ import (
 func TestUIAppClientEnablesTheFlowVerifyUses(t *testing.T) {
 	cfg := config.Defaults()
 	cfg.Region, cfg.AccountID = "us-east-1", "123456789012"
-	d, err := stacks.Render(cfg, stacks.Options{RoleResources: authz.IAMResources, AuthorizerPackage: authz.PackageAuthorizer})
+	d, err := stacks.Render(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
@@ -77,7 +76,7 @@ func render(t *testing.T, cfg config.Config) deploy.Deployment {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("variant config invalid: %v", err)
 	}
-	d, err := stacks.Render(cfg, stacks.Options{RoleResources: authz.IAMResources})
+	d, err := stacks.Render(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package build
+package awsx
 
 import (
 	"bytes"
@@ -15,8 +15,8 @@ import (
 // epochTimestamps lets the CodeBuild client read responses from
 // AWS-compatible endpoints (moto_server among them) that write timestamps
 // as ISO-8601 strings where AWS's JSON protocol sends epoch seconds: it
-// rewrites such strings before the SDK decodes the body. NewClients adds it
-// only for a custom endpoint; AWS's own responses never go through it.
+// rewrites such strings before the SDK decodes the body. Clients adds it
+// only under Emulator.CodeBuildTimestamps; AWS's own responses never go through it.
 func epochTimestamps(stack *middleware.Stack) error {
 	return stack.Deserialize.Insert(middleware.DeserializeMiddlewareFunc("mlflowctlEpochTimestamps",
 		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
