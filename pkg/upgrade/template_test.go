@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
@@ -21,7 +20,7 @@ func serverTemplates(t *testing.T) map[string]stacks.Template {
 		for _, policy := range []string{"Snapshot", "Retain", "Delete"} {
 			cfg := config.Defaults()
 			cfg.Name, cfg.MLflowVersion, cfg.Database.DeletionPolicy = "team-a", v, policy
-			d, err := stacks.Render(cfg, stacks.Options{RoleResources: authz.IAMResources})
+			d, err := stacks.Render(cfg)
 			if err != nil {
 				t.Fatalf("%s/%s: %v", v, policy, err)
 			}
