@@ -18,7 +18,9 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 	"github.com/mlflowctl/mlflowctl/pkg/tui"
 	"github.com/mlflowctl/mlflowctl/pkg/uihost"
+	"github.com/mlflowctl/mlflowctl/pkg/upgrade"
 	"github.com/mlflowctl/mlflowctl/pkg/verify"
+	"github.com/mlflowctl/mlflowctl/pkg/versions"
 )
 
 // awsClients are what up and status call directly; tests stand in for
@@ -92,7 +94,7 @@ func (o *upOpts) newUp(c awsClients) *app.Up {
 		Assets: deploy.S3Uploader{Client: c.s3, Region: c.region, Endpoint: c.emulator.Endpoint},
 		Steps:  o.upSteps(c),
 		UI: app.UpUI{
-			ShowPlan: o.showPlan, Confirm: o.confirmDeploy, Ask: o.confirm, Changing: o.g.changing,
+			ShowPlan: o.showPlan, ShowMove: o.showMove, Confirm: o.confirmDeploy, Ask: o.confirm, Changing: o.g.changing,
 			Interrupts: func(ctx context.Context) (context.Context, <-chan struct{}, func()) {
 				return o.interrupts(ctx, o.g.stderr)
 			},
@@ -147,6 +149,11 @@ func (o *upOpts) upSteps(c awsClients) app.UpSteps {
 			_, err := uihost.Run(ctx, all, o.cfg, outs, uihost.RunOptions{Rebuild: o.rebuildUI, Progress: progress})
 			return err
 		},
+		Migrate: func(ctx context.Context, move versions.Move, server map[string]string, image string, progress func(string)) (func(context.Context) error, error) {
+			u := &upgrade.Upgrader{RDS: all.RDS(), ECS: all.ECS(), Logs: all.Logs(), CFN: all.CloudFormation(),
+				Scaling: all.ApplicationAutoScaling(), Progress: progress}
+			return upgrade.Prepare(ctx, u, upgrade.DeploymentOf(o.cfg.Name, server), move.From.MLflow, move.To.MLflow, image)
+		},
 		Verify: func(ctx context.Context, outs deploy.Outputs, progress func(string)) error {
 			rep, err := runVerify(ctx, o.cfg, all, outs[stacks.API], func(r verify.Result) {
 				progress(fmt.Sprintf("%-14s %-55s %s", r.Hop, r.Check, r.Status))
@@ -166,6 +173,15 @@ func (o *upOpts) showPlan(plan []deploy.StackPlan) error {
 		return err
 	}
 	return printUIPath(o.g.stderr, o.cfg)
+}
+
+// showMove prints what a change of MLflow version implies.
+func (o *upOpts) showMove(lines []string) error {
+	p := &printer{w: o.g.stderr}
+	for _, l := range lines {
+		p.f("%s\n", l)
+	}
+	return p.err
 }
 
 // confirmDeploy asks whether to deploy; Ctrl-C at the question ends up at

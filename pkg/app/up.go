@@ -10,6 +10,7 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 	"github.com/mlflowctl/mlflowctl/pkg/upgrade"
+	"github.com/mlflowctl/mlflowctl/pkg/versions"
 )
 
 // Up is one `mlflowctl up`: what it deploys, the clients it calls, the
@@ -62,12 +63,23 @@ type UpSteps struct {
 	PublishUI func(ctx context.Context, all deploy.Outputs, progress func(string)) error
 	// Verify runs the end-to-end checks of the deployed endpoints.
 	Verify func(ctx context.Context, all deploy.Outputs, progress func(string)) error
+	// Migrate, needed only when the configured MLflow version changes the
+	// database schema, prepares the upgrade once the server stack and the
+	// new image are there: the tagged snapshot (waited for), the service
+	// at zero tasks, the schema migrated once by a one-off task with the
+	// new image (pkg/upgrade). finish starts the new version's tasks once
+	// the services stack runs it.
+	Migrate func(ctx context.Context, move versions.Move, server map[string]string, image string, progress func(string)) (finish func(context.Context) error, err error)
 }
 
 // UpUI is the conversation with the user (the CLI's).
 type UpUI struct {
 	// ShowPlan prints what the deploy would change.
 	ShowPlan func(plan []deploy.StackPlan) error
+	// ShowMove, when set, prints what a change of MLflow version implies
+	// (upgrade.PlanLines): the migration, its downtime, the snapshot, the
+	// way back.
+	ShowMove func(lines []string) error
 	// Confirm asks whether to deploy; Ask answers the engine's questions
 	// during the deploy (delete a half-created stack after Ctrl-C?).
 	Confirm, Ask func(ctx context.Context, question string) (bool, error)
@@ -96,7 +108,9 @@ type UpResult struct {
 //     parameters, imports, dependencies), with the parameters an update
 //     must pass again (a rolled-back database's) and u.Params.
 //  3. Check the version move: a configured MLflow version the deployed
-//     one cannot move to is refused before anything changes.
+//     one cannot move to is refused before anything changes; a move that
+//     changes the database schema adds the migrate and scale-back steps
+//     (withMigration) and its plan lines.
 //  4. Plan: the graph of stacks and steps (Graph); what CloudFormation
 //     would change, with nothing executed and no step run.
 //  5. Confirm: the plan is shown and the user asked.
@@ -123,18 +137,27 @@ func (u *Up) Run(ctx context.Context) (UpResult, error) {
 	if err := u.keepParams(ctx, &d); err != nil {
 		return UpResult{}, err
 	}
-	if err := CheckVersionMove(ctx, u.CFN, u.Config); err != nil {
+	move, err := versionMove(ctx, u.CFN, u.Config)
+	if err != nil {
 		return UpResult{}, err
 	}
 	detach := make(chan struct{})
 	eng := u.engine(detach)
 	g := u.Graph(d, eng)
+	if move.Migration {
+		if g, err = u.withMigration(g, move, eng); err != nil {
+			return UpResult{}, err
+		}
+	}
 	plan, err := eng.Plan(ctx, g)
 	if err != nil {
 		return UpResult{}, err
 	}
 	res := UpResult{Plan: plan}
 	if err := u.UI.ShowPlan(plan); err != nil {
+		return res, err
+	}
+	if err := u.showMove(move); err != nil {
 		return res, err
 	}
 	ok, err := u.UI.Confirm(ctx, fmt.Sprintf("Deploy %q to %s?", d.Name, u.Region))

@@ -17,6 +17,7 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 	"github.com/mlflowctl/mlflowctl/pkg/upgrade"
+	"github.com/mlflowctl/mlflowctl/pkg/versions"
 )
 
 // resolving is the in-memory CloudFormation, with a value for every
@@ -320,6 +321,74 @@ func TestUpPassesARolledBackDatabasesRestoreParametersAgain(t *testing.T) {
 		}
 		if got := f2.Stack("mlflow-server").Params[upgrade.ParamDBSnapshot]; got != "newer" {
 			t.Errorf("Params lost to the stack's old value: %q", got)
+		}
+	})
+}
+
+// migratingUp is an Up of MLflow 3.18.0 over a deployment whose server
+// stack says 2.12.2 (another database schema), recording the stacks'
+// executions and the migration in j.
+func migratingUp(t *testing.T, migrateErr error) (*Up, *cfnfake.Fake, *journal, *[]string) {
+	f, j := cfnfake.New(), &journal{}
+	f.Seed("mlflow-server", "Resources: {}\nOutputs:\n  MLflowVersion:\n    Value: \"2.12.2\"\n", nil,
+		map[string]string{"mlflowctl:deployment": "mlflow"}, "UPDATE_COMPLETE")
+	u, _ := newUp(f, j, true)
+	var shown []string
+	u.UI.ShowMove = func(lines []string) error { shown = lines; return nil }
+	u.Steps.Migrate = func(_ context.Context, move versions.Move, server map[string]string, image string, _ func(string)) (func(context.Context) error, error) {
+		j.add("migrate " + move.From.MLflow + "→" + move.To.MLflow + " with " + image)
+		if migrateErr != nil {
+			return nil, migrateErr
+		}
+		return func(context.Context) error { j.add("scale-back"); return nil }, nil
+	}
+	u.UI.Watch = func(eng *deploy.Engine) func() error {
+		stop := eng.Subscribe(func(ev deploy.Event) {
+			if ev.Kind == deploy.KindStack && (ev.Phase == deploy.PhaseCreating || ev.Phase == deploy.PhaseUpdating) {
+				j.add("execute " + ev.Stack)
+			}
+		})
+		return func() error { stop(); return nil }
+	}
+	return u, f, j, &shown
+}
+
+// TestUpMigratesTheSchemaOnceBetweenTheServerAndServicesStacks (issue
+// 23): a change of MLflow version across a schema change shows what it
+// implies, then migrates once, after the server stack and the new image
+// and before the services stack rolls the image out; the tasks come back
+// (scale-back) before verify.
+func TestUpMigratesTheSchemaOnceBetweenTheServerAndServicesStacks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		u, _, j, shown := migratingUp(t, nil)
+		if _, err := u.Run(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		migrate := "migrate 2.12.2→3.18.0 with repo/server:abc"
+		for _, pair := range [][2]string{{"execute server", migrate}, {"images", migrate}, {migrate, "execute services"},
+			{"execute services", "scale-back"}, {"scale-back", "verify"}, {"confirm", migrate}} {
+			if ia, ib := j.index(pair[0]), j.index(pair[1]); ia < 0 || ib < 0 || ia > ib {
+				t.Errorf("%q (at %d) is not before %q (at %d) in %v", pair[0], ia, pair[1], ib, j.lines)
+			}
+		}
+		if len(*shown) == 0 || !strings.Contains((*shown)[0], "2.12.2 → 3.18.0: database schema migration") {
+			t.Errorf("plan lines %q", *shown)
+		}
+	})
+}
+
+// TestFailedMigrationLeavesTheServicesStackAlone: the old version serves
+// again (pkg/upgrade puts its tasks back); the services stack is not
+// rolled out and nothing scales the new version up.
+func TestFailedMigrationLeavesTheServicesStackAlone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		u, f, j, _ := migratingUp(t, errors.New("the MLflow 2.12.2 → 3.18.0 database migration failed"))
+		_, err := u.Run(t.Context())
+		if err == nil || !strings.Contains(err.Error(), "migration failed") {
+			t.Fatalf("err %v", err)
+		}
+		if j.index("execute services") >= 0 || j.index("scale-back") >= 0 || f.Status("mlflow-services") != "" {
+			t.Errorf("went on after a failed migration: %v (services %q)", j.lines, f.Status("mlflow-services"))
 		}
 	})
 }

@@ -22,16 +22,26 @@ func (e *VersionMoveError) ExitCode() int { return 2 }
 // or a downgrade across a schema change (the way back is the pre-upgrade
 // snapshot, and the error names the restore command).
 func CheckVersionMove(ctx context.Context, api stacks.DescribeStacksAPI, cfg config.Config) error {
+	_, err := versionMove(ctx, api, cfg)
+	return err
+}
+
+// versionMove is the move from the deployed MLflow version (the server
+// stack's MLflowVersion output, read before anything changes it) to the
+// configured one; the zero Move when nothing is deployed or the version
+// stays.
+func versionMove(ctx context.Context, api stacks.DescribeStacksAPI, cfg config.Config) (versions.Move, error) {
 	d, found, err := stacks.Read(ctx, api, cfg.Name, stacks.Server)
 	if err != nil || !found {
-		return err
+		return versions.Move{}, err
 	}
 	from := d.Outputs[stacks.OutMLflowVersion]
 	if from == "" || from == cfg.MLflowVersion {
-		return nil
+		return versions.Move{}, nil
 	}
-	if _, err := versions.Plan(from, cfg.MLflowVersion); err != nil {
-		return &VersionMoveError{Err: err}
+	m, err := versions.Plan(from, cfg.MLflowVersion)
+	if err != nil {
+		return m, &VersionMoveError{Err: err}
 	}
-	return nil
+	return m, nil
 }

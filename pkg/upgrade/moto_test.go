@@ -388,3 +388,32 @@ func TestBackupsListsThisDeploymentsSnapshotsNewestFirst(t *testing.T) {
 		t.Fatalf("backups: %+v", list)
 	}
 }
+
+// TestPrepareStopsBeforeTheRolloutAndFinishStartsTheTasks: up's graph
+// rolls out in its own step (the services stack), so Prepare leaves the
+// service at zero tasks with the schema migrated, and finish brings the
+// tasks and the scaling back.
+func TestPrepareStopsBeforeTheRolloutAndFinishStartsTheTasks(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	f := &fargate{Client: w.ecs, w: w, log: migrationLog}
+	finish, err := Prepare(ctx, w.upgrader(f), w.dep, "2.12.2", "3.18.0", newImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.run == nil {
+		t.Fatal("no migration task was run")
+	}
+	if svc := w.service(t); svc.DesiredCount != 0 {
+		t.Fatalf("after Prepare the service wants %d tasks, want 0 until the rollout", svc.DesiredCount)
+	}
+	if err := finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if svc := w.service(t); svc.DesiredCount != 2 {
+		t.Fatalf("after finish the service wants %d tasks, want its 2 back", svc.DesiredCount)
+	}
+	if tg := w.target(t); aws.ToInt32(tg.MinCapacity) != 2 || tg.SuspendedState == nil || aws.ToBool(tg.SuspendedState.DynamicScalingOutSuspended) {
+		t.Errorf("after finish the scalable target is %+v %+v, want minimum 2 and not suspended", tg, tg.SuspendedState)
+	}
+}

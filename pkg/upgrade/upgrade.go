@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,6 +133,31 @@ func (u *Upgrader) NewRun(d Deployment, from, to, image string, rollout Rollout)
 		{StepRollout, r.rollOut}, {StepScaleBack, r.scaleBack},
 	}
 	return r, nil
+}
+
+// Prepare runs the steps of an upgrade before the rollout (the snapshot,
+// the service at zero tasks, the migration once) and returns the steps
+// after it (the service back at its task count), for a caller whose
+// rollout is a step of its own graph (up: the services stack).
+func Prepare(ctx context.Context, u *Upgrader, d Deployment, from, to, image string) (finish func(context.Context) error, err error) {
+	r, err := u.NewRun(d, from, to, image, func(context.Context) error { return nil })
+	if err != nil {
+		return nil, err
+	}
+	at := slices.IndexFunc(r.Steps, func(s Step) bool { return s.Name == StepRollout })
+	for _, s := range r.Steps[:at] {
+		if err := s.Do(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return func(ctx context.Context) error {
+		for _, s := range r.Steps[at+1:] {
+			if err := s.Do(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
 }
 
 // Run upgrades d from → to (see NewRun) and returns the pre-upgrade
