@@ -9,6 +9,7 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/login"
+	"github.com/mlflowctl/mlflowctl/pkg/logs"
 	"github.com/mlflowctl/mlflowctl/pkg/preflight"
 	"github.com/mlflowctl/mlflowctl/pkg/teardown"
 	"github.com/mlflowctl/mlflowctl/pkg/upgrade"
@@ -44,6 +45,8 @@ type environment struct {
 	// redeploy stands in for rollback's stack update (moto cannot create
 	// AWS::RDS::DBCluster from a template).
 	redeploy upgrade.Redeploy
+	// logsFollow adjusts logs --follow's poller (its clock and waits).
+	logsFollow func(f *logs.Follower)
 	// newTeardown builds down's teardown (tests: over fakes).
 	newTeardown func(ctx context.Context, c *awsx.Clients, name string, o teardown.Options) *teardown.Teardown
 }

@@ -33,13 +33,6 @@ type logsOpts struct {
 	start      time.Time
 }
 
-// Test seams: the clock --since counts from, and a hook that sets the
-// follower's clock and waits.
-var (
-	logsNow        = time.Now
-	logsFollowHook func(f *logs.Follower)
-)
-
 func newLogsCommand(g *globalOpts) *cobra.Command {
 	o := &logsOpts{g: g}
 	cmd := &cobra.Command{
@@ -90,7 +83,7 @@ func (o *logsOpts) Validate() error {
 		return usageErrorf("logs: %v", err)
 	}
 	o.components = comps
-	start, err := logs.ParseSince(o.since, logsNow())
+	start, err := logs.ParseSince(o.since, time.Now())
 	if err != nil {
 		return usageErrorf("--since: %v", err)
 	}
@@ -139,8 +132,8 @@ func (o *logsOpts) Execute() error {
 
 func (o *logsOpts) runFollow(api logs.LogsAPI, groups []logs.Group) error {
 	f := &logs.Follower{API: api, Groups: groups, Pattern: o.filter}
-	if logsFollowHook != nil {
-		logsFollowHook(f)
+	if o.g.env.logsFollow != nil {
+		o.g.env.logsFollow(f)
 	}
 	err := f.Run(o.g.ctx, o.start, o.write)
 	if errors.Is(err, context.Canceled) {

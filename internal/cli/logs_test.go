@@ -166,7 +166,7 @@ func TestLogsFollowStopsOnCtrlCWithExit130(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	polls := 0
-	logsFollowHook = func(f *logs.Follower) {
+	env := environment{logsFollow: func(f *logs.Follower) {
 		f.Sleep = func(ctx context.Context, _ time.Duration) error {
 			polls++
 			if polls == 2 {
@@ -174,11 +174,10 @@ func TestLogsFollowStopsOnCtrlCWithExit130(t *testing.T) {
 			}
 			return ctx.Err()
 		}
-	}
-	t.Cleanup(func() { logsFollowHook = nil })
+	}}
 	t.Chdir(t.TempDir())
 	var out, errOut bytes.Buffer
-	err := Execute(ctx, BuildInfo{Version: "1.2.3"}, []string{"logs", "--follow", "--endpoint-url", endpoint}, IO{In: strings.NewReader(""), Out: &out, Err: &errOut})
+	err := execute(ctx, BuildInfo{Version: "1.2.3"}, []string{"logs", "--follow", "--endpoint-url", endpoint}, IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, env)
 	if exitCode(err) != 130 || !silent(err) {
 		t.Fatalf("exit %d, silent %v (%v), want 130 and nothing printed", exitCode(err), silent(err), err)
 	}
