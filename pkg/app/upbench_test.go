@@ -1,4 +1,4 @@
-package stacks
+package app
 
 import (
 	"context"
@@ -9,8 +9,10 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
+	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
 // A fake-clock model of `up` from nothing (issue 19 item 2): the real
@@ -21,8 +23,8 @@ import (
 // Gateway log role); today those steps are stacks' Before/After hooks,
 // which run exactly between a stack's dependencies and the stack (or
 // right after it), so the model plays each as a stand-in stack in the
-// same place. Re-pointing this at pkg/app's step nodes is changing the
-// deps in the three graphs below.
+// same place. The third layout is not a table: it is up's own graph
+// (Up.Graph over stacks.Render), each node's chain looked up in chains.
 //
 // What it does not model: CloudFormation's own overhead per stack, change
 // set creation, polling delays beyond the engine's, throttling, and the
@@ -95,21 +97,21 @@ const (
 // stack's Before hook (after bootstrap, before the server stack), the
 // server stack holds Aurora and the ECS services (the service waits for
 // the database instance), the api stack's Before ensures the log role and
-// uploads the authorizer, the ui stack's After publishes the UI, and a
+// uploads the authorizer, the ui stack's After publishes the stacks.UI, and a
 // first deployment of MLflow 3.5+ updates the server once more for the UI
 // origin (a second rolling deployment, after everything else).
 func graphBefore() []node {
 	return []node{
-		{Bootstrap, nil, []string{"bootstrap"}},
-		{stepImages, []string{Bootstrap}, []string{"image-build"}},
-		{Server, []string{Bootstrap, stepImages}, []string{"vpc", "aurora", "ecs-service"}},
-		{stepLogRole, []string{Bootstrap, Server}, []string{"apigw-log-role"}},
+		{stacks.Bootstrap, nil, []string{"bootstrap"}},
+		{stepImages, []string{stacks.Bootstrap}, []string{"image-build"}},
+		{stacks.Server, []string{stacks.Bootstrap, stepImages}, []string{"vpc", "aurora", "ecs-service"}},
+		{stepLogRole, []string{stacks.Bootstrap, stacks.Server}, []string{"apigw-log-role"}},
 		{stepAuthorizer, []string{stepLogRole}, []string{"authorizer-zip"}},
-		{API, []string{stepAuthorizer}, []string{"vpc-link"}},
-		{Studio, []string{Server, API}, []string{"studio-domain"}},
-		{UI, []string{API}, []string{"amplify-app"}},
-		{stepUIPublish, []string{UI}, []string{"amplify-deploy"}},
-		{stepUIOrigin, []string{Studio, stepUIPublish}, []string{"services-rollout"}},
+		{stacks.API, []string{stepAuthorizer}, []string{"vpc-link"}},
+		{stacks.Studio, []string{stacks.Server, stacks.API}, []string{"studio-domain"}},
+		{stacks.UI, []string{stacks.API}, []string{"amplify-app"}},
+		{stepUIPublish, []string{stacks.UI}, []string{"amplify-deploy"}},
+		{stepUIOrigin, []string{stacks.Studio, stepUIPublish}, []string{"services-rollout"}},
 	}
 }
 
@@ -119,35 +121,52 @@ func graphBefore() []node {
 // imports the UI origin).
 func graphAfterHooks() []node {
 	return []node{
-		{Bootstrap, nil, []string{"bootstrap"}},
-		{Server, []string{Bootstrap}, []string{"vpc", "aurora"}},
-		{stepLogRole, []string{Bootstrap, Server}, []string{"apigw-log-role"}},
+		{stacks.Bootstrap, nil, []string{"bootstrap"}},
+		{stacks.Server, []string{stacks.Bootstrap}, []string{"vpc", "aurora"}},
+		{stepLogRole, []string{stacks.Bootstrap, stacks.Server}, []string{"apigw-log-role"}},
 		{stepAuthorizer, []string{stepLogRole}, []string{"authorizer-zip"}},
-		{API, []string{stepAuthorizer}, []string{"vpc-link"}},
-		{stepImages, []string{Bootstrap, Server, API}, []string{"image-build"}},
-		{Services, []string{stepImages}, []string{"ecs-service"}},
-		{Studio, []string{Server, API}, []string{"studio-domain"}},
-		{UI, []string{API}, []string{"amplify-app"}},
-		{stepUIPublish, []string{UI}, []string{"amplify-deploy"}},
+		{stacks.API, []string{stepAuthorizer}, []string{"vpc-link"}},
+		{stepImages, []string{stacks.Bootstrap, stacks.Server, stacks.API}, []string{"image-build"}},
+		{stacks.Services, []string{stepImages}, []string{"ecs-service"}},
+		{stacks.Studio, []string{stacks.Server, stacks.API}, []string{"studio-domain"}},
+		{stacks.UI, []string{stacks.API}, []string{"amplify-app"}},
+		{stepUIPublish, []string{stacks.UI}, []string{"amplify-deploy"}},
 	}
 }
 
-// graphAfterSteps is the split with up's steps as graph nodes (pkg/app):
-// the images need only the bootstrap stack's repositories and CodeBuild
-// project, the authorizer only its bucket, the log role nothing.
+// chains are the items each node of up's graph (Up.Graph) takes.
+var chains = map[string][]string{
+	stacks.Bootstrap: {"bootstrap"}, stacks.StepImages: {"image-build"}, stacks.Server: {"vpc", "aurora"},
+	StepAPIGatewayLogging: {"apigw-log-role"}, stacks.StepAuthorizer: {"authorizer-zip"}, stacks.API: {"vpc-link"},
+	stacks.Services: {"ecs-service"}, stacks.Studio: {"studio-domain"}, stacks.UI: {"amplify-app"},
+	StepUIPublish: {"amplify-deploy"},
+}
+
+// graphAfterSteps is up's graph as pkg/app builds it for the default
+// configuration (verify left out, as in the other layouts): the images
+// need only the bootstrap stack's repositories and CodeBuild project, the
+// authorizer only its bucket, the log role nothing. A stack waits for its
+// DependsOn and for the nodes it imports from.
 func graphAfterSteps() []node {
-	return []node{
-		{Bootstrap, nil, []string{"bootstrap"}},
-		{stepImages, []string{Bootstrap}, []string{"image-build"}},
-		{Server, []string{Bootstrap}, []string{"vpc", "aurora"}},
-		{stepLogRole, nil, []string{"apigw-log-role"}},
-		{stepAuthorizer, []string{Bootstrap}, []string{"authorizer-zip"}},
-		{API, []string{Bootstrap, Server, stepLogRole, stepAuthorizer}, []string{"vpc-link"}},
-		{Services, []string{Bootstrap, Server, API, stepImages}, []string{"ecs-service"}},
-		{Studio, []string{Server, API}, []string{"studio-domain"}},
-		{UI, []string{API}, []string{"amplify-app"}},
-		{stepUIPublish, []string{UI}, []string{"amplify-deploy"}},
+	d, err := stacks.Render(config.Defaults())
+	if err != nil {
+		panic(err)
 	}
+	g := (&Up{SkipVerify: true}).Graph(d, nil)
+	var out []node
+	for _, st := range g.Stacks {
+		deps := slices.Clone(st.DependsOn)
+		for _, im := range st.Imports {
+			if !slices.Contains(deps, im.FromStack) {
+				deps = append(deps, im.FromStack)
+			}
+		}
+		out = append(out, node{st.ID, deps, chains[st.ID]})
+	}
+	for _, st := range g.Steps {
+		out = append(out, node{st.ID, st.DependsOn, chains[st.ID]})
+	}
+	return out
 }
 
 // stepTemplate is what each node deploys in the fake.
@@ -240,7 +259,10 @@ func TestModelledUpWallTime(t *testing.T) {
 // for exactly the stacks Render makes them depend on (through the steps
 // between them), so the model cannot drift from the deployment.
 func TestUpModelFollowsTheRenderedGraph(t *testing.T) {
-	d := render(t, variants()[0].cfg)
+	d, err := stacks.Render(config.Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
 	rendered := map[string][]string{}
 	for _, s := range d.Stacks {
 		rendered[s.ID] = s.DependsOn
@@ -298,8 +320,9 @@ func BenchmarkUpFromNothing(b *testing.B) {
 	}
 }
 
-// TestUpModelCitesEveryFigure: every item has a source, and every chain
-// names known items.
+// TestUpModelCitesEveryFigure: every item has a source, every chain
+// names known items, and every node of up's graph has a chain (a new
+// step must be modelled).
 func TestUpModelCitesEveryFigure(t *testing.T) {
 	for name, it := range items {
 		if it.d <= 0 || len(it.source) < 20 {
@@ -308,6 +331,9 @@ func TestUpModelCitesEveryFigure(t *testing.T) {
 	}
 	for _, u := range upGraphs {
 		for _, n := range u.graph() {
+			if len(n.chain) == 0 {
+				t.Errorf("%s/%s: no chain of items (add it to chains)", u.name, n.id)
+			}
 			for _, it := range n.chain {
 				if _, ok := items[it]; !ok {
 					t.Errorf("%s/%s: unknown item %s", u.name, n.id, it)
