@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/mlflowctl/mlflowctl/internal/golden"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 )
 
@@ -38,7 +38,7 @@ func runView(t *testing.T, events []deploy.Event, now int) (Model, []byte) {
 func TestViewWithFailedResource(t *testing.T) {
 	m, out := runView(t, threeStacks(56), 56)
 	view := m.View().Content
-	teatest.RequireEqualOutput(t, []byte(view))
+	golden.Assert(t, golden.Path(t), []byte(view))
 	for _, want := range []string{"Aurora database", "DBClusterQuotaExceeded", "Deploy stopped: 2/3 stacks done, 1 failed"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("view lacks %q", want)
@@ -56,7 +56,7 @@ func TestViewWithFailedResource(t *testing.T) {
 
 func TestViewWhileRunning(t *testing.T) {
 	m, _ := runView(t, threeStacks(21), 30)
-	teatest.RequireEqualOutput(t, []byte(m.View().Content))
+	golden.Assert(t, golden.Path(t), []byte(m.View().Content))
 }
 
 func TestPlainLines(t *testing.T) {
@@ -65,7 +65,7 @@ func TestPlainLines(t *testing.T) {
 	for _, ev := range threeStacks(56) {
 		p.Handle(ev)
 	}
-	golden.RequireEqual(t, buf.Bytes())
+	golden.Assert(t, golden.Path(t), buf.Bytes())
 }
 
 func TestJSONLines(t *testing.T) {
@@ -75,7 +75,7 @@ func TestJSONLines(t *testing.T) {
 	for _, ev := range events {
 		j.Handle(ev)
 	}
-	golden.RequireEqual(t, buf.Bytes())
+	golden.Assert(t, golden.Path(t), buf.Bytes())
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != len(events) {
 		t.Fatalf("%d lines for %d events", len(lines), len(events))
@@ -203,7 +203,7 @@ func TestRenderPlan(t *testing.T) {
 		}},
 		{Stack: "api", Name: "ml-api", Action: deploy.ActionCreate},
 	})
-	golden.RequireEqual(t, []byte(out))
+	golden.Assert(t, golden.Path(t), []byte(out))
 	if !strings.Contains(out, "replacement: true") {
 		t.Errorf("a replacement is not flagged:\n%s", out)
 	}
