@@ -194,23 +194,6 @@ func TestBigStackFoldsFinishedRows(t *testing.T) {
 	}
 }
 
-func TestRenderPlan(t *testing.T) {
-	out := RenderPlan([]deploy.StackPlan{
-		{Stack: "bootstrap", Name: "ml-bootstrap", Action: deploy.ActionNone},
-		{Stack: "server", Name: "ml-server", Action: deploy.ActionUpdate, Changes: []deploy.ResourceChange{
-			{Action: "Modify", LogicalID: "Db", Type: "AWS::RDS::DBCluster", Label: "Aurora database", Replacement: "True"},
-			{Action: "Add", LogicalID: "Logs", Type: "AWS::Logs::LogGroup", Label: "Logs"},
-		}},
-		{Stack: "api", Name: "ml-api", Action: deploy.ActionCreate},
-	})
-	golden.Assert(t, golden.Path(t), []byte(out))
-	if !strings.Contains(out, "replacement: true") {
-		t.Errorf("a replacement is not flagged:\n%s", out)
-	}
-}
-
-// A hook's progress line (an image build) shows as the stack's current
-// step, without losing the stack's name.
 func TestHookNoteShowsAsCurrentStep(t *testing.T) {
 	events := append(threeStacks(10),
 		deploy.Event{Time: at(11), Kind: deploy.KindStack, Op: deploy.OpDeploy, Stack: "server", StackName: "ml-server", Phase: deploy.PhasePreparing},
