@@ -70,7 +70,7 @@ func Execute(ctx context.Context, build BuildInfo, args []string, streams IO) er
 			return &UsageError{Msg: err.Error() + "\nRun 'mlflowctl --help' for usage."}
 		}
 	}
-	return settle(g.mark, err)
+	return withOutput(g.output, settle(g.mark, err))
 }
 
 func newRootCommand(g *globalOpts) *cobra.Command {

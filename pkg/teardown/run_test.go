@@ -155,7 +155,7 @@ func TestStackDeleteFailsOnceThenReRunCompletes(t *testing.T) {
 	_, err := w.Teardown(teardown.Options{Log: pr.log}).Run(context.Background(), plan(t, w.Teardown(teardown.Options{})))
 	var df *deploy.ErrDeleteFailed
 	if !errors.As(err, &df) || df.Name != "demo-api" || !strings.Contains(err.Error(), "RestApi (AWS::ApiGateway::RestApi)") ||
-		!strings.Contains(err.Error(), "Internal failure") || !strings.Contains(err.Error(), "run the command again") {
+		!strings.Contains(err.Error(), "Internal failure") || !strings.Contains(df.Hint(), "run the command again") {
 		t.Fatalf("want the engine's delete failure naming demo-api's RestApi and what to do, got %v", err)
 	}
 	if got := w.CFN.Names(); !slices.Equal(got, []string{"demo-api", "demo-bootstrap", "demo-server"}) {
