@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 )
 
 // The error model, one for every command (README, "Errors"):
@@ -44,26 +45,52 @@ type ErrorBody struct {
 	ExitCode int    `json:"exitCode"`
 }
 
-// outputError carries the output format the command ran with to Report.
+// outputError carries to Report the output format the command ran with,
+// and whether it already wrote its document to stdout.
 type outputError struct {
-	err  error
-	json bool
+	err        error
+	json       bool
+	documented bool
 }
 
 func (e *outputError) Error() string { return e.err.Error() }
 func (e *outputError) Unwrap() error { return e.err }
 
-func withOutput(format string, err error) error {
+func withOutput(format string, stdout *stdoutWriter, err error) error {
 	if err == nil {
 		return nil
 	}
-	return &outputError{err: err, json: format == "json"}
+	return &outputError{err: err, json: format == "json", documented: stdout.wrote.Load()}
+}
+
+// stdoutWriter remembers whether the command wrote to stdout: with -o json
+// whatever it wrote is its one document (down's, for one, reports its own
+// failure in it), and Report does not add a second.
+type stdoutWriter struct {
+	w     io.Writer
+	wrote atomic.Bool
+}
+
+func (s *stdoutWriter) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		s.wrote.Store(true)
+	}
+	return s.w.Write(p)
+}
+
+// Fd keeps a terminal stdout recognisable (isTerminal).
+func (s *stdoutWriter) Fd() uintptr {
+	if f, ok := s.w.(interface{ Fd() uintptr }); ok {
+		return f.Fd()
+	}
+	return ^uintptr(0)
 }
 
 // Report renders a command's error for the user: line ("Error: ..." or
 // an interrupt's words) and the hint on stderr; with -o json, also the
-// error document on stdout. An error the command already reported
-// (Silent) is not rendered again.
+// error document on stdout, unless the command wrote its own document
+// there. An error the command already reported (Silent) is not rendered
+// again.
 func Report(stdout, stderr io.Writer, err error, code int, line string) {
 	if err == nil || silent(err) {
 		return
@@ -75,7 +102,7 @@ func Report(stdout, stderr io.Writer, err error, code int, line string) {
 	}
 	fmt.Fprintln(stderr, text)
 	var oe *outputError
-	if errors.As(err, &oe) && oe.json {
+	if errors.As(err, &oe) && oe.json && !oe.documented {
 		msg := strings.TrimPrefix(line, "Error: ")
 		_ = writeJSON(stdout, ErrorDocument{Error: ErrorBody{Message: msg, Next: next, ExitCode: code}})
 	}

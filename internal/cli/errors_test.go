@@ -16,7 +16,7 @@ func TestReportRendersTheHintInTextAndJSON(t *testing.T) {
 		Resources: []deploy.FailedResource{{LogicalID: "RestApi", Type: "AWS::ApiGateway::RestApi", Reason: "Internal failure"}}})
 	for _, format := range []string{"text", "json"} {
 		var out, errOut bytes.Buffer
-		err := withOutput(format, failed)
+		err := withOutput(format, &stdoutWriter{w: &out}, failed)
 		Report(&out, &errOut, err, 1, "Error: "+err.Error())
 		if !strings.Contains(errOut.String(), "Error: deploy: stack ml-api could not be deleted") ||
 			!strings.Contains(errOut.String(), "\nnext: remove what blocks those resources") {
@@ -41,9 +41,32 @@ func TestReportRendersTheHintInTextAndJSON(t *testing.T) {
 
 func TestReportLeavesSilentErrorsAlone(t *testing.T) {
 	var out, errOut bytes.Buffer
-	err := withOutput("json", &silentError{err: errors.New("already printed")})
+	err := withOutput("json", &stdoutWriter{w: &out}, &silentError{err: errors.New("already printed")})
 	Report(&out, &errOut, err, 1, "Error: "+err.Error())
 	if out.Len() != 0 || errOut.Len() != 0 {
 		t.Fatalf("a reported error was rendered again: %q %q", out.String(), errOut.String())
+	}
+}
+
+// down reports its own failure in its document; Report adds no second one.
+func TestReportAddsNoSecondDocument(t *testing.T) {
+	var out, errOut bytes.Buffer
+	stdout := &stdoutWriter{w: &out}
+	if err := writeJSON(stdout, map[string]string{"error": "stack ml-api could not be deleted"}); err != nil {
+		t.Fatal(err)
+	}
+	err := withOutput("json", stdout, errors.New("stack ml-api could not be deleted"))
+	Report(&out, &errOut, err, 1, "Error: "+err.Error())
+	dec := json.NewDecoder(&out)
+	var docs int
+	for dec.More() {
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		docs++
+	}
+	if docs != 1 || !strings.Contains(errOut.String(), "Error: stack ml-api") {
+		t.Fatalf("%d documents on stdout; stderr %q", docs, errOut.String())
 	}
 }

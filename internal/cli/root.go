@@ -53,7 +53,8 @@ type IO struct {
 // Execute runs mlflowctl with args. Errors raised before any command code
 // runs (unknown flags or commands, wrong arguments) are usage errors.
 func Execute(ctx context.Context, build BuildInfo, args []string, streams IO) error {
-	g := &globalOpts{build: build, ctx: ctx, stdin: streams.In, stdout: streams.Out, stderr: streams.Err, mark: &changeMark{}}
+	stdout := &stdoutWriter{w: streams.Out}
+	g := &globalOpts{build: build, ctx: ctx, stdin: streams.In, stdout: stdout, stderr: streams.Err, mark: &changeMark{}}
 	root := newRootCommand(g)
 	root.SetArgs(args)
 	root.SetIn(streams.In)
@@ -70,7 +71,7 @@ func Execute(ctx context.Context, build BuildInfo, args []string, streams IO) er
 			return &UsageError{Msg: err.Error() + "\nRun 'mlflowctl --help' for usage."}
 		}
 	}
-	return withOutput(g.output, settle(g.mark, err))
+	return withOutput(g.output, stdout, settle(g.mark, err))
 }
 
 func newRootCommand(g *globalOpts) *cobra.Command {
