@@ -23,11 +23,18 @@ import (
 // -o json also as one error document on stdout.
 type hinter interface{ Hint() string }
 
-// Hint is the first hint in err's chain ("" when none).
+// Hint is the first non-empty hint in err's chain ("" when none).
 func Hint(err error) string {
-	var h hinter
-	if errors.As(err, &h) {
-		return h.Hint()
+	for err != nil {
+		var h hinter
+		if !errors.As(err, &h) {
+			return ""
+		}
+		if s := h.Hint(); s != "" {
+			return s
+		}
+		e, _ := h.(error)
+		err = errors.Unwrap(e)
 	}
 	return ""
 }

@@ -70,3 +70,22 @@ func TestReportAddsNoSecondDocument(t *testing.T) {
 		t.Fatalf("%d documents on stdout; stderr %q", docs, errOut.String())
 	}
 }
+
+func TestHintSkipsEmptyHints(t *testing.T) {
+	inner := &deploy.ErrStackFailed{Name: "ml-server", Status: "ROLLBACK_COMPLETE", Next: "fix the quota, then run `mlflowctl up` again"}
+	outer := &deploy.ErrStackFailed{Name: "ml", Status: "UPDATE_ROLLBACK_COMPLETE"} // no hint of its own
+	err := fmt.Errorf("deploy: %w", &wrapping{outer: outer, inner: inner})
+	if got := Hint(err); got != inner.Next {
+		t.Fatalf("Hint = %q", got)
+	}
+	if Hint(errors.New("plain")) != "" || Hint(nil) != "" {
+		t.Fatal("a hint from nowhere")
+	}
+}
+
+// wrapping is an error whose own hint is empty and which wraps another.
+type wrapping struct{ outer, inner error }
+
+func (w *wrapping) Error() string { return w.outer.Error() }
+func (w *wrapping) Hint() string  { return Hint(w.outer) }
+func (w *wrapping) Unwrap() error { return w.inner }
