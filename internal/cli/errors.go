@@ -107,7 +107,7 @@ func Report(stdout, stderr io.Writer, err error, code int, line string) {
 	if next != "" {
 		text += "\nnext: " + strings.ReplaceAll(next, "\n", "\n      ")
 	}
-	fmt.Fprintln(stderr, text)
+	_, _ = fmt.Fprintln(stderr, text)
 	var oe *outputError
 	if errors.As(err, &oe) && oe.json && !oe.documented {
 		msg := strings.TrimPrefix(line, "Error: ")
