@@ -60,7 +60,7 @@ func newUpCommand(g *globalOpts) *cobra.Command {
 		Short: "Deploy or update every stack of the deployment (--dry-run renders them offline)",
 		Long: `up renders the deployment's CloudFormation stacks from mlflowctl.yaml, shows
 the plan, asks for confirmation (unless --yes) and deploys them in dependency
-order: bootstrap, server, api, then studio and ui.
+order: bootstrap, server, api, then services, studio and ui.
 
 With --dry-run it needs no AWS account or credentials: it writes every
 template and parameter file to --out and prints the stacks, their resources

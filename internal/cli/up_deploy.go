@@ -97,8 +97,6 @@ func (o *upOpts) executeDeploy() error {
 	if c.aws != nil {
 		wireAWSSteps(&opts, o.cfg, *c.aws, eng, o.rebuildUI)
 	}
-	origin := &uiOrigin{cfn: c.cfn, deployment: o.cfg.Name}
-	opts.UIOrigin = origin.read
 	d, err := stacks.Render(o.cfg, opts)
 	if err != nil {
 		return err
@@ -141,12 +139,6 @@ func (o *upOpts) executeDeploy() error {
 	stopView := tui.Watch(eng, tui.Options{Stdout: o.g.stderr, Stderr: o.g.stderr, JSON: o.events,
 		NoTUI: o.noTUI || o.g.jsonOutput(), NoColor: o.g.noColor})
 	outs, err := eng.Deploy(ctx, d)
-	if err == nil && stacks.UIOriginPending(o.cfg, origin.used, outs) {
-		// A first deployment: the UI's origin exists only now; the
-		// tracking server admits it after one more server update.
-		eng.Note(stacks.Server, "admitting the UI origin "+stacks.UIOrigin(outs[stacks.API])+" for browser writes: updating the tracking server")
-		outs, err = eng.Deploy(ctx, d)
-	}
 	if verr := stopView(); err == nil {
 		err = verr
 	}
@@ -171,23 +163,6 @@ func (o *upOpts) executeDeploy() error {
 		return p.err
 	}
 	return o.upVerify(ctx, c, outs)
-}
-
-// uiOrigin reads the UI origin from the api stack as it is now, and
-// remembers what it gave the server stack.
-type uiOrigin struct {
-	cfn        stacks.DescribeStacksAPI
-	deployment string
-	used       string
-}
-
-func (u *uiOrigin) read(ctx context.Context) (string, error) {
-	api, found, err := stacks.Read(ctx, u.cfn, u.deployment, stacks.API)
-	if err != nil || !found {
-		return "", err
-	}
-	u.used = stacks.UIOrigin(api.Outputs)
-	return u.used, nil
 }
 
 // s3Putter uploads the authorizer zip to the assets bucket.

@@ -93,17 +93,13 @@ func TestUpDeploysEveryStackThenIsANoOp(t *testing.T) {
 		if err != nil {
 			t.Fatalf("up: %v\n%s", err, errOut)
 		}
+		// One pass: the services stack waits for the api stack's UI origin.
 		for _, id := range stacks.IDs {
-			want := types.StackStatusCreateComplete
-			if id == stacks.Server {
-				// Updated once more to admit the new UI's origin.
-				want = types.StackStatusUpdateComplete
-			}
-			if st := fake.Status("mlflow-" + id); st != want {
-				t.Errorf("stack %s is %s, want %s", id, st, want)
+			if st := fake.Status("mlflow-" + id); st != types.StackStatusCreateComplete {
+				t.Errorf("stack %s is %s, want %s", id, st, types.StackStatusCreateComplete)
 			}
 		}
-		assertServerAdmitsTheUI(t, fake)
+		assertServicesAdmitTheUI(t, fake)
 		for _, want := range []string{"Plan:", "create mlflow-server", "UI: prebuilt: the released MLflow 3.18.0 UI from the mlflow wheel"} {
 			if !strings.Contains(errOut, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, errOut)
@@ -114,8 +110,7 @@ func TestUpDeploysEveryStackThenIsANoOp(t *testing.T) {
 				t.Errorf("stdout lacks %q:\n%s", want, out)
 			}
 		}
-		// Both passes of the first up upload the same content-addressed zip.
-		if len(puts.keys) != 2 || !strings.HasSuffix(puts.keys[0], "/authorizer/0123abcd.zip") || puts.keys[1] != puts.keys[0] {
+		if len(puts.keys) != 1 || !strings.HasSuffix(puts.keys[0], "/authorizer/0123abcd.zip") {
 			t.Errorf("authorizer uploads %v", puts.keys)
 		}
 		before := len(fake.Mutations())
@@ -212,14 +207,14 @@ func TestUpFailureNamesTheStack(t *testing.T) {
 	})
 }
 
-// assertServerAdmitsTheUI: after the first up, the tracking server's
-// UiOrigin parameter is the origin of the UI the api stack outputs, not a
-// wildcard (issue 16, item 12).
-func assertServerAdmitsTheUI(t *testing.T, fake *cfnfake.Fake) {
+// assertServicesAdmitTheUI: after the first up, the tracking server's
+// UiOrigin parameter (services stack) is the origin of the UI the api
+// stack outputs, not a wildcard (issue 16, item 12).
+func assertServicesAdmitTheUI(t *testing.T, fake *cfnfake.Fake) {
 	t.Helper()
 	ctx := context.Background()
 	api, _ := fake.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String("mlflow-api")})
-	server, _ := fake.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String("mlflow-server")})
+	server, _ := fake.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String("mlflow-services")})
 	ui, origin := "", ""
 	for _, o := range api.Stacks[0].Outputs {
 		if aws.ToString(o.OutputKey) == stacks.OutUIURL {
@@ -232,6 +227,6 @@ func assertServerAdmitsTheUI(t *testing.T, fake *cfnfake.Fake) {
 		}
 	}
 	if ui == "" || origin != strings.TrimRight(ui, "/") {
-		t.Errorf("server UiOrigin %q, api UiUrl %q", origin, ui)
+		t.Errorf("services UiOrigin %q, api UiUrl %q", origin, ui)
 	}
 }

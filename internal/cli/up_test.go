@@ -58,7 +58,7 @@ func TestUpDryRunJSONWithAccountAndRegion(t *testing.T) {
 	if rep.Deployment != "team2" || rep.Account != "210987654321" || rep.Region != "eu-central-1" || !rep.DryRun {
 		t.Fatalf("report header %+v", rep)
 	}
-	if len(rep.Stacks) != 4 || rep.Cost.PriceRegion != "eu-central-1" || rep.Cost.Total <= 0 {
+	if len(rep.Stacks) != 5 || rep.Cost.PriceRegion != "eu-central-1" || rep.Cost.Total <= 0 {
 		t.Fatalf("stacks %d, cost %+v", len(rep.Stacks), rep.Cost)
 	}
 	for _, s := range rep.Stacks {

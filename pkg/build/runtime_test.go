@@ -78,7 +78,7 @@ func serverImageDir(t *testing.T, cfg config.Config) string {
 	return dir
 }
 
-// renderedTask is what the server stack renders for cfg: the task memory
+// renderedTask is what the services stack renders for cfg: the task memory
 // (MiB) and the WORKERS the container gets.
 func renderedTask(t *testing.T, cfg config.Config) (memory int, workers string) {
 	t.Helper()
@@ -87,12 +87,12 @@ func renderedTask(t *testing.T, cfg config.Config) (memory int, workers string) 
 		t.Fatal(err)
 	}
 	for _, s := range d.Stacks {
-		if s.ID != stacks.Server {
+		if s.ID != stacks.Services {
 			continue
 		}
 		_, task, found := strings.Cut(string(s.Template), "ServerTaskDefinition:")
 		if !found {
-			t.Fatal("server stack without ServerTaskDefinition")
+			t.Fatal("services stack without ServerTaskDefinition")
 		}
 		m := regexp.MustCompile(`Memory: "(\d+)"`).FindStringSubmatch(task)
 		w := regexp.MustCompile(`Name: WORKERS\s+Value: (\d+)`).FindStringSubmatch(task)
@@ -102,7 +102,7 @@ func renderedTask(t *testing.T, cfg config.Config) (memory int, workers string) 
 		memory, _ = strconv.Atoi(m[1])
 		return memory, w[1]
 	}
-	t.Fatal("no server stack")
+	t.Fatal("no services stack")
 	return 0, ""
 }
 

@@ -146,10 +146,9 @@ func Placeholders(cfg config.Config) DeployTimeValues {
 	}
 	ecr := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", account, region, cfg.Name)
 	known := map[string]string{
-		Server + "." + ParamServerImage:    ecr + "-server:<content hash> (built by mlflowctl up)",
-		Server + "." + ParamGatewayImage:   ecr + "-gateway:<content hash> (built by mlflowctl up)",
+		Services + "." + ParamServerImage:  ecr + "-server:<content hash> (built by mlflowctl up)",
+		Services + "." + ParamGatewayImage: ecr + "-gateway:<content hash> (built by mlflowctl up)",
 		API + "." + ParamAuthorizerCodeKey: "authorizer/<content hash>.zip (uploaded by mlflowctl up)",
-		Server + "." + ParamUIOrigin:       "<UI origin from the api stack's UiUrl; empty on the first pass>",
 	}
 	return func(stack, param string) string {
 		if v, ok := known[stack+"."+param]; ok {

@@ -14,6 +14,7 @@ func Skeleton(name string) deploy.Deployment {
 		{ID: Bootstrap},
 		{ID: Server, DependsOn: []string{Bootstrap}},
 		{ID: API, DependsOn: []string{Bootstrap, Server}},
+		{ID: Services, DependsOn: []string{Bootstrap, Server, API}},
 		{ID: Studio, DependsOn: []string{Server, API}},
 		{ID: UI, DependsOn: []string{API}},
 	}}

@@ -2,11 +2,14 @@
 // configuration and names their outputs.
 package stacks
 
-// Stack IDs, in dependency order: bootstrap → server → api → {studio, ui}.
+// Stack IDs, in dependency order: bootstrap → server → api → {services,
+// studio, ui}; services also waits for the images (and, for MLflow 3.5+,
+// for the api stack's UI origin).
 const (
 	Bootstrap = "bootstrap"
 	Server    = "server"
 	API       = "api"
+	Services  = "services"
 	Studio    = "studio"
 	UI        = "ui"
 )

@@ -14,7 +14,7 @@ import (
 )
 
 // IDs lists every stack ID in dependency order.
-var IDs = []string{Bootstrap, Server, API, Studio, UI}
+var IDs = []string{Bootstrap, Server, API, Services, Studio, UI}
 
 // Ports of the tracking server and the separate gateway: container ports
 // behind NLB listener ports (the seed's numbers).

@@ -3,7 +3,6 @@ package stacks
 import (
 	"context"
 	"fmt"
-	"maps"
 	"net"
 	"strconv"
 	"strings"
@@ -120,18 +119,17 @@ func (d serverData) serverService() service {
 	env := []envVar{
 		{"PORT", strconv.Itoa(serverContainerPort)},
 		{"WORKERS", strconv.Itoa(workers(s.CPU))},
-		{"DB_HOST", "!GetAtt DbCluster.Endpoint.Address"},
-		{"DB_PORT", "!GetAtt DbCluster.Endpoint.Port"},
+		{"DB_HOST", "!Ref DbHost"},
+		{"DB_PORT", "!Ref DbPort"},
 		{"DB_NAME", "mlflow"},
 		{"ARTIFACT_ROOT", `!Sub "s3://${ArtifactBucket}/artifacts"`},
 	}
 	if atLeast(d.MLflowVersion, 3, 5) {
 		// 3.5+ checks the Host header and blocks cross-origin writes: admit
 		// the API Gateway and NLB hosts, and this deployment's UI origin
-		// only. The Amplify app is made by the api stack, after this one:
-		// the origin is the UiOrigin parameter, empty (no browser writes)
-		// until up has the api stack's UiUrl (UIOriginHook, UIOriginPending).
-		hosts := fmt.Sprintf("${Nlb.DNSName},*.execute-api.${AWS::Region}.amazonaws.com,mlflow-server.%s", d.Namespace)
+		// only: the UiOrigin parameter, the api stack's UiUrl (the services
+		// stack depends on the api stack for it).
+		hosts := fmt.Sprintf("${NlbDnsName},*.execute-api.${AWS::Region}.amazonaws.com,mlflow-server.%s", d.Namespace)
 		env = append(env,
 			envVar{"ALLOWED_HOSTS", "!Sub " + quote(hosts)},
 			envVar{"CORS_ALLOWED_ORIGINS", "!Ref " + ParamUIOrigin})
@@ -190,7 +188,7 @@ func atLeast(version string, major, minor int) bool {
 	return ma > major || (ma == major && mi >= minor)
 }
 
-func serverStack(cfg config.Config, opts Options) (deploy.Stack, error) {
+func serverStack(cfg config.Config) (deploy.Stack, error) {
 	d, err := newServerData(cfg)
 	if err != nil {
 		return deploy.Stack{}, err
@@ -199,78 +197,14 @@ func serverStack(cfg config.Config, opts Options) (deploy.Stack, error) {
 	if err != nil {
 		return deploy.Stack{}, err
 	}
-	params := map[string]string{}
-	if cfg.Server.Image != "" {
-		params[ParamServerImage] = cfg.Server.Image
-	}
-	if d.SeparateGateway && cfg.Gateway.Image != "" {
-		params[ParamGatewayImage] = cfg.Gateway.Image
-	}
-	st := deploy.Stack{
+	return deploy.Stack{
 		ID:           Server,
 		Template:     tpl,
-		Params:       params,
+		Params:       map[string]string{},
 		DependsOn:    []string{Bootstrap},
 		Capabilities: []string{"CAPABILITY_IAM"},
 		HoldsData:    true,
-	}
-	st.Before = chain(imagesHook(params, d.SeparateGateway, opts.BuildImages), uiOriginHook(d.UIOriginParam, opts.UIOrigin))
-	return st, nil
-}
-
-// uiOriginHook passes the UI origin up knows (from the api stack of an
-// earlier run), or "" on a first deployment.
-func uiOriginHook(used bool, origin func(context.Context) (string, error)) func(context.Context, deploy.Outputs) (map[string]string, error) {
-	if !used {
-		return nil
-	}
-	return func(ctx context.Context, _ deploy.Outputs) (map[string]string, error) {
-		v := ""
-		if origin != nil {
-			var err error
-			if v, err = origin(ctx); err != nil {
-				return nil, fmt.Errorf("read the UI origin: %w", err)
-			}
-		}
-		return map[string]string{ParamUIOrigin: v}, nil
-	}
-}
-
-// UIOrigin is the origin of the UI URL an api stack outputs
-// ("https://main.d1.amplifyapp.com/" gives "https://main.d1.amplifyapp.com").
-func UIOrigin(apiOutputs map[string]string) string {
-	return strings.TrimRight(apiOutputs[OutUIURL], "/")
-}
-
-// UIOriginPending reports whether the tracking server was deployed
-// without the UI origin the api stack now outputs: true after the first
-// deployment of a 3.5+ server, when up must deploy again to admit it.
-func UIOriginPending(cfg config.Config, used string, all deploy.Outputs) bool {
-	return atLeast(cfg.MLflowVersion, 3, 5) && UIOrigin(all[API]) != "" && used != UIOrigin(all[API])
-}
-
-// chain runs Before hooks in order and merges their parameters.
-func chain(hooks ...func(context.Context, deploy.Outputs) (map[string]string, error)) func(context.Context, deploy.Outputs) (map[string]string, error) {
-	var live []func(context.Context, deploy.Outputs) (map[string]string, error)
-	for _, h := range hooks {
-		if h != nil {
-			live = append(live, h)
-		}
-	}
-	if len(live) == 0 {
-		return nil
-	}
-	return func(ctx context.Context, deps deploy.Outputs) (map[string]string, error) {
-		out := map[string]string{}
-		for _, h := range live {
-			more, err := h(ctx, deps)
-			if err != nil {
-				return nil, err
-			}
-			maps.Copy(out, more)
-		}
-		return out, nil
-	}
+	}, nil
 }
 
 // imagesHook fills in the image parameters that the configuration leaves

@@ -21,9 +21,6 @@ type Options struct {
 	// Gateway's CloudWatch role (pkg/apigwlogs) before the api stack, whose
 	// stage logs errors. It keeps a role the account already has.
 	EnsureAPIGatewayLogging func(ctx context.Context) error
-	// UIOrigin returns the UI origin the api stack of an earlier run
-	// outputs (UIOrigin of its outputs), or "" when there is none yet.
-	UIOrigin func(ctx context.Context) (string, error)
 	// UploadAsset puts an object in the assets bucket.
 	UploadAsset func(ctx context.Context, bucket, key string, body []byte) error
 	// BuildImages builds the server (and gateway) images and returns their
@@ -41,7 +38,7 @@ func Render(cfg config.Config, opts Options) (deploy.Deployment, error) {
 	if err != nil {
 		return d, err
 	}
-	s, err := serverStack(cfg, opts)
+	s, err := serverStack(cfg)
 	if err != nil {
 		return d, err
 	}
@@ -49,7 +46,11 @@ func Render(cfg config.Config, opts Options) (deploy.Deployment, error) {
 	if err != nil {
 		return d, err
 	}
-	d.Stacks = append(d.Stacks, b, s, a)
+	sv, err := servicesStack(cfg, opts)
+	if err != nil {
+		return d, err
+	}
+	d.Stacks = append(d.Stacks, b, s, a, sv)
 	if cfg.Studio.Enabled {
 		st, err := studioStack(cfg, opts)
 		if err != nil {

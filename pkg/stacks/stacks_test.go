@@ -43,7 +43,7 @@ func TestStacksInDependencyOrderWithImportsFromDependencies(t *testing.T) {
 // Every parameter gets a value: from the config, an import, or a Before
 // hook that says it supplies it.
 func TestEveryParameterHasASource(t *testing.T) {
-	hooked := map[string][]string{Server: {ParamServerImage, ParamGatewayImage, ParamUIOrigin}, API: {ParamAuthorizerCodeKey}}
+	hooked := map[string][]string{Services: {ParamServerImage, ParamGatewayImage}, API: {ParamAuthorizerCodeKey}}
 	for _, v := range variants() {
 		for _, s := range render(t, v.cfg).Stacks {
 			for name := range parsed(t, s).Parameters {
@@ -109,9 +109,9 @@ func TestGatewayFollowsMLflowVersion(t *testing.T) {
 			continue
 		}
 		d := render(t, v.cfg)
-		server := parsed(t, mustStack(t, d, Server))
+		server := tracking(t, d)
 		_, hasService := server.Resources["GatewayService"]
-		_, hasParam := server.Parameters[ParamGatewayImage]
+		_, hasParam := parsed(t, mustStack(t, d, Services)).Parameters[ParamGatewayImage]
 		if hasService != want.service || hasParam != want.service {
 			t.Errorf("%s: gateway service %v, image parameter %v; want %v", v.name, hasService, hasParam, want.service)
 		}
@@ -449,7 +449,7 @@ func TestSeedRoleResources(t *testing.T) {
 
 func TestImagesHook(t *testing.T) {
 	cfg := variants()[2].cfg // 2.12.2: server image set, gateway image built
-	s := mustStack(t, render(t, cfg), Server)
+	s := mustStack(t, render(t, cfg), Services)
 	if s.Params[ParamServerImage] != cfg.Server.Image || s.Before == nil {
 		t.Fatalf("params %v, before %v", s.Params, s.Before != nil)
 	}
@@ -465,13 +465,13 @@ func TestImagesHook(t *testing.T) {
 		return map[string]string{ParamServerImage: "built-server", ParamGatewayImage: deps[Bootstrap][OutGatewayRepositoryURI] + ":h"}, nil
 	}
 	d, _ := Render(cfg, Options{RoleResources: standInRoleResources, BuildImages: built})
-	got, err := mustStack(t, d, Server).Before(context.Background(), deploy.Outputs{Bootstrap: {OutGatewayRepositoryURI: "repo/gw"}})
+	got, err := mustStack(t, d, Services).Before(context.Background(), deploy.Outputs{Bootstrap: {OutGatewayRepositoryURI: "repo/gw"}})
 	if err != nil || calls != 1 || got[ParamGatewayImage] != "repo/gw:h" || got[ParamServerImage] != "" {
 		t.Fatalf("hook gave %v, %v after %d calls (the configured server image must stay)", got, err, calls)
 	}
 	both := cfg
 	both.Gateway.Image = "gw:1"
-	if mustStack(t, render(t, both), Server).Before != nil {
+	if mustStack(t, render(t, both), Services).Before != nil {
 		t.Fatal("both images configured: nothing to build")
 	}
 }
@@ -571,7 +571,7 @@ func TestEndpointsFromOutputs(t *testing.T) {
 // variable would leave the server without its database.
 func TestServerContainerContract(t *testing.T) {
 	for _, v := range variants() {
-		server := parsed(t, mustStack(t, render(t, v.cfg), Server))
+		server := tracking(t, render(t, v.cfg))
 		c := server.Resources["ServerTaskDefinition"].Properties["ContainerDefinitions"].([]any)[0].(map[string]any)
 		env := map[string]bool{}
 		for _, e := range c["Environment"].([]any) {

@@ -14,7 +14,7 @@ import (
 // MinCapacity holds the configured count.
 func TestStackUpdatesLeaveTheAutoscaledCount(t *testing.T) {
 	for _, v := range variants() {
-		tpl := parsed(t, mustStack(t, render(t, v.cfg), Server))
+		tpl := tracking(t, render(t, v.cfg))
 		for id, r := range tpl.Resources {
 			if r.Type == "AWS::ECS::Service" {
 				if _, ok := r.Properties["DesiredCount"]; ok {
@@ -34,7 +34,7 @@ func TestStackUpdatesLeaveTheAutoscaledCount(t *testing.T) {
 // generated passphrase for the gateway's stored secrets, by reference.
 func TestServerTaskReadsRotatingSecretAndGatewayPassphrase(t *testing.T) {
 	for _, v := range variants() {
-		tpl := parsed(t, mustStack(t, render(t, v.cfg), Server))
+		tpl := tracking(t, render(t, v.cfg))
 		c := tpl.Resources["ServerTaskDefinition"].Properties["ContainerDefinitions"].([]any)[0].(map[string]any)
 		if !strings.Contains(fmt.Sprint(c["Environment"]), "Name:DB_CREDENTIALS_ARN Value:map[Fn::GetAtt:[DbCluster MasterUserSecret.SecretArn]]") {
 			t.Errorf("%s: no DB_CREDENTIALS_ARN: %v", v.name, c["Environment"])

@@ -144,3 +144,14 @@ func forEachTemplate(t *testing.T, fn func(t *testing.T, v variant, s deploy.Sta
 		}
 	}
 }
+
+// tracking is the server and services stacks as one template
+// (TrackingServer): the checks of the tracking server read it.
+func tracking(t *testing.T, d deploy.Deployment) Template {
+	t.Helper()
+	tpl, err := TrackingServer(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}

@@ -87,10 +87,13 @@ func deploymentStack(s cfntypes.Stack, name string) (Stack, bool) {
 }
 
 // dependencies is the deployment's stack graph (DESIGN.md §2):
-// bootstrap → server → api → {studio, ui}.
+// bootstrap → server → api → {studio, ui}, and server → services (the
+// Fargate services run in the server stack's cluster, subnets, target
+// groups and roles, so they go first).
 var dependencies = map[string][]string{
 	stacks.Bootstrap: nil,
 	stacks.Server:    {stacks.Bootstrap},
+	stacks.Services:  {stacks.Server},
 	stacks.API:       {stacks.Server},
 	stacks.Studio:    {stacks.API},
 	stacks.UI:        {stacks.API},

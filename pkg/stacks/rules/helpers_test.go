@@ -111,6 +111,37 @@ func forEachStack(t *testing.T, id string, fn func(t *testing.T, v variant, s de
 	}
 }
 
+// forEachTrackingServer runs fn over the server and services stacks of
+// every variant read as one template (stacks.TrackingServer): rules about
+// a service and its NLB, network path, roles or secrets span both.
+func forEachTrackingServer(t *testing.T, fn func(t *testing.T, v variant, d deploy.Deployment, tpl stacks.Template)) {
+	t.Helper()
+	for _, v := range variants() {
+		d := render(t, v.cfg)
+		t.Run(v.name, func(t *testing.T) {
+			tpl, err := stacks.TrackingServer(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ofType(tpl, "AWS::ECS::Service")) == 0 {
+				t.Fatal("no ECS service in the tracking server: the rule would check nothing")
+			}
+			fn(t, v, d, tpl)
+		})
+	}
+}
+
+func stackOf(t *testing.T, d deploy.Deployment, id string) deploy.Stack {
+	t.Helper()
+	for _, s := range d.Stacks {
+		if s.ID == id {
+			return s
+		}
+	}
+	t.Fatalf("no %s stack", id)
+	return deploy.Stack{}
+}
+
 // forEachTemplate runs fn over every stack of every variant.
 func forEachTemplate(t *testing.T, fn func(t *testing.T, v variant, s deploy.Stack, tpl stacks.Template)) {
 	t.Helper()

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,7 +25,7 @@ import (
 //     ("When cross-zone load balancing is turned off, an Availability Zone
 //     must have at least one healthy target in each target group")
 func TestNLBReachesTargetsFromEveryZone(t *testing.T) {
-	forEachStack(t, stacks.Server, func(t *testing.T, _ variant, _ deploy.Stack, tpl stacks.Template) {
+	forEachTrackingServer(t, func(t *testing.T, _ variant, _ deploy.Deployment, tpl stacks.Template) {
 		for _, id := range sortedIDs(ofType(tpl, "AWS::ElasticLoadBalancingV2::LoadBalancer")) {
 			if lbAttribute(tpl.Resources[id], "load_balancing.cross_zone.enabled") == "true" {
 				continue
@@ -136,8 +137,14 @@ func checkNLBGroup(t *testing.T, tpl stacks.Template, sg string) {
 //     ("When a DependsOn attribute is required": resources that need a
 //     route through a gateway must declare it)
 //   - https://repost.aws/knowledge-center/ecs-unable-to-pull-secrets
+//
+// The services are in the services stack, the network in the server
+// stack: a service waits for what its own stack depends on.
 func TestServicesWaitForTheirNetworkPath(t *testing.T) {
-	forEachStack(t, stacks.Server, func(t *testing.T, _ variant, _ deploy.Stack, tpl stacks.Template) {
+	forEachTrackingServer(t, func(t *testing.T, _ variant, d deploy.Deployment, tpl stacks.Template) {
+		server := parse(t, stackOf(t, d, stacks.Server))
+		services := stackOf(t, d, stacks.Services)
+		afterServer := slices.Contains(services.DependsOn, stacks.Server)
 		var need []string
 		for _, id := range sortedIDs(ofType(tpl, "AWS::EC2::Route")) {
 			if _, nat := tpl.Resources[id].Properties["NatGatewayId"]; nat {
@@ -155,8 +162,10 @@ func TestServicesWaitForTheirNetworkPath(t *testing.T) {
 		}
 		for _, sid := range sortedIDs(ofType(tpl, "AWS::ECS::Service")) {
 			deps := dependsOnAll(tpl, sid)
+			_, serviceInServer := server.Resources[sid]
 			for _, n := range need {
-				if !deps[n] {
+				_, nInServer := server.Resources[n]
+				if !deps[n] && (serviceInServer || !nInServer || !afterServer) {
 					t.Errorf("service %s does not wait for %s", sid, n)
 				}
 			}
@@ -217,17 +226,19 @@ func TestBedrockProfilesReachTheirModels(t *testing.T) {
 // UI's own writes need it). "https://*.amplifyapp.com" admits every
 // Amplify app of every AWS customer: the origin must be this deployment's
 // UI, https://main.<app id>.amplifyapp.com, which only exists once the api
-// stack has made the Amplify app; so it is a parameter of the server
-// stack (UiOrigin), filled from the api stack's UiUrl output.
+// stack has made the Amplify app; so it is a parameter of the services
+// stack (UiOrigin), imported from the api stack's UiUrl output (the
+// services stack depends on the api stack).
 //
 //   - research/mlflow-source.md §security middleware (MLflow #20832, #21468)
 //   - https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Origin
 func TestCORSAdmitsOnlyThisDeploymentsUI(t *testing.T) {
-	forEachStack(t, stacks.Server, func(t *testing.T, v variant, s deploy.Stack, tpl stacks.Template) {
+	forEachTrackingServer(t, func(t *testing.T, v variant, d deploy.Deployment, tpl stacks.Template) {
+		s := stackOf(t, d, stacks.Services)
 		for _, id := range sortedIDs(ofType(tpl, "AWS::ECS::TaskDefinition")) {
 			defs, _ := tpl.Resources[id].Properties["ContainerDefinitions"].([]any)
-			for _, d := range defs {
-				m, _ := d.(map[string]any)
+			for _, def := range defs {
+				m, _ := def.(map[string]any)
 				env, _ := m["Environment"].([]any)
 				for _, e := range env {
 					kv, _ := e.(map[string]any)
@@ -242,6 +253,10 @@ func TestCORSAdmitsOnlyThisDeploymentsUI(t *testing.T) {
 					}
 					if _, ok := tpl.Parameters[stacks.ParamUIOrigin]; !ok {
 						t.Errorf("no %s parameter", stacks.ParamUIOrigin)
+					}
+					want := deploy.Import{Param: stacks.ParamUIOrigin, FromStack: stacks.API, Output: stacks.OutUIURL}
+					if !slices.Contains(s.Imports, want) || !slices.Contains(s.DependsOn, stacks.API) {
+						t.Errorf("%s is not the api stack's %s (imports %v)", stacks.ParamUIOrigin, stacks.OutUIURL, s.Imports)
 					}
 				}
 			}

@@ -42,7 +42,7 @@ func (s *state) shortSummary() string {
 		usd, _ := s.o.Estimate(cfg)
 		b.WriteString(s.st.title.Render(fmt.Sprintf("Estimated cost while idle: ~$%.0f per month", usd)) + "\n")
 	}
-	b.WriteString(s.st.dim.Render(fmt.Sprintf("Creates the stacks %s-bootstrap, -server, -api, -studio, -ui (`mlflowctl up --dry-run` lists them)", cfg.Name)) + "\n")
+	b.WriteString(s.st.dim.Render(fmt.Sprintf("Creates the stacks %s-bootstrap, -server, -api, -services, -studio, -ui (`mlflowctl up --dry-run` lists them)", cfg.Name)) + "\n")
 	return b.String()
 }
 
