@@ -25,7 +25,8 @@ const (
 
 // TestOwnPatchIsCurrent keeps the patch and the script it carries in step;
 // `go test ./pkg/patch -run TestOwnPatchIsCurrent -update` (or
-// UPDATE_GOLDEN=1, the golden files' switch) regenerates the patch with git format-patch -U1 (one line of context on each side).
+// UPDATE_GOLDEN=1, the golden files' switch) regenerates the patch with
+// git format-patch -U1 (one line of context on each side).
 func TestOwnPatchIsCurrent(t *testing.T) {
 	if golden.Update() {
 		regenerateOwnPatch(t)
