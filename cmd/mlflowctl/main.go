@@ -4,7 +4,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 	"strings"
@@ -28,8 +27,8 @@ func main() {
 	// decided before stop() cancels ctx.
 	code := exitCode(ctx, err)
 	stop()
-	if err != nil && !silent(err) {
-		fmt.Fprintln(os.Stderr, errorLine(code, err))
+	if err != nil {
+		cli.Report(os.Stdout, os.Stderr, err, code, errorLine(code, err))
 	}
 	os.Exit(code)
 }
@@ -61,9 +60,4 @@ func errorLine(code int, err error) string {
 		return "Interrupted."
 	}
 	return "Interrupted: " + msg
-}
-
-func silent(err error) bool {
-	var s interface{ Silent() bool }
-	return errors.As(err, &s) && s.Silent()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -132,5 +133,21 @@ func TestInterruptIsNotReportedAsAnError(t *testing.T) {
 	}
 	if got := errorLine(1, errors.New("boom")); got != "Error: boom" {
 		t.Errorf("plain failure: %q", got)
+	}
+}
+
+// With -o json a failed command still prints one JSON document on stdout
+// (the error document), and the words on stderr; exit 2 before any change.
+func TestJSONErrorDocument(t *testing.T) {
+	out, errOut, code := runBinary(t, "whoami", "-o", "json", "--endpoint-url", "http://127.0.0.1:1")
+	var doc struct {
+		Error struct {
+			Message  string `json:"message"`
+			ExitCode int    `json:"exitCode"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != 2 || doc.Error.ExitCode != 2 ||
+		!strings.Contains(doc.Error.Message, "--region") || !strings.Contains(errOut, "Error: ") {
+		t.Fatalf("exit %d, stdout %q (%v), stderr %q", code, out, err, errOut)
 	}
 }

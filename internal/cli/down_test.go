@@ -80,7 +80,7 @@ func TestDownWithoutTerminalNeedsYes(t *testing.T) {
 	if !strings.Contains(out, "mlflowctl down will delete") {
 		t.Fatalf("the plan was not shown:\n%s", out)
 	}
-	if len(w.CFN.Deletes) != 0 || w.SM.AppStatus(w.DomainID, "default") != "InService" || w.SM.Calls("DeleteApp") != 0 {
+	if len(w.CFN.Deletes()) != 0 || w.SM.AppStatus(w.DomainID, "default") != "InService" || w.SM.Calls("DeleteApp") != 0 {
 		t.Fatal("something was deleted without confirmation")
 	}
 }
@@ -89,8 +89,8 @@ func TestDownAsksOnATerminal(t *testing.T) {
 	w, url, env := downOverWorld(t, teardowntest.Options{})
 	no := &fakeTerminal{answers: []string{"n"}}
 	_, stderr, err := runDown(t, env, no, "--endpoint-url", url)
-	if err != nil || !strings.Contains(stderr, "Nothing deleted") || len(w.CFN.Deletes) != 0 {
-		t.Fatalf("answer no: %v, deletes %v\n%s", err, w.CFN.Deletes, stderr)
+	if err != nil || !strings.Contains(stderr, "Nothing deleted") || len(w.CFN.Deletes()) != 0 {
+		t.Fatalf("answer no: %v, deletes %v\n%s", err, w.CFN.Deletes(), stderr)
 	}
 	if len(no.prompts) != 1 || !strings.Contains(no.prompts[0], `Delete deployment "mlflow"`) {
 		t.Fatalf("prompts %v", no.prompts)

@@ -26,7 +26,15 @@ func (g *globalOpts) changing() {
 type afterChangeError struct{ err error }
 
 func (e *afterChangeError) Error() string {
-	return fmt.Sprintf("%v\n(the command had already changed AWS: fix the cause, then run it again)", e.err)
+	return fmt.Sprintf("%v\n(the command had already changed AWS)", e.err)
+}
+
+// Hint is the cause's own next step, else to fix it and run again.
+func (e *afterChangeError) Hint() string {
+	if h := Hint(e.err); h != "" {
+		return h
+	}
+	return "fix the cause, then run the command again"
 }
 
 func (e *afterChangeError) Unwrap() error { return e.err }

@@ -62,7 +62,8 @@ func Execute(ctx context.Context, build BuildInfo, args []string, streams IO) er
 // execute is Execute with the environment given: tests pass stand-ins for
 // AWS and for the process's signals there (env.go).
 func execute(ctx context.Context, build BuildInfo, args []string, streams IO, env environment) error {
-	g := &globalOpts{build: build, ctx: ctx, stdin: streams.In, stdout: streams.Out, stderr: streams.Err, mark: &changeMark{}, env: env}
+	stdout := &stdoutWriter{w: streams.Out}
+	g := &globalOpts{build: build, ctx: ctx, stdin: streams.In, stdout: stdout, stderr: streams.Err, mark: &changeMark{}, env: env}
 	root := newRootCommand(g)
 	root.SetArgs(args)
 	root.SetIn(streams.In)
@@ -79,7 +80,7 @@ func execute(ctx context.Context, build BuildInfo, args []string, streams IO, en
 			return &UsageError{Msg: err.Error() + "\nRun 'mlflowctl --help' for usage."}
 		}
 	}
-	return settle(g.mark, err)
+	return withOutput(g.output, stdout, settle(g.mark, err))
 }
 
 func newRootCommand(g *globalOpts) *cobra.Command {

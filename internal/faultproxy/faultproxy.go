@@ -111,13 +111,6 @@ func (p *Proxy) Force(kinds ...Kind) {
 	p.plan = append(p.plan, kinds...)
 }
 
-// SetRate changes the rate of random faults (0 turns them off).
-func (p *Proxy) SetRate(r float64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.opts.Rate = r
-}
-
 // Stats returns a copy of the counts so far.
 func (p *Proxy) Stats() Stats {
 	p.mu.Lock()

@@ -8,13 +8,13 @@ import (
 	"encoding/json"
 	"io"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/mlflowctl/mlflowctl/internal/golden"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 )
 
@@ -266,7 +266,8 @@ func TestAuthorizerPolicyIsDeterministic(t *testing.T) {
 }
 
 // TestGoldenFiles keeps the files the Node tests read in step with the
-// generator. UPDATE_GOLDEN=1 rewrites them.
+// generator: go test ./pkg/authz -run TestGoldenFiles -update (or
+// UPDATE_GOLDEN=1) rewrites them.
 func TestGoldenFiles(t *testing.T) {
 	groups := config.Defaults().Groups
 	policy, err := AuthorizerPolicy(groups)
@@ -286,16 +287,7 @@ func TestGoldenFiles(t *testing.T) {
 		"policy.json":                 policy,
 		"testdata/iam-resources.json": iamJSON,
 	} {
-		path := filepath.Join(dir, name)
-		if os.Getenv("UPDATE_GOLDEN") == "1" {
-			if err := os.WriteFile(path, want, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || !bytes.Equal(got, want) {
-			t.Errorf("%s is stale (err %v): run UPDATE_GOLDEN=1 go test ./pkg/authz -run TestGoldenFiles", path, err)
-		}
+		golden.Assert(t, filepath.Join(dir, name), want)
 	}
 }
 

@@ -38,7 +38,12 @@ func BootstrapFrom(out map[string]string) Bootstrap {
 type MissingStackError struct{ Stack string }
 
 func (e *MissingStackError) Error() string {
-	return fmt.Sprintf("stack %s does not exist: run `mlflowctl up` first (it creates the CodeBuild project and assets bucket), or use --builder docker", e.Stack)
+	return fmt.Sprintf("stack %s does not exist", e.Stack)
+}
+
+// Hint names the two ways forward.
+func (e *MissingStackError) Hint() string {
+	return "run `mlflowctl up` first (it creates the CodeBuild project and assets bucket), or use --builder docker"
 }
 
 // ExitCode marks a missing stack as bad usage.

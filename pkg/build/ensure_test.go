@@ -196,7 +196,8 @@ func TestReadBootstrapAgainstMoto(t *testing.T) {
 	ctx := context.Background()
 	_, err := ReadBootstrap(ctx, c.Stacks, "absent")
 	var missing *MissingStackError
-	if !errors.As(err, &missing) || missing.ExitCode() != 2 || !strings.Contains(err.Error(), "absent-bootstrap") {
+	if !errors.As(err, &missing) || missing.ExitCode() != 2 || !strings.Contains(err.Error(), "absent-bootstrap") ||
+		!strings.Contains(missing.Hint(), "mlflowctl up") {
 		t.Fatalf("missing stack: %v", err)
 	}
 	tmpl := `{"Resources":{"Assets":{"Type":"AWS::S3::Bucket"}},"Outputs":{

@@ -3,18 +3,16 @@ package build
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/mlflowctl/mlflowctl/internal/golden"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/templates"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func testConfig(version string) config.Config {
 	cfg := config.Defaults()
@@ -24,26 +22,6 @@ func testConfig(version string) config.Config {
 		cfg.Gateway.Endpoints = []config.Endpoint{{Name: "completions", Type: "llm/v1/completions", Model: "anthropic.claude-v2"}}
 	}
 	return cfg
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/build -run Golden -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
 }
 
 func renderAll(t *testing.T, version string) []Image {
@@ -75,7 +53,7 @@ func TestDockerfileGoldens(t *testing.T) {
 				if strings.HasSuffix(name, ".py") || name == "requirements.txt" {
 					continue // the scripts and locks are templates/docker's own files
 				}
-				golden(t, string(im.Kind)+"-"+v+"-"+name, body)
+				golden.Assert(t, filepath.Join("testdata", "golden", string(im.Kind)+"-"+v+"-"+name), body)
 			}
 		}
 	}

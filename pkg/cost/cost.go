@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 )
@@ -46,16 +45,6 @@ func mustTable() map[string]Prices {
 		panic(fmt.Sprintf("cost: embedded prices.json: %v", err))
 	}
 	return t.Regions
-}
-
-// Regions lists the regions the table prices.
-func Regions() []string {
-	out := make([]string, 0, len(table))
-	for r := range table {
-		out = append(out, r)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // PricesFor returns a region's prices; ok is false when the region is not
@@ -173,10 +162,4 @@ func unknownRegion(r string) string {
 		return "no region given (region in mlflowctl.yaml or --region): " + FallbackRegion + " prices used"
 	}
 	return fmt.Sprintf("region %s is not in the price table: %s prices used", r, FallbackRegion)
-}
-
-// Monthly is the idle total in USD, in the shape the init wizard's
-// Estimate hook takes.
-func Monthly(cfg config.Config) (float64, error) {
-	return Idle(cfg).Total, nil
 }

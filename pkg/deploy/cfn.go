@@ -48,12 +48,6 @@ func apiMessage(err error) string {
 	return err.Error()
 }
 
-// isNotFound recognises CloudFormation's "Stack with id X does not exist",
-// which comes back as a ValidationError.
-func isNotFound(err error) bool {
-	return err != nil && apiCode(err) == "ValidationError" && strings.Contains(apiMessage(err), "does not exist")
-}
-
 func isThrottle(err error) bool {
 	switch apiCode(err) {
 	case "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException":

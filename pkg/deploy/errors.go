@@ -1,5 +1,8 @@
 package deploy
 
+// The engine's errors say what went wrong in Error() and what to do next
+// in Hint(), which the CLI renders (internal/cli/errors.go).
+
 import (
 	"fmt"
 	"strings"
@@ -18,9 +21,17 @@ type ErrWaitLimit struct {
 
 func (e *ErrWaitLimit) Error() string {
 	if e.Throttled {
-		return fmt.Sprintf("stack %s: CloudFormation throttled %s for %s without a break; stopped waiting (whatever runs goes on in AWS)\nnext: check with `mlflowctl status` in a few minutes, then run the command again", e.Name, e.What, e.Limit)
+		return fmt.Sprintf("stack %s: CloudFormation throttled %s for %s without a break; stopped waiting (whatever runs goes on in AWS)", e.Name, e.What, e.Limit)
 	}
-	return fmt.Sprintf("stack %s: stopped %s after %s; the operation goes on in AWS\nnext: check with `mlflowctl status`, then run the command again", e.Name, e.What, e.Limit)
+	return fmt.Sprintf("stack %s: stopped %s after %s; the operation goes on in AWS", e.Name, e.What, e.Limit)
+}
+
+// Hint says to look again later.
+func (e *ErrWaitLimit) Hint() string {
+	if e.Throttled {
+		return "check with `mlflowctl status` in a few minutes, then run the command again"
+	}
+	return "check with `mlflowctl status`, then run the command again"
 }
 
 // ErrStackNotFound: the stack does not exist (or is already deleted).
@@ -35,7 +46,12 @@ func (e *ErrStackNotFound) Error() string {
 type ErrStackInProgress struct{ Name, Status string }
 
 func (e *ErrStackInProgress) Error() string {
-	return fmt.Sprintf("stack %s is busy (%s): wait for it to finish, or run again without --no-wait to wait here", e.Name, e.Status)
+	return fmt.Sprintf("stack %s is busy (%s)", e.Name, e.Status)
+}
+
+// Hint says how to get past the busy stack.
+func (e *ErrStackInProgress) Hint() string {
+	return "wait for it to finish, or run again without --no-wait to wait here"
 }
 
 // ErrChangeSetEmpty: CloudFormation found nothing to change. The engine
@@ -50,8 +66,11 @@ func (e *ErrChangeSetEmpty) Error() string {
 type ErrStackState struct{ Name, Status, Next string }
 
 func (e *ErrStackState) Error() string {
-	return fmt.Sprintf("stack %s is %s: %s", e.Name, e.Status, e.Next)
+	return fmt.Sprintf("stack %s is %s", e.Name, e.Status)
 }
+
+// Hint is what gets the stack deployable again.
+func (e *ErrStackState) Hint() string { return e.Next }
 
 // ErrStackFailed: an operation ended in a failure or rollback status. The
 // root cause is the first failed resource that was not cancelled because
@@ -75,11 +94,11 @@ func (e *ErrStackFailed) Error() string {
 	if e.Reason != "" {
 		fmt.Fprintf(&b, ": %s", e.Reason)
 	}
-	if e.Next != "" {
-		fmt.Fprintf(&b, "\nnext: %s", e.Next)
-	}
 	return b.String()
 }
+
+// Hint is what to do about the failure.
+func (e *ErrStackFailed) Hint() string { return e.Next }
 
 // FailedResource is one resource CloudFormation could not delete.
 type FailedResource struct {
@@ -101,8 +120,12 @@ func (e *ErrDeleteFailed) Error() string {
 	for _, r := range e.Resources {
 		fmt.Fprintf(&b, "\n  %s (%s): %s", r.LogicalID, r.Type, r.Reason)
 	}
-	b.WriteString("\nnext: remove what blocks those resources, then run the command again; it continues where it stopped")
 	return b.String()
+}
+
+// Hint says the command resumes.
+func (e *ErrDeleteFailed) Hint() string {
+	return "remove what blocks those resources, then run the command again; it continues where it stopped"
 }
 
 // ErrNotOwned: a stack with the deployment's name exists but was not made
@@ -110,8 +133,11 @@ func (e *ErrDeleteFailed) Error() string {
 type ErrNotOwned struct{ Name, Deployment string }
 
 func (e *ErrNotOwned) Error() string {
-	return fmt.Sprintf("stack %s exists but is not tagged %s=%s: mlflowctl leaves it alone; pick another --name", e.Name, TagDeployment, e.Deployment)
+	return fmt.Sprintf("stack %s exists but is not tagged %s=%s: mlflowctl leaves it alone", e.Name, TagDeployment, e.Deployment)
 }
+
+// Hint is the way out: another deployment name.
+func (e *ErrNotOwned) Hint() string { return "pick another --name" }
 
 // ExitCode marks a stack that belongs to someone else as a usage problem.
 func (e *ErrNotOwned) ExitCode() int { return 2 }
@@ -151,9 +177,16 @@ func (e *ErrInterrupted) Error() string {
 	}
 	if len(e.Running) > 0 {
 		b.WriteString("\nstill running in AWS (not waited for): " + strings.Join(e.Running, ", "))
-		b.WriteString("\nnext: watch them with `mlflowctl status`, then run the command again")
 	}
 	return b.String()
+}
+
+// Hint says what to do about stacks still changing ("" when none).
+func (e *ErrInterrupted) Hint() string {
+	if len(e.Running) == 0 {
+		return ""
+	}
+	return "watch them with `mlflowctl status`, then run the command again"
 }
 
 // ExitCode is 130, the shell's code for a run stopped by Ctrl-C.

@@ -69,7 +69,7 @@ func TestConstantStatusThrottlingIsBounded(t *testing.T) {
 		_, err := e.Deploy(bounded(t), bootstrapOnly())
 		var wl *ErrWaitLimit
 		if !errors.As(err, &wl) || !wl.Throttled || wl.Name != "ml-bootstrap" || !strings.Contains(err.Error(), "DescribeStacks") ||
-			!strings.Contains(err.Error(), "mlflowctl status") {
+			!strings.Contains(wl.Hint(), "mlflowctl status") {
 			t.Fatalf("err = %v", err)
 		}
 		t.Logf("gave up after %s of fake time: %v", time.Since(start).Round(time.Second), err)

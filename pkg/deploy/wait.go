@@ -124,7 +124,7 @@ func (e *Engine) watch(ctx context.Context, op Op, s *Stack, name, stackID strin
 			Reason: "CloudFormation keeps throttling DescribeStackEvents: resource events are not shown for this stack"})
 		return w, nil
 	}
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsStackNotFound(err) {
 		return nil, err
 	}
 	if out != nil && len(out.StackEvents) > 0 {
@@ -157,7 +157,7 @@ func (w *watcher) wait(ctx context.Context) (*types.Stack, error) {
 			return nil, &ErrWaitLimit{Name: w.name, What: w.waitingFor(), Limit: w.e.opts.MaxWait}
 		}
 		evErr := w.poll(ctx)
-		if evErr != nil && !isThrottle(evErr) && !isNotFound(evErr) {
+		if evErr != nil && !isThrottle(evErr) && !IsStackNotFound(evErr) {
 			return nil, evErr
 		}
 		st, err := w.e.describe(ctx, w.ref())
@@ -268,17 +268,7 @@ func shortReason(r string) string {
 
 // describe returns the stack, or nil when it does not exist.
 func (e *Engine) describe(ctx context.Context, nameOrID string) (*types.Stack, error) {
-	out, err := e.cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(nameOrID)})
-	if isNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if len(out.Stacks) == 0 || out.Stacks[0].StackStatus == types.StackStatusDeleteComplete {
-		return nil, nil
-	}
-	return &out.Stacks[0], nil
+	return DescribeStack(ctx, e.cfn, nameOrID)
 }
 
 func stackOutputs(st *types.Stack) map[string]string {

@@ -127,23 +127,6 @@ func stripPrefix(files []*gitdiff.File) {
 	}
 }
 
-// ApplyToDir applies the series to the files under dir, without git.
-func ApplyToDir(dir string, s Series) ([]AppliedPatch, error) {
-	patches, err := parseSeries(s)
-	if err != nil {
-		return nil, err
-	}
-	var done []AppliedPatch
-	for _, p := range patches {
-		ap, err := applyPatch(dir, p)
-		if err != nil {
-			return done, err
-		}
-		done = append(done, ap)
-	}
-	return done, nil
-}
-
 func applyPatch(dir string, p parsedPatch) (AppliedPatch, error) {
 	ap := AppliedPatch{Name: p.name, Title: p.header.Title}
 	for _, f := range p.files {

@@ -2,7 +2,6 @@ package patch
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,10 +11,9 @@ import (
 
 	"github.com/bluekeyes/go-gitdiff/gitdiff"
 
+	"github.com/mlflowctl/mlflowctl/internal/golden"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 )
-
-var update = flag.Bool("update", false, "regenerate templates/ui/0001-*.patch from templates/ui/mlflowctl-login.js")
 
 const (
 	indexPath  = "mlflow/server/js/public/index.html"
@@ -26,10 +24,11 @@ const (
 )
 
 // TestOwnPatchIsCurrent keeps the patch and the script it carries in step;
-// `go test ./pkg/patch -run TestOwnPatchIsCurrent -update` regenerates the
-// patch with git format-patch -U1 (one line of context on each side).
+// `go test ./pkg/patch -run TestOwnPatchIsCurrent -update` (or
+// UPDATE_GOLDEN=1, the golden files' switch) regenerates the patch with
+// git format-patch -U1 (one line of context on each side).
 func TestOwnPatchIsCurrent(t *testing.T) {
-	if *update {
+	if golden.Update() {
 		regenerateOwnPatch(t)
 	}
 	script, err := os.ReadFile(loginJS)

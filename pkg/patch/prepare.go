@@ -25,15 +25,6 @@ type Result struct {
 	Patches    []AppliedPatch
 }
 
-// Offsets lists every hunk that applied away from its header's line.
-func (r *Result) Offsets() []Offset {
-	var all []Offset
-	for _, p := range r.Patches {
-		all = append(all, p.Offsets...)
-	}
-	return all
-}
-
 // fallbackAuthor signs patches without a From: header (plain diffs).
 var fallbackAuthor = object.Signature{Name: "mlflowctl", Email: "mlflowctl@localhost"}
 

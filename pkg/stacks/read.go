@@ -2,19 +2,15 @@ package stacks
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/smithy-go"
+
+	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 )
 
 // DescribeStacksAPI is the part of the CloudFormation client Read uses.
-type DescribeStacksAPI interface {
-	DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, optFns ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error)
-}
+type DescribeStacksAPI = deploy.DescribeStacksAPI
 
 // Deployed is one stack of a deployment as CloudFormation has it.
 type Deployed struct {
@@ -24,22 +20,16 @@ type Deployed struct {
 }
 
 // Read looks up stack id of a deployment. found is false when the stack
-// does not exist, which CloudFormation answers with a generic
-// ValidationError.
+// does not exist (deploy.DescribeStack decides).
 func Read(ctx context.Context, api DescribeStacksAPI, deployment, id string) (d Deployed, found bool, err error) {
 	d.Name = deployment + "-" + id
-	out, err := api.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(d.Name)})
-	var ae smithy.APIError
-	if errors.As(err, &ae) && ae.ErrorCode() == "ValidationError" && strings.Contains(ae.ErrorMessage(), "does not exist") {
-		return d, false, nil
-	}
+	st, err := deploy.DescribeStack(ctx, api, d.Name)
 	if err != nil {
 		return d, false, fmt.Errorf("read stack %s: %w", d.Name, err)
 	}
-	if len(out.Stacks) == 0 {
+	if st == nil {
 		return d, false, nil
 	}
-	st := out.Stacks[0]
 	d.Status = string(st.StackStatus)
 	d.Outputs = map[string]string{}
 	for _, o := range st.Outputs {

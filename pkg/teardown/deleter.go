@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 )
@@ -61,7 +60,7 @@ func (e *EngineDeleter) retryRetaining(ctx context.Context, name string, keep []
 	if len(keep) == 0 {
 		return false, nil
 	}
-	st, err := describeStack(ctx, e.CFN, name)
+	st, err := deploy.DescribeStack(ctx, e.CFN, name)
 	if err != nil || st == nil || st.StackStatus != cfntypes.StackStatusDeleteFailed {
 		return false, err
 	}
@@ -75,21 +74,6 @@ func (e *EngineDeleter) retryRetaining(ctx context.Context, name string, keep []
 		return false, fmt.Errorf("delete stack %s keeping %s: %w", name, strings.Join(logical, ", "), err)
 	}
 	return true, nil
-}
-
-// describeStack returns the stack, or nil when it is gone.
-func describeStack(ctx context.Context, cfn CFNAPI, nameOrID string) (*cfntypes.Stack, error) {
-	out, err := cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(nameOrID)})
-	if isMissingStack(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if len(out.Stacks) == 0 || out.Stacks[0].StackStatus == cfntypes.StackStatusDeleteComplete {
-		return nil, nil
-	}
-	return &out.Stacks[0], nil
 }
 
 // retainable returns the logical IDs of the stack's failed resources when
@@ -110,11 +94,4 @@ func retainable(ctx context.Context, cfn CFNAPI, st *cfntypes.Stack, keep []stri
 		logical = append(logical, aws.ToString(r.LogicalResourceId))
 	}
 	return logical, nil
-}
-
-// isMissingStack: CloudFormation answers ValidationError "Stack with id
-// X does not exist" for a stack that is gone.
-func isMissingStack(err error) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && strings.Contains(ae.ErrorMessage(), "does not exist")
 }

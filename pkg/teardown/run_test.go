@@ -22,6 +22,7 @@ import (
 
 	"github.com/mlflowctl/mlflowctl/internal/mototest"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
+	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
 	"github.com/mlflowctl/mlflowctl/pkg/sagemaker"
 	"github.com/mlflowctl/mlflowctl/pkg/teardown"
 	"github.com/mlflowctl/mlflowctl/pkg/teardown/teardowntest"
@@ -30,8 +31,8 @@ import (
 // These tests run a whole `down`: S3, ECR, RDS, EC2, EFS, CloudWatch Logs
 // and the tagging API in moto_server; the Studio API in sagemakerfake
 // (moto lacks profiles, spaces and apps); CloudFormation in the in-memory
-// teardowntest.CFN, whose stacks own those resources and fail to delete
-// the way AWS does.
+// cfnfake, whose stacks own those resources and fail to delete the way
+// AWS does.
 
 type progress struct {
 	mu    sync.Mutex
@@ -149,15 +150,15 @@ func assertGone(t *testing.T, w *teardowntest.World) {
 func TestStackDeleteFailsOnceThenReRunCompletes(t *testing.T) {
 	srv := mototest.Start(t)
 	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
-	w.CFN.FailOnce("demo-api", "RestApi", "Internal failure while deleting the REST API")
+	w.CFN.Script("demo-api", cfnfake.Outcome{FailID: "RestApi", Reason: "Internal failure while deleting the REST API"})
 	var pr progress
 	_, err := w.Teardown(teardown.Options{Log: pr.log}).Run(context.Background(), plan(t, w.Teardown(teardown.Options{})))
 	var df *deploy.ErrDeleteFailed
 	if !errors.As(err, &df) || df.Name != "demo-api" || !strings.Contains(err.Error(), "RestApi (AWS::ApiGateway::RestApi)") ||
-		!strings.Contains(err.Error(), "Internal failure") || !strings.Contains(err.Error(), "run the command again") {
+		!strings.Contains(err.Error(), "Internal failure") || !strings.Contains(df.Hint(), "run the command again") {
 		t.Fatalf("want the engine's delete failure naming demo-api's RestApi and what to do, got %v", err)
 	}
-	if got := w.CFN.Names(); !slices.Equal(got, []string{"demo-bootstrap", "demo-server", "demo-api"}) {
+	if got := w.CFN.Names(); !slices.Equal(got, []string{"demo-api", "demo-bootstrap", "demo-server"}) {
 		t.Fatalf("after the failure the stacks are %v; want the failed one and those it depends on", got)
 	}
 	second := plan(t, w.Teardown(teardown.Options{}))
@@ -167,8 +168,8 @@ func TestStackDeleteFailsOnceThenReRunCompletes(t *testing.T) {
 	if _, err := w.Teardown(teardown.Options{Log: pr.log}).Run(context.Background(), second); err != nil {
 		t.Fatalf("re-run: %v", err)
 	}
-	if w.CFN.Deletes["demo-api"] != 2 || w.CFN.Deletes["demo-studio"] != 1 {
-		t.Fatalf("DeleteStack calls %v: the re-run should retry demo-api only", w.CFN.Deletes)
+	if d := w.CFN.Deletes(); d["demo-api"] != 2 || d["demo-studio"] != 1 {
+		t.Fatalf("DeleteStack calls %v: the re-run should retry demo-api only", d)
 	}
 	assertGone(t, w)
 }
@@ -254,8 +255,8 @@ func TestStuckAppStopsBeforeAnyStack(t *testing.T) {
 	if !errors.As(err, &stuck) || !strings.Contains(err.Error(), "instance-mlflow-basepython-mlflow-reader") {
 		t.Fatalf("want the stuck app named, got %v", err)
 	}
-	if len(w.CFN.Deletes) != 0 {
-		t.Fatalf("stacks were deleted while an app was stuck: %v", w.CFN.Deletes)
+	if len(w.CFN.Deletes()) != 0 {
+		t.Fatalf("stacks were deleted while an app was stuck: %v", w.CFN.Deletes())
 	}
 	// Once the app is unstuck, running down again finishes the job.
 	w.SM.Release(w.DomainID, "instance-mlflow-basepython-mlflow-reader")

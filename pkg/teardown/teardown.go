@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 
+	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/sagemaker"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
@@ -500,7 +501,7 @@ func isNotFoundCode(err error) bool {
 func (t *Teardown) alreadyGone(ctx context.Context, arn string) (bool, error) {
 	switch {
 	case strings.Contains(arn, ":cloudformation:") && strings.Contains(arn, ":stack/"):
-		st, err := describeStack(ctx, t.CFN, arn)
+		st, err := deploy.DescribeStack(ctx, t.CFN, arn)
 		return st == nil, err
 	case strings.Contains(arn, ":s3:::"):
 		_, exists, err := CountObjects(ctx, t.S3, resourceName(arn))

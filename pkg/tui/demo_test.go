@@ -9,8 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/charmbracelet/x/exp/golden"
-
+	"github.com/mlflowctl/mlflowctl/internal/golden"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
 )
@@ -89,6 +88,6 @@ func TestDemoThreeStacksOneFailure(t *testing.T) {
 		t.Logf("terminal view:\n%s", view)
 		t.Logf("plain lines:\n%s", plain.String())
 		t.Logf("error:\n%v", err)
-		golden.RequireEqual(t, []byte(view))
+		golden.Assert(t, golden.Path(t), []byte(view))
 	})
 }

@@ -1,13 +1,13 @@
 package uihost
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/mlflowctl/mlflowctl/internal/golden"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 )
 
@@ -28,16 +28,7 @@ func TestBuildspecPerVersion(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", "buildspec-"+v+".golden.yaml")
-			if os.Getenv("UPDATE_GOLDEN") != "" {
-				if err := os.WriteFile(golden, data, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil || string(want) != string(data) {
-				t.Fatalf("buildspec differs from %s (%v)", golden, err)
-			}
+			golden.Assert(t, filepath.Join("testdata", "buildspec-"+v+".golden.yaml"), data)
 			var bs buildspec
 			if err := yaml.Unmarshal(data, &bs); err != nil {
 				t.Fatal(err)

@@ -36,7 +36,12 @@ type RunOptions struct {
 type MissingOutputsError struct{ What string }
 
 func (e *MissingOutputsError) Error() string {
-	return e.What + ": run `mlflowctl up` first (the UI is hosted by the deployment's api and ui stacks)"
+	return e.What
+}
+
+// Hint says what deploys the stacks the UI needs.
+func (e *MissingOutputsError) Hint() string {
+	return "run `mlflowctl up` first (the UI is hosted by the deployment's api and ui stacks)"
 }
 
 // ExitCode marks an undeployed deployment as bad usage.

@@ -4,11 +4,11 @@ import (
 	"archive/zip"
 	"bytes"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/mlflowctl/mlflowctl/internal/golden"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
@@ -57,19 +57,7 @@ func TestSettingsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "settings.golden.json")
-	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("settings differ from %s:\n%s", golden, got)
-	}
+	golden.Assert(t, filepath.Join("testdata", "settings.golden.json"), got)
 }
 
 func TestSettingsNeedEveryOutput(t *testing.T) {

@@ -1,12 +1,24 @@
-// Package cfnfake is an in-memory CloudFormation for tests: it plays each
-// stack operation as a scripted sequence of stack events spread over time
-// (use it under testing/synctest for a fake clock), and records every call
-// so tests can assert what the code under test did. It implements
-// deploy.CloudFormationAPI.
+// Package cfnfake is the in-memory CloudFormation of every test: it plays
+// each stack operation as a scripted sequence of stack events spread over
+// time (use it under testing/synctest for a fake clock), and records every
+// call so tests can assert what the code under test did. It implements
+// deploy.CloudFormationAPI and teardown.CFNAPI.
+//
+// A stack's resources come from its template (Seed, create, update), or,
+// for stacks made with Add, are resources that live outside the fake (in
+// moto_server, in sagemakerfake) with the call that deletes them for real:
+// deleting such a stack fails the way AWS does when a bucket is not empty
+// or a Studio profile still has apps. moto's own CloudFormation cannot
+// fail a delete nor own resources of every type, hence this fake.
+//
+// What it does not model: intrinsic functions beyond Ref to a parameter in
+// Outputs, resource dependencies (resources are created in template order
+// and deleted in reverse), drift, stack policies, nested stacks.
 package cfnfake
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -32,7 +44,26 @@ type Fake struct {
 	throttle   map[string]int       // API name → how many calls to throttle
 	stepGap    time.Duration        // time between two events of an operation
 	duration   map[string]time.Duration
+	deletes    map[string]int // deletions started, by stack name
 	seq        int
+}
+
+// Resource is one resource of a stack. Delete, when set, removes the
+// resource for real when its stack is deleted; its error fails the
+// resource (DELETE_FAILED) and so the stack, as CloudFormation reports a
+// resource it could not delete.
+type Resource struct {
+	Logical, Type, Physical string
+	Delete                  func(ctx context.Context) error
+	status, reason          string
+}
+
+// Existing is a stack that exists before the test starts, whose resources
+// live outside the fake.
+type Existing struct {
+	Name          string
+	Tags, Outputs map[string]string
+	Resources     []*Resource
 }
 
 // Outcome scripts one operation: resource FailID fails with Reason (the
@@ -44,16 +75,17 @@ type Outcome struct {
 }
 
 type fakeStack struct {
-	id, name string
-	status   types.StackStatus
-	reason   string
-	template string
-	params   map[string]string
-	tags     map[string]string
-	outputs  map[string]string
-	protect  bool
-	events   []types.StackEvent // newest first
-	op       *fakeOp
+	id, name  string
+	status    types.StackStatus
+	reason    string
+	template  string
+	params    map[string]string
+	tags      map[string]string
+	outputs   map[string]string
+	protect   bool
+	resources []*Resource
+	events    []types.StackEvent // newest first
+	op        *fakeOp
 }
 
 // fakeOp is a running operation: events revealed as time passes, then the
@@ -69,10 +101,10 @@ type fakeOp struct {
 }
 
 type step struct {
-	at           time.Duration
-	logical, typ string
-	status       string
-	reason       string
+	at                     time.Duration
+	logical, typ, physical string
+	status                 string
+	reason                 string
 }
 
 type fakeChangeSet struct {
@@ -91,7 +123,46 @@ func New() *Fake {
 		stacks: map[string]*fakeStack{}, byID: map[string]*fakeStack{},
 		changeSets: map[string]*fakeChangeSet{}, outcomes: map[string][]Outcome{},
 		throttle: map[string]int{}, duration: map[string]time.Duration{}, stepGap: time.Second,
+		deletes: map[string]int{},
 	}
+}
+
+// SetStepGap sets the time between two events of an operation (default
+// one second). Tests on the real clock set it small.
+func (f *Fake) SetStepGap(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stepGap = d
+}
+
+// Add makes a stack in CREATE_COMPLETE whose resources live outside the
+// fake, as if an earlier `up` had made it.
+func (f *Fake) Add(e Existing) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := &fakeStack{id: f.nextID("stack", e.Name), name: e.Name, status: types.StackStatusCreateComplete,
+		tags: maps.Clone(e.Tags), outputs: maps.Clone(e.Outputs), resources: e.Resources}
+	for _, r := range st.resources {
+		r.status = "CREATE_COMPLETE"
+	}
+	f.stacks[e.Name], f.byID[st.id] = st, st
+	f.addEvent(st, step{logical: e.Name, typ: "AWS::CloudFormation::Stack", physical: st.id, status: "CREATE_COMPLETE"}, time.Now())
+}
+
+// Protect turns termination protection on, as the engine does for stacks
+// that hold data.
+func (f *Fake) Protect(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stacks[name].protect = true
+}
+
+// Deletes counts, per stack name, the DeleteStack calls that started a
+// deletion (not those refused or made on a stack already gone).
+func (f *Fake) Deletes() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.deletes)
 }
 
 func apiErr(code, msg string) error { return &smithy.GenericAPIError{Code: code, Message: msg} }
@@ -161,12 +232,12 @@ func (f *Fake) nextID(kind, name string) string {
 	return fmt.Sprintf("arn:aws:cloudformation:us-east-1:123456789012:%s/%s/%04d", kind, name, f.seq)
 }
 
-func (f *Fake) addEvent(st *fakeStack, logical, typ, status, reason string, at time.Time) {
+func (f *Fake) addEvent(st *fakeStack, s step, at time.Time) {
 	f.seq++
 	st.events = append([]types.StackEvent{{
 		EventId: aws.String(fmt.Sprintf("ev-%05d", f.seq)), StackId: aws.String(st.id), StackName: aws.String(st.name),
-		LogicalResourceId: aws.String(logical), ResourceType: aws.String(typ), ResourceStatus: types.ResourceStatus(status),
-		ResourceStatusReason: aws.String(reason), Timestamp: aws.Time(at),
+		LogicalResourceId: aws.String(s.logical), ResourceType: aws.String(s.typ), PhysicalResourceId: aws.String(s.physical),
+		ResourceStatus: types.ResourceStatus(s.status), ResourceStatusReason: aws.String(s.reason), Timestamp: aws.Time(at),
 	}}, st.events...)
 }
 
@@ -179,7 +250,7 @@ func (f *Fake) advance(st *fakeStack) {
 	now := time.Now()
 	for op.shown < len(op.steps) && !op.start.Add(op.steps[op.shown].at).After(now) {
 		s := op.steps[op.shown]
-		f.addEvent(st, s.logical, s.typ, s.status, s.reason, op.start.Add(s.at))
+		f.addEvent(st, s, op.start.Add(s.at))
 		if s.logical == st.name {
 			st.status, st.reason = types.StackStatus(s.status), s.reason
 		}
@@ -187,7 +258,7 @@ func (f *Fake) advance(st *fakeStack) {
 	}
 	if op.shown == len(op.steps) {
 		end := op.start.Add(op.steps[len(op.steps)-1].at)
-		f.addEvent(st, st.name, "AWS::CloudFormation::Stack", string(op.final), op.reason, end)
+		f.addEvent(st, stackStep(st, string(op.final), op.reason), end)
 		st.status, st.reason = op.final, op.reason
 		st.op = nil
 		if op.onDone != nil {
@@ -221,7 +292,7 @@ func (f *Fake) popOutcome(name string) Outcome {
 }
 
 func stackStep(st *fakeStack, status, reason string) step {
-	return step{logical: st.name, typ: "AWS::CloudFormation::Stack", status: status, reason: reason}
+	return step{logical: st.name, typ: "AWS::CloudFormation::Stack", physical: st.id, status: status, reason: reason}
 }
 
 // run plays a create or update of template with the next scripted outcome.
@@ -239,6 +310,7 @@ func (f *Fake) run(st *fakeStack, create bool, template string, params, tags map
 	apply := func() {
 		st.template, st.params, st.tags = template, params, tags
 		st.outputs = templateOutputs(template, params)
+		st.resources = templateResources(template)
 	}
 	if o.FailID == "" {
 		for _, r := range res {
@@ -284,24 +356,66 @@ func orStatus(s, def types.StackStatus) types.StackStatus {
 	return def
 }
 
-func (f *Fake) runDelete(st *fakeStack) {
+// runDelete deletes the stack's resources in reverse order, skipping
+// those already deleted and those in retain (DELETE_SKIPPED). A resource
+// fails when the scripted outcome names it or its Delete fails; any
+// failure leaves the stack DELETE_FAILED, as CloudFormation does. The
+// resources go at once; their events are revealed over time.
+func (f *Fake) runDelete(ctx context.Context, st *fakeStack, retain []string) {
 	o := f.popOutcome(st.name)
-	res := resources(st.template)
+	f.deletes[st.name]++
 	steps := []step{stackStep(st, "DELETE_IN_PROGRESS", "User Initiated")}
-	for _, r := range slices.Backward(res) {
-		steps = append(steps, step{logical: r.LogicalID, typ: r.Type, status: "DELETE_IN_PROGRESS"})
-		if r.LogicalID == o.FailID {
-			steps = append(steps, step{logical: r.LogicalID, typ: r.Type, status: "DELETE_FAILED", reason: o.Reason})
+	var failed []string
+	for _, r := range slices.Backward(st.resources) {
+		if r.status == "DELETE_COMPLETE" || r.status == "DELETE_SKIPPED" {
 			continue
 		}
-		steps = append(steps, step{logical: r.LogicalID, typ: r.Type, status: "DELETE_COMPLETE"})
+		if slices.Contains(retain, r.Logical) {
+			r.status, r.reason = "DELETE_SKIPPED", ""
+			steps = append(steps, r.step())
+			continue
+		}
+		r.status, r.reason = "DELETE_IN_PROGRESS", ""
+		steps = append(steps, r.step())
+		if err := r.remove(ctx, o); err != nil {
+			r.status, r.reason = "DELETE_FAILED", err.Error()
+			steps = append(steps, r.step())
+			failed = append(failed, r.Logical)
+			continue
+		}
+		r.status = "DELETE_COMPLETE"
+		steps = append(steps, r.step())
 	}
-	if o.FailID != "" {
-		msg := "The following resource(s) failed to delete: [" + o.FailID + "]."
+	if len(failed) > 0 {
+		msg := "The following resource(s) failed to delete: [" + strings.Join(failed, ", ") + "]."
 		f.begin(st, "delete", steps, types.StackStatusDeleteFailed, msg, nil)
 		return
 	}
 	f.begin(st, "delete", steps, types.StackStatusDeleteComplete, "", func() { delete(f.stacks, st.name) })
+}
+
+func (r *Resource) step() step {
+	return step{logical: r.Logical, typ: r.Type, physical: r.Physical, status: r.status, reason: r.reason}
+}
+
+// remove deletes the resource: a scripted failure first, else its Delete.
+func (r *Resource) remove(ctx context.Context, o Outcome) error {
+	if o.FailID == r.Logical {
+		return errors.New(o.Reason)
+	}
+	if r.Delete == nil {
+		return nil
+	}
+	return r.Delete(ctx)
+}
+
+// templateResources lists a template's resources as created.
+func templateResources(template string) []*Resource {
+	var out []*Resource
+	for _, r := range resources(template) {
+		out = append(out, &Resource{Logical: r.LogicalID, Type: r.Type, Physical: r.LogicalID + "-physical", status: "CREATE_COMPLETE"})
+	}
+	return out
 }
 
 // templateOutputs evaluates Outputs whose values are literals or Refs to
@@ -337,8 +451,9 @@ func (f *Fake) Seed(name, template string, params, tags map[string]string, statu
 	defer f.mu.Unlock()
 	st := &fakeStack{id: f.nextID("stack", name), name: name, status: status, template: template, params: params, tags: tags}
 	st.outputs = templateOutputs(template, params)
+	st.resources = templateResources(template)
 	f.stacks[name], f.byID[st.id] = st, st
-	f.addEvent(st, name, "AWS::CloudFormation::Stack", string(status), "", time.Now())
+	f.addEvent(st, stackStep(st, string(status), ""), time.Now())
 }
 
 func (f *Fake) describeStack(st *fakeStack) types.Stack {
@@ -446,7 +561,7 @@ func (f *Fake) CreateChangeSet(_ context.Context, in *cloudformation.CreateChang
 		if st == nil {
 			st = &fakeStack{id: f.nextID("stack", name), name: name, status: types.StackStatusReviewInProgress, tags: tagMap(in.Tags)}
 			f.stacks[name], f.byID[st.id] = st, st
-			f.addEvent(st, name, "AWS::CloudFormation::Stack", "REVIEW_IN_PROGRESS", "User Initiated", time.Now())
+			f.addEvent(st, stackStep(st, "REVIEW_IN_PROGRESS", "User Initiated"), time.Now())
 		}
 	} else if st == nil {
 		return nil, notExist(name)
@@ -627,7 +742,7 @@ func (f *Fake) UpdateStack(_ context.Context, in *cloudformation.UpdateStackInpu
 	return &cloudformation.UpdateStackOutput{StackId: aws.String(st.id)}, nil
 }
 
-func (f *Fake) DeleteStack(_ context.Context, in *cloudformation.DeleteStackInput, _ ...func(*cloudformation.Options)) (*cloudformation.DeleteStackOutput, error) {
+func (f *Fake) DeleteStack(ctx context.Context, in *cloudformation.DeleteStackInput, _ ...func(*cloudformation.Options)) (*cloudformation.DeleteStackOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ref := aws.ToString(in.StackName)
@@ -645,8 +760,13 @@ func (f *Fake) DeleteStack(_ context.Context, in *cloudformation.DeleteStackInpu
 	if st.status == types.StackStatusDeleteComplete {
 		return &cloudformation.DeleteStackOutput{}, nil
 	}
+	// "You might retain resources when a stack is in the DELETE_FAILED
+	// state" (DeleteStack, RetainResources, API reference).
+	if len(in.RetainResources) > 0 && st.status != types.StackStatusDeleteFailed {
+		return nil, apiErr("ValidationError", "RetainResources may only be given for a stack in DELETE_FAILED")
+	}
 	st.op = nil // deleting a stack that is being created cancels the create
-	f.runDelete(st)
+	f.runDelete(ctx, st, in.RetainResources)
 	return &cloudformation.DeleteStackOutput{}, nil
 }
 
@@ -694,6 +814,29 @@ func (f *Fake) UpdateTerminationProtection(_ context.Context, in *cloudformation
 	}
 	st.protect = aws.ToBool(in.EnableTerminationProtection)
 	return &cloudformation.UpdateTerminationProtectionOutput{}, nil
+}
+
+// DescribeStackResources lists a stack's resources and their statuses.
+func (f *Fake) DescribeStackResources(_ context.Context, in *cloudformation.DescribeStackResourcesInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStackResourcesOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ref := aws.ToString(in.StackName)
+	if err := f.record("DescribeStackResources", ref); err != nil {
+		return nil, err
+	}
+	st := f.lookup(ref)
+	if st == nil {
+		return nil, notExist(ref)
+	}
+	out := &cloudformation.DescribeStackResourcesOutput{}
+	for _, r := range st.resources {
+		out.StackResources = append(out.StackResources, types.StackResource{
+			LogicalResourceId: aws.String(r.Logical), PhysicalResourceId: aws.String(r.Physical), ResourceType: aws.String(r.Type),
+			ResourceStatus: types.ResourceStatus(r.status), ResourceStatusReason: aws.String(r.reason),
+			StackName: aws.String(st.name), StackId: aws.String(st.id),
+		})
+	}
+	return out, nil
 }
 
 // Script queues outcomes for the next operations on stack name; an

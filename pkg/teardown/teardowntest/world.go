@@ -1,3 +1,9 @@
+// Package teardowntest builds whole mlflowctl deployments for teardown
+// tests: stacks in the in-memory CloudFormation (cfnfake) that own real
+// resources in moto_server (buckets, repositories, DB cluster, VPC, log
+// groups) and in sagemakerfake (the Studio domain and profiles), so that
+// deleting a stack fails the way AWS does when a bucket is not empty or a
+// profile still has apps.
 package teardowntest
 
 import (
@@ -24,6 +30,7 @@ import (
 	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
+	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
 	"github.com/mlflowctl/mlflowctl/pkg/sagemaker"
 	"github.com/mlflowctl/mlflowctl/pkg/sagemaker/sagemakerfake"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
@@ -50,7 +57,7 @@ var Profiles = []string{"mlflow-admin", "mlflow-reader", "mlflow-model-approver"
 type World struct {
 	Name  string
 	Clock *sagemakerfake.Clock
-	CFN   *CFN
+	CFN   *cfnfake.Fake
 	SM    *sagemakerfake.Server
 
 	S3      *s3.Client
@@ -67,6 +74,14 @@ type World struct {
 	// UserPoolID is the api stack's Cognito pool, created with deletion
 	// protection on as the default configuration does.
 	UserPoolID string
+}
+
+// newCFN is the in-memory CloudFormation on the real clock (moto_server
+// and the engine's polls run on it), each event a millisecond apart.
+func newCFN() *cfnfake.Fake {
+	f := cfnfake.New()
+	f.SetStepGap(time.Millisecond)
+	return f
 }
 
 var creds = credentials.NewStaticCredentialsProvider("testing", "testing", "")
@@ -87,7 +102,7 @@ func New(t testing.TB, motoURL, name string, o Options) *World {
 		SpaceDeleteTime: time.Minute, ProfileDeleteTime: time.Minute})
 	t.Cleanup(fake.Close)
 	w := &World{
-		Name: name, Clock: clock, CFN: NewCFN(), SM: fake,
+		Name: name, Clock: clock, CFN: newCFN(), SM: fake,
 		S3:  s3.New(s3.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 3, UsePathStyle: true}),
 		ECR: ecr.New(ecr.Options{Region: r, BaseEndpoint: ep, Credentials: creds, RetryMaxAttempts: 3}),
 		// moto_server once answered GetResources with HTTP 500 under load; retry.
@@ -139,11 +154,11 @@ func (w *World) stackTags(id string) map[string]string {
 	return map[string]string{teardown.TagDeployment: w.Name, teardown.TagStack: id}
 }
 
-func (w *World) addStack(id string, outputs map[string]string, resources ...*Resource) {
-	w.CFN.Add(&Stack{Name: w.Name + "-" + id, Tags: w.stackTags(id), Outputs: outputs, Resources: resources})
+func (w *World) addStack(id string, outputs map[string]string, resources ...*cfnfake.Resource) {
+	w.CFN.Add(cfnfake.Existing{Name: w.Name + "-" + id, Tags: w.stackTags(id), Outputs: outputs, Resources: resources})
 }
 
-func (w *World) bucket(ctx context.Context, logical, name string, objects int, versioned bool) (*Resource, error) {
+func (w *World) bucket(ctx context.Context, logical, name string, objects int, versioned bool) (*cfnfake.Resource, error) {
 	if _, err := w.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
 		return nil, err
 	}
@@ -168,13 +183,13 @@ func (w *World) bucket(ctx context.Context, logical, name string, objects int, v
 			}
 		}
 	}
-	return &Resource{Logical: logical, Type: "AWS::S3::Bucket", Physical: name, Delete: func(ctx context.Context) error {
+	return &cfnfake.Resource{Logical: logical, Type: "AWS::S3::Bucket", Physical: name, Delete: func(ctx context.Context) error {
 		_, err := w.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(name)})
 		return err
 	}}, nil
 }
 
-func (w *World) repository(ctx context.Context, logical, name string) (*Resource, string, error) {
+func (w *World) repository(ctx context.Context, logical, name string) (*cfnfake.Resource, string, error) {
 	out, err := w.ECR.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(name)})
 	if err != nil {
 		return nil, "", err
@@ -186,7 +201,7 @@ func (w *World) repository(ctx context.Context, logical, name string) (*Resource
 			return nil, "", err
 		}
 	}
-	return &Resource{Logical: logical, Type: "AWS::ECR::Repository", Physical: name, Delete: func(ctx context.Context) error {
+	return &cfnfake.Resource{Logical: logical, Type: "AWS::ECR::Repository", Physical: name, Delete: func(ctx context.Context) error {
 		_, err := w.ECR.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: aws.String(name)})
 		return err
 	}}, aws.ToString(out.Repository.RepositoryUri), nil
@@ -198,7 +213,7 @@ func (w *World) bootstrap(ctx context.Context) error {
 		return err
 	}
 	outputs := map[string]string{stacks.OutAssetsBucket: assets.Physical}
-	resources := []*Resource{assets}
+	resources := []*cfnfake.Resource{assets}
 	for _, kr := range [][2]string{{stacks.OutServerRepositoryURI, "server"}, {stacks.OutGatewayRepositoryURI, "gateway"}, {stacks.OutPyfuncRepositoryURI, "pyfunc"}} {
 		key, repo := kr[0], kr[1]
 		res, uri, err := w.repository(ctx, strings.ToUpper(repo[:1])+repo[1:]+"Repository", w.Name+"-"+repo)
@@ -248,15 +263,15 @@ func (w *World) server(ctx context.Context, objects int) error {
 		stacks.OutVpcID: w.VpcID, stacks.OutArtifactBucket: artifacts.Physical, stacks.OutAccessLogBucket: accessLogs.Physical,
 		stacks.OutDBClusterID: w.DBCluster,
 	},
-		&Resource{Logical: "Vpc", Type: "AWS::EC2::VPC", Physical: w.VpcID, Delete: w.deleteVpc},
-		&Resource{Logical: "PrivateSubnet1", Type: "AWS::EC2::Subnet", Physical: w.SubnetID, Delete: func(ctx context.Context) error {
+		&cfnfake.Resource{Logical: "Vpc", Type: "AWS::EC2::VPC", Physical: w.VpcID, Delete: w.deleteVpc},
+		&cfnfake.Resource{Logical: "PrivateSubnet1", Type: "AWS::EC2::Subnet", Physical: w.SubnetID, Delete: func(ctx context.Context) error {
 			_, err := w.EC2.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: aws.String(w.SubnetID)})
 			return err
 		}},
 		artifacts, accessLogs,
 		// The Snapshot deletion policy: the cluster goes, its final snapshot stays.
-		&Resource{Logical: "DatabaseCluster", Type: "AWS::RDS::DBCluster", Physical: w.DBCluster, Delete: w.deleteCluster},
-		&Resource{Logical: "ServerLogGroup", Type: "AWS::Logs::LogGroup", Physical: logGroup, Delete: func(ctx context.Context) error {
+		&cfnfake.Resource{Logical: "DatabaseCluster", Type: "AWS::RDS::DBCluster", Physical: w.DBCluster, Delete: w.deleteCluster},
+		&cfnfake.Resource{Logical: "ServerLogGroup", Type: "AWS::Logs::LogGroup", Physical: logGroup, Delete: func(ctx context.Context) error {
 			_, err := w.Logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(logGroup)})
 			return err
 		}},
@@ -316,9 +331,9 @@ func (w *World) api(ctx context.Context) error {
 	w.UserPoolID = aws.ToString(pool.UserPool.Id)
 	w.addStack(stacks.API, map[string]string{stacks.OutRestAPIID: restAPIID, "AuthorizerFunctionName": w.Name + "-api-AuthorizerFunction-X1Y2",
 		stacks.OutUserPoolID: w.UserPoolID},
-		&Resource{Logical: "RestApi", Type: "AWS::ApiGateway::RestApi", Physical: restAPIID},
-		&Resource{Logical: "AuthorizerFunction", Type: "AWS::Lambda::Function", Physical: w.Name + "-api-AuthorizerFunction-X1Y2"},
-		&Resource{Logical: "UserPool", Type: "AWS::Cognito::UserPool", Physical: w.UserPoolID, Delete: w.deleteUserPool})
+		&cfnfake.Resource{Logical: "RestApi", Type: "AWS::ApiGateway::RestApi", Physical: restAPIID},
+		&cfnfake.Resource{Logical: "AuthorizerFunction", Type: "AWS::Lambda::Function", Physical: w.Name + "-api-AuthorizerFunction-X1Y2"},
+		&cfnfake.Resource{Logical: "UserPool", Type: "AWS::Cognito::UserPool", Physical: w.UserPoolID, Delete: w.deleteUserPool})
 	return nil
 }
 
@@ -349,9 +364,9 @@ func (w *World) studio(ctx context.Context, o Options) error {
 		}
 	}
 	w.SM.AddDomain(sagemakerfake.Domain{ID: w.DomainID, HomeEFS: w.FileSystem, VpcID: w.VpcID})
-	var resources []*Resource
+	var resources []*cfnfake.Resource
 	if created {
-		resources = append(resources, &Resource{Logical: "Domain", Type: "AWS::SageMaker::Domain", Physical: w.DomainID, Delete: func(ctx context.Context) error {
+		resources = append(resources, &cfnfake.Resource{Logical: "Domain", Type: "AWS::SageMaker::Domain", Physical: w.DomainID, Delete: func(ctx context.Context) error {
 			_, err := w.SMC.DeleteDomain(ctx, &sm.DeleteDomainInput{DomainId: aws.String(w.DomainID)})
 			return err
 		}})
@@ -364,7 +379,7 @@ func (w *World) studio(ctx context.Context, o Options) error {
 	w.SM.AddSpace(w.DomainID, "mlflow-admin-lab", "mlflow-admin")
 	w.SM.AddApp(w.DomainID, sagemakerfake.App{Type: "JupyterLab", Name: "default", Space: "mlflow-admin-lab"})
 	for _, p := range Profiles {
-		resources = append(resources, &Resource{Logical: "Profile" + strings.ReplaceAll(p, "-", ""), Type: "AWS::SageMaker::UserProfile", Physical: p,
+		resources = append(resources, &cfnfake.Resource{Logical: "Profile" + strings.ReplaceAll(p, "-", ""), Type: "AWS::SageMaker::UserProfile", Physical: p,
 			Delete: func(ctx context.Context) error {
 				_, err := w.SMC.DeleteUserProfile(ctx, &sm.DeleteUserProfileInput{DomainId: aws.String(w.DomainID), UserProfileName: aws.String(p)})
 				if sagemaker.IsNotFound(err) {
@@ -403,6 +418,6 @@ func (w *World) domainStorage(ctx context.Context) error {
 
 func (w *World) ui(context.Context) error {
 	w.addStack(stacks.UI, map[string]string{stacks.OutAmplifyAppID: "d1ui2app3"},
-		&Resource{Logical: "AmplifyApp", Type: "AWS::Amplify::App", Physical: "d1ui2app3"})
+		&cfnfake.Resource{Logical: "AmplifyApp", Type: "AWS::Amplify::App", Physical: "d1ui2app3"})
 	return nil
 }

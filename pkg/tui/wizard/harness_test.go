@@ -3,7 +3,6 @@ package wizard
 import (
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/mlflowctl/mlflowctl/internal/golden"
 	"github.com/mlflowctl/mlflowctl/pkg/awslookup"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 )
@@ -186,31 +186,18 @@ func backspaces(n int) []tea.Msg {
 // packageDir is where testdata lives; tests chdir to scratch directories.
 var packageDir, _ = os.Getwd()
 
-// requireGolden compares a screen with testdata/<TestName>.golden using
-// teatest's golden files (-update rewrites them).
+// requireGolden compares a screen with testdata/<TestName>.golden
+// (-update rewrites it).
 func requireGolden(t *testing.T, screen string) {
 	t.Helper()
-	t.Chdir(packageDir)
-	teatest.RequireEqualOutput(t, []byte(screen))
+	golden.Assert(t, filepath.Join(packageDir, golden.Path(t)), []byte(screen))
 }
 
 // requireFile compares a written file with testdata/<name>; -update
 // rewrites the expected file.
 func requireFile(t *testing.T, got []byte, name string) {
 	t.Helper()
-	want := filepath.Join(packageDir, "testdata", name)
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-		if err := os.WriteFile(want, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exp, err := os.ReadFile(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(exp) != string(got) {
-		t.Fatalf("%s differs from the expected file:\n--- got\n%s\n--- want\n%s", name, got, exp)
-	}
+	golden.Assert(t, filepath.Join(packageDir, "testdata", name), got)
 }
 
 func noMLflowctlEnv(t *testing.T) {
