@@ -12,7 +12,7 @@ import (
 )
 
 func TestReportRendersTheHintInTextAndJSON(t *testing.T) {
-	failed := fmt.Errorf("deploy: %w", &deploy.ErrDeleteFailed{Name: "ml-api",
+	failed := fmt.Errorf("deploy: %w", &deploy.DeleteFailedError{Name: "ml-api",
 		Resources: []deploy.FailedResource{{LogicalID: "RestApi", Type: "AWS::ApiGateway::RestApi", Reason: "Internal failure"}}})
 	for _, format := range []string{"text", "json"} {
 		var out, errOut bytes.Buffer
@@ -72,8 +72,8 @@ func TestReportAddsNoSecondDocument(t *testing.T) {
 }
 
 func TestHintSkipsEmptyHints(t *testing.T) {
-	inner := &deploy.ErrStackFailed{Name: "ml-server", Status: "ROLLBACK_COMPLETE", Next: "fix the quota, then run `mlflowctl up` again"}
-	outer := &deploy.ErrStackFailed{Name: "ml", Status: "UPDATE_ROLLBACK_COMPLETE"} // no hint of its own
+	inner := &deploy.StackFailedError{Name: "ml-server", Status: "ROLLBACK_COMPLETE", Next: "fix the quota, then run `mlflowctl up` again"}
+	outer := &deploy.StackFailedError{Name: "ml", Status: "UPDATE_ROLLBACK_COMPLETE"} // no hint of its own
 	err := fmt.Errorf("deploy: %w", &wrapping{outer: outer, inner: inner})
 	if got := Hint(err); got != inner.Next {
 		t.Fatalf("Hint = %q", got)

@@ -45,7 +45,7 @@ type Server struct {
 var (
 	mu      sync.Mutex
 	shared  *Server
-	initErr error
+	errInit error
 )
 
 // Main runs the package's tests and stops the server afterwards.
@@ -66,14 +66,14 @@ func Start(t testing.TB) *Server {
 	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
-	if shared == nil && initErr == nil {
-		shared, initErr = launch()
+	if shared == nil && errInit == nil {
+		shared, errInit = launch()
 	}
-	if initErr != nil {
+	if errInit != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("moto_server: %v (CI installs it with .ci/run)", initErr)
+			t.Fatalf("moto_server: %v (CI installs it with .ci/run)", errInit)
 		}
-		t.Skipf("moto_server not available: %v (pip install 'moto[server]')", initErr)
+		t.Skipf("moto_server not available: %v (pip install 'moto[server]')", errInit)
 	}
 	if err := shared.Reset(); err != nil {
 		t.Fatalf("reset moto: %v", err)

@@ -86,19 +86,21 @@ func (retryBrokenReads) HandleDeserialize(ctx context.Context, in middleware.Des
 	out, md, err := next.HandleDeserialize(ctx, in)
 	var broken *smithy.DeserializationError
 	if err != nil && errors.As(err, &broken) && isRead(awsmiddleware.GetOperationName(ctx)) {
-		return out, md, &brokenAnswer{err: err}
+		return out, md, &brokenAnswerError{err: err}
 	}
 	return out, md, err
 }
 
-// brokenAnswer is an answer cut off mid-body or not parseable; the SDK's
+// brokenAnswerError is an answer cut off mid-body or not parseable; the SDK's
 // retryer retries errors that say RetryableError.
-type brokenAnswer struct{ err error }
+type brokenAnswerError struct{ err error }
 
-func (b *brokenAnswer) Error() string         { return "the answer was cut off or garbled: " + b.err.Error() }
-func (b *brokenAnswer) Unwrap() error         { return b.err }
-func (b *brokenAnswer) RetryableError() bool  { return true }
-func (b *brokenAnswer) ConnectionError() bool { return false }
+func (b *brokenAnswerError) Error() string {
+	return "the answer was cut off or garbled: " + b.err.Error()
+}
+func (b *brokenAnswerError) Unwrap() error         { return b.err }
+func (b *brokenAnswerError) RetryableError() bool  { return true }
+func (b *brokenAnswerError) ConnectionError() bool { return false }
 
 type slowNote struct {
 	notes func(string)

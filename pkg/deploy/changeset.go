@@ -30,7 +30,7 @@ func (e *Engine) templateSource(ctx context.Context, want *desired, all Outputs)
 		bucket = all[e.opts.AssetsFrom.Stack][e.opts.AssetsFrom.Output]
 	}
 	if bucket == "" || e.opts.Uploader == nil {
-		return templateSource{}, &ErrTemplateTooLarge{Name: want.name, Size: len(want.template)}
+		return templateSource{}, &TemplateTooLargeError{Name: want.name, Size: len(want.template)}
 	}
 	key := fmt.Sprintf("templates/%s/%s.yaml", want.name, want.hash[:16])
 	url, err := e.opts.Uploader.Upload(ctx, bucket, key, want.template)
@@ -41,7 +41,7 @@ func (e *Engine) templateSource(ctx context.Context, want *desired, all Outputs)
 }
 
 // createChangeSet makes a change set and waits until it is ready. An
-// empty one is deleted and reported as *ErrChangeSetEmpty. previous
+// empty one is deleted and reported as *ChangeSetEmptyError. previous
 // names parameters the caller does not know (Plan): the stack keeps them.
 func (e *Engine) createChangeSet(ctx context.Context, s *Stack, want *desired, src templateSource, create bool, previous ...string) (*changeSet, error) {
 	typ := types.ChangeSetTypeUpdate
@@ -56,7 +56,7 @@ func (e *Engine) createChangeSet(ctx context.Context, s *Stack, want *desired, s
 	})
 	if err != nil {
 		if isNoChanges(apiMessage(err)) {
-			return nil, &ErrChangeSetEmpty{Name: want.name, Reason: apiMessage(err)}
+			return nil, &ChangeSetEmptyError{Name: want.name, Reason: apiMessage(err)}
 		}
 		return nil, fmt.Errorf("stack %s: create change set: %w", want.name, err)
 	}
@@ -77,7 +77,7 @@ func (e *Engine) waitChangeSet(ctx context.Context, name string, cs *changeSet) 
 				throttledSince = time.Now()
 			}
 			if time.Since(throttledSince) >= e.opts.ThrottleLimit {
-				return &ErrWaitLimit{Name: name, What: "DescribeChangeSet", Limit: e.opts.ThrottleLimit, Throttled: true}
+				return &WaitLimitError{Name: name, What: "DescribeChangeSet", Limit: e.opts.ThrottleLimit, Throttled: true}
 			}
 			p.throttled()
 			continue
@@ -95,7 +95,7 @@ func (e *Engine) waitChangeSet(ctx context.Context, name string, cs *changeSet) 
 			reason := aws.ToString(out.StatusReason)
 			_, _ = e.cfn.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(cs.id)})
 			if isNoChanges(reason) {
-				return &ErrChangeSetEmpty{Name: name, Reason: reason}
+				return &ChangeSetEmptyError{Name: name, Reason: reason}
 			}
 			return fmt.Errorf("stack %s: change set failed: %s", name, reason)
 		}

@@ -12,7 +12,7 @@ import (
 // Delete deletes every stack of d, dependents before the stacks they
 // depend on, independent ones concurrently, and waits until each is
 // really gone. Stacks that do not exist count as deleted; a stack not
-// tagged as this deployment's is refused (ErrNotOwned). Stack.Template may
+// tagged as this deployment's is refused (NotOwnedError). Stack.Template may
 // be empty: labels then fall back to logical IDs. Steps are not run.
 func (e *Engine) Delete(ctx context.Context, d Deployment) error {
 	d = d.stacksOnly()
@@ -29,7 +29,7 @@ func (e *Engine) Delete(ctx context.Context, d Deployment) error {
 		return err
 	})
 	if err == nil && ctx.Err() != nil {
-		err = &ErrInterrupted{Done: []string{"stopped before any stack was deleted"}}
+		err = &InterruptedError{Done: []string{"stopped before any stack was deleted"}}
 	}
 	e.finish(OpDelete, err)
 	return err
@@ -46,7 +46,7 @@ func (e *Engine) deleteStack(ctx context.Context, d Deployment, s *Stack) error 
 	}
 	if st != nil && !settled(string(st.StackStatus)) && st.StackStatus != types.StackStatusDeleteInProgress {
 		if e.opts.NoWait {
-			return &ErrStackInProgress{Name: name, Status: string(st.StackStatus)}
+			return &StackInProgressError{Name: name, Status: string(st.StackStatus)}
 		}
 		e.phase(OpDelete, s, name, PhaseRecovering, fmt.Sprintf("waiting for the running operation (%s) to finish", st.StackStatus))
 		if err := e.settle(ctx, s, name, aws.ToString(st.StackId)); err != nil {
@@ -93,7 +93,7 @@ func (e *Engine) deleteAndWait(ctx context.Context, op Op, s *Stack, st *types.S
 	final, err := w.wait(ctx)
 	if err != nil && ctx.Err() != nil {
 		// The delete goes on in AWS; there is nothing to undo.
-		return &ErrInterrupted{Running: []string{name + " (deleting)"}}
+		return &InterruptedError{Running: []string{name + " (deleting)"}}
 	}
 	if err != nil {
 		return err
@@ -103,7 +103,7 @@ func (e *Engine) deleteAndWait(ctx context.Context, op Op, s *Stack, st *types.S
 		if len(failed) == 0 {
 			failed = []FailedResource{{LogicalID: name, Type: "AWS::CloudFormation::Stack", Reason: shortReason(aws.ToString(final.StackStatusReason))}}
 		}
-		return &ErrDeleteFailed{Name: name, Resources: failed}
+		return &DeleteFailedError{Name: name, Resources: failed}
 	}
 	if op == OpDelete {
 		e.phase(op, s, name, PhaseDeleted, "")

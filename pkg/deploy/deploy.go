@@ -21,8 +21,8 @@ const maxSettleRounds = 5
 
 // Deploy creates or updates every stack of d in dependency order and
 // returns all stacks' outputs. Each stack's error is in the result
-// (errors.Join), typed: ErrStackFailed, ErrStackInProgress, ErrNotOwned,
-// ErrInterrupted (exit code 130), ...
+// (errors.Join), typed: StackFailedError, StackInProgressError, NotOwnedError,
+// InterruptedError (exit code 130), ...
 func (e *Engine) Deploy(ctx context.Context, d Deployment) (Outputs, error) {
 	ordered, err := d.order()
 	if err != nil {
@@ -59,24 +59,24 @@ func (e *Engine) Deploy(ctx context.Context, d Deployment) (Outputs, error) {
 		return nil
 	})
 	if err == nil && ctx.Err() != nil {
-		err = &ErrInterrupted{Done: []string{"stopped before the remaining stacks started; the stacks that finished stay as deployed"}}
+		err = &InterruptedError{Done: []string{"stopped before the remaining stacks started; the stacks that finished stay as deployed"}}
 	}
 	e.finish(OpDeploy, err)
 	return snapshot(), err
 }
 
 // asInterrupt turns a cancellation that reached a stack before it changed
-// anything (in a hook, or while describing) into ErrInterrupted.
+// anything (in a hook, or while describing) into InterruptedError.
 func asInterrupt(ctx context.Context, name string, err error) error {
-	var ie *ErrInterrupted
+	var ie *InterruptedError
 	if err == nil || ctx.Err() == nil || errors.As(err, &ie) || !errors.Is(err, context.Canceled) {
 		return err
 	}
-	return &ErrInterrupted{Done: []string{name + ": stopped before it changed"}}
+	return &InterruptedError{Done: []string{name + ": stopped before it changed"}}
 }
 
 func failPhase(err error) Phase {
-	var ie *ErrInterrupted
+	var ie *InterruptedError
 	if errors.As(err, &ie) {
 		if len(ie.Running) > 0 {
 			return PhaseDetached
@@ -172,7 +172,7 @@ func (e *Engine) deployStack(ctx context.Context, d Deployment, s *Stack, deps O
 			return out, err
 		}
 	}
-	return nil, &ErrStackState{Name: want.name, Status: "changing", Next: "another operation keeps changing it; wait and run again"}
+	return nil, &StackStateError{Name: want.name, Status: "changing", Next: "another operation keeps changing it; wait and run again"}
 }
 
 // owned refuses a stack this deployment did not make.
@@ -182,7 +182,7 @@ func owned(st *types.Stack, deployment string) error {
 		return nil
 	}
 	if stackTags(st)[TagDeployment] != deployment {
-		return &ErrNotOwned{Name: aws.ToString(st.StackName), Deployment: deployment}
+		return &NotOwnedError{Name: aws.ToString(st.StackName), Deployment: deployment}
 	}
 	return nil
 }
@@ -208,7 +208,7 @@ func (e *Engine) upsert(ctx context.Context, s *Stack, want *desired, st *types.
 		return out, false, err
 	case !settled(string(status)):
 		if e.opts.NoWait {
-			return nil, false, &ErrStackInProgress{Name: want.name, Status: string(status)}
+			return nil, false, &StackInProgressError{Name: want.name, Status: string(status)}
 		}
 		e.phase(OpDeploy, s, want.name, PhaseRecovering, fmt.Sprintf("waiting for the running operation (%s) to finish", status))
 		return nil, true, e.settle(ctx, s, want.name, aws.ToString(st.StackId))
@@ -216,7 +216,7 @@ func (e *Engine) upsert(ctx context.Context, s *Stack, want *desired, st *types.
 		e.phase(OpDeploy, s, want.name, PhaseRecovering, "continuing the failed rollback")
 		return nil, true, e.continueRollback(ctx, s, want.name, aws.ToString(st.StackId))
 	case status == types.StackStatusDeleteFailed:
-		return nil, false, &ErrStackState{Name: want.name, Status: string(status), Next: "run `mlflowctl down` to finish deleting it, then `mlflowctl up`"}
+		return nil, false, &StackStateError{Name: want.name, Status: string(status), Next: "run `mlflowctl down` to finish deleting it, then `mlflowctl up`"}
 	}
 	if !e.opts.Force && stackTags(st)[TagHash] == want.hash && reusable(status) {
 		e.phase(OpDeploy, s, want.name, PhaseNoChanges, "")
@@ -287,7 +287,7 @@ func (e *Engine) apply(ctx context.Context, s *Stack, want *desired, st *types.S
 		return e.applyDirect(ctx, s, want, src, w, create, st)
 	}
 	cs, err := e.createChangeSet(ctx, s, want, src, create)
-	var empty *ErrChangeSetEmpty
+	var empty *ChangeSetEmptyError
 	if errors.As(err, &empty) {
 		e.phase(OpDeploy, s, want.name, PhaseNoChanges, "")
 		return stackOutputs(st), nil
@@ -402,9 +402,9 @@ func (e *Engine) createUnanswered(ctx context.Context, s *Stack, want *desired, 
 		}
 		return e.follow(ctx, s, w, true)
 	case ctx.Err() != nil && err == nil && st == nil:
-		return nil, &ErrInterrupted{Done: []string{want.name + ": stopped while CreateStack was sent; CloudFormation has no such stack, nothing changed"}}
+		return nil, &InterruptedError{Done: []string{want.name + ": stopped while CreateStack was sent; CloudFormation has no such stack, nothing changed"}}
 	case ctx.Err() != nil:
-		return nil, &ErrInterrupted{Running: []string{want.name + " (CreateStack was sent; whether it was created is unknown)"}}
+		return nil, &InterruptedError{Running: []string{want.name + " (CreateStack was sent; whether it was created is unknown)"}}
 	}
 	return nil, fmt.Errorf("stack %s: create: %w", want.name, callErr)
 }
@@ -419,7 +419,7 @@ func (e *Engine) updateUnanswered(ctx context.Context, s *Stack, w *watcher, cal
 		return nil, e.interrupted(ctx, s, w, false)
 	}
 	if err == nil {
-		return nil, &ErrInterrupted{Done: []string{w.name + ": stopped while UpdateStack was sent; the stack did not start updating"}}
+		return nil, &InterruptedError{Done: []string{w.name + ": stopped while UpdateStack was sent; the stack did not start updating"}}
 	}
 	return nil, fmt.Errorf("stack %s: update interrupted (%w); whether it started is unknown: %w", w.name, callErr, err)
 }
@@ -449,7 +449,7 @@ func (e *Engine) follow(ctx context.Context, s *Stack, w *watcher, create bool) 
 		return nil, err
 	}
 	if st == nil {
-		return nil, &ErrStackNotFound{Name: w.name}
+		return nil, &StackNotFoundError{Name: w.name}
 	}
 	if !succeeded(st.StackStatus) {
 		return nil, w.failure(st)
@@ -474,7 +474,7 @@ func (e *Engine) interrupted(ctx context.Context, s *Stack, w *watcher, create b
 		ok, err := e.confirm(cctx, fmt.Sprintf("Delete the half-created stack %s?", w.name))
 		if err != nil || !ok {
 			e.phase(OpDeploy, s, w.name, PhaseDetached, "still being created in AWS")
-			return &ErrInterrupted{Running: []string{w.name + " (creating)"}}
+			return &InterruptedError{Running: []string{w.name + " (creating)"}}
 		}
 		e.phase(OpDeploy, s, w.name, PhaseDeleting, "interrupted: deleting the half-created stack")
 		w.phase = PhaseDeleting
@@ -492,7 +492,7 @@ func (e *Engine) interrupted(ctx context.Context, s *Stack, w *watcher, create b
 			if cctx.Err() != nil {
 				// A second Ctrl-C cancelled the clean-up: the stack stays.
 				e.phase(OpDeploy, s, w.name, PhaseDetached, "the clean-up delete was cancelled; the stack exists in AWS")
-				return &ErrInterrupted{Running: []string{w.name + " (created or being created; the clean-up delete was cancelled: remove it with `mlflowctl down`, or run `mlflowctl up` to finish it)"}}
+				return &InterruptedError{Running: []string{w.name + " (created or being created; the clean-up delete was cancelled: remove it with `mlflowctl down`, or run `mlflowctl up` to finish it)"}}
 			}
 			return fmt.Errorf("stack %s: delete after interrupt: %w", w.name, err)
 		}
@@ -512,18 +512,18 @@ func (e *Engine) afterInterrupt(cctx context.Context, s *Stack, w *watcher, done
 	st, err := w.wait(cctx)
 	if err != nil && e.detached() {
 		e.phase(OpDeploy, s, w.name, PhaseDetached, "still "+running[1:len(running)-1]+" in AWS")
-		return &ErrInterrupted{Running: []string{w.name + " " + running}}
+		return &InterruptedError{Running: []string{w.name + " " + running}}
 	}
 	if err != nil {
 		return err
 	}
 	if st != nil && succeeded(st.StackStatus) {
-		return &ErrInterrupted{Done: []string{w.name + ": finished before the interrupt took effect"}}
+		return &InterruptedError{Done: []string{w.name + ": finished before the interrupt took effect"}}
 	}
 	if st != nil && !settledAfterCleanup(st.StackStatus) {
 		return w.failure(st)
 	}
-	return &ErrInterrupted{Done: []string{w.name + ": " + done}}
+	return &InterruptedError{Done: []string{w.name + ": " + done}}
 }
 
 func settledAfterCleanup(s types.StackStatus) bool {
@@ -545,10 +545,10 @@ func (e *Engine) abandon(ctx context.Context, name string, cs *changeSet, create
 		if create {
 			left = "an empty stack in REVIEW_IN_PROGRESS with its change set"
 		}
-		return &ErrInterrupted{Done: []string{name + ": stopped before its change set ran; no resource changed, but " + left +
+		return &InterruptedError{Done: []string{name + ": stopped before its change set ran; no resource changed, but " + left +
 			" could not be removed (`mlflowctl up` reuses it, `mlflowctl down` removes it)"}}
 	}
-	return &ErrInterrupted{Done: []string{name + ": stopped before its change set ran; nothing changed"}}
+	return &InterruptedError{Done: []string{name + ": stopped before its change set ran; nothing changed"}}
 }
 
 func parameters(m map[string]string, previous []string) []types.Parameter {

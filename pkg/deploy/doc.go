@@ -47,9 +47,9 @@
 //   - *_CLEANUP_IN_PROGRESS: waited for like any operation; their outputs
 //     are current, so Outputs reads them;
 //   - *_IN_PROGRESS: waited for, then looked at again (with NoWait:
-//     ErrStackInProgress naming the stack);
+//     StackInProgressError naming the stack);
 //   - UPDATE_ROLLBACK_FAILED: ContinueUpdateRollback, then an update;
-//   - DELETE_FAILED: ErrStackState (run delete first);
+//   - DELETE_FAILED: StackStateError (run delete first);
 //   - otherwise: when the stack's mlflowctl:hash tag equals the hash (and
 //     Force is off) nothing is called beyond the one DescribeStacks;
 //     else an UPDATE change set. An empty change set is success and is
@@ -60,7 +60,7 @@
 // Options.AssetsFrom) and passed by URL. Every stack carries the tags
 // mlflowctl:deployment, mlflowctl:stack, mlflowctl:version and
 // mlflowctl:hash; a stack of the same name without this deployment's tag
-// is refused (ErrNotOwned), by Deploy, Plan and Delete.
+// is refused (NotOwnedError), by Deploy, Plan and Delete.
 //
 // While an operation runs, DescribeStackEvents is polled for that
 // operation's events only (from the newest event before it started,
@@ -71,7 +71,7 @@
 //
 // Every wait is bounded: a stack operation by Options.MaxWait (3 h), a
 // call CloudFormation throttles without a break by Options.ThrottleLimit
-// (10 min); both end in ErrWaitLimit, which says what was waited for and
+// (10 min); both end in WaitLimitError, which says what was waited for and
 // what to do. Events are only shown: a throttled DescribeStackEvents never
 // delays the DescribeStacks status check. While throttled, the stack's
 // KindStack event carries a note saying so (renderers show it without
@@ -85,11 +85,11 @@
 // # Errors
 //
 // Every error is typed and errors.As-able; Deploy and Delete join one per
-// stack: ErrStackFailed (stack, root-cause resource, reason, next step),
-// ErrDeleteFailed (each resource that stayed, and why), ErrStackInProgress,
-// ErrStackState, ErrNotOwned and ErrInvalidDeployment (exit code 2),
-// ErrTemplateTooLarge, ErrChangeSetEmpty (only from lower-level steps),
-// ErrStackNotFound, and ErrInterrupted (exit code 130; says what was rolled
+// stack: StackFailedError (stack, root-cause resource, reason, next step),
+// DeleteFailedError (each resource that stayed, and why), StackInProgressError,
+// StackStateError, NotOwnedError and InvalidDeploymentError (exit code 2),
+// TemplateTooLargeError, ChangeSetEmptyError (only from lower-level steps),
+// StackNotFoundError, and InterruptedError (exit code 130; says what was rolled
 // back or deleted and what still runs in AWS after a detach).
 //
 // # Interrupts
@@ -104,7 +104,7 @@
 // stack's state: an operation that started is handled as above, and
 // "nothing changed" is said only when CloudFormation has no such change.
 // A second Ctrl-C that cancels the clean-up delete reports the stack as
-// still existing (ErrInterrupted.Running).
+// still existing (InterruptedError.Running).
 //
 // # Steps
 //

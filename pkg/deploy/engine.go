@@ -30,7 +30,7 @@ type Options struct {
 	// stack after an interrupt). Nil means "no" unless Yes is set.
 	Confirm func(ctx context.Context, question string) (bool, error)
 	// Detach is closed on a second interrupt: the engine stops waiting
-	// and returns ErrInterrupted naming what still runs in AWS.
+	// and returns InterruptedError naming what still runs in AWS.
 	Detach <-chan struct{}
 	// Uploader and AssetsBucket / AssetsFrom place templates over
 	// InlineTemplateLimit: the bucket is AssetsBucket, or else the

@@ -258,9 +258,9 @@ func TestCreateFailureReportsRootCauseAndRerunRecovers(t *testing.T) {
 		f.Script("ml-server", cfnfake.Outcome{FailID: "Db", Reason: "DBCluster quota exceeded"})
 		e, rec := newEngine(f, Options{})
 		_, err := e.Deploy(t.Context(), graph())
-		var failed *ErrStackFailed
+		var failed *StackFailedError
 		if !errors.As(err, &failed) {
-			t.Fatalf("err = %v, want ErrStackFailed", err)
+			t.Fatalf("err = %v, want StackFailedError", err)
 		}
 		if failed.Name != "ml-server" || failed.LogicalID != "Db" || failed.Type != "AWS::RDS::DBCluster" ||
 			failed.Reason != "DBCluster quota exceeded" || failed.Status != "ROLLBACK_COMPLETE" || !strings.Contains(failed.Next, "created anew") {
@@ -293,7 +293,7 @@ func TestDependentOfFailedStackIsNotStarted(t *testing.T) {
 		f.Script("ml-bootstrap", cfnfake.Outcome{FailID: "Assets", Reason: "bucket name taken"})
 		e, rec := newEngine(f, Options{})
 		_, err := e.Deploy(t.Context(), graph())
-		var failed *ErrStackFailed
+		var failed *StackFailedError
 		if !errors.As(err, &failed) || failed.LogicalID != "Assets" {
 			t.Fatalf("err = %v", err)
 		}
@@ -328,7 +328,7 @@ func TestUpdateFailureRollsBack(t *testing.T) {
 		f.Script("ml-server", cfnfake.Outcome{FailID: "Service", Reason: "ECS service did not stabilize"})
 		e, _ := newEngine(f, Options{})
 		_, err := e.Deploy(t.Context(), changedServer())
-		var failed *ErrStackFailed
+		var failed *StackFailedError
 		if !errors.As(err, &failed) || failed.LogicalID != "Service" || failed.Status != "UPDATE_ROLLBACK_COMPLETE" || !strings.Contains(failed.Next, "rolled back") {
 			t.Fatalf("err = %v", err)
 		}
@@ -348,7 +348,7 @@ func TestUpdateRollbackFailedIsContinuedThenRetried(t *testing.T) {
 		f.Script("ml-server", cfnfake.Outcome{FailID: "Service", Reason: "stuck", Final: types.StackStatusUpdateRollbackFailed})
 		e, _ := newEngine(f, Options{})
 		_, err := e.Deploy(t.Context(), changedServer())
-		var failed *ErrStackFailed
+		var failed *StackFailedError
 		if !errors.As(err, &failed) || failed.Status != "UPDATE_ROLLBACK_FAILED" || !strings.Contains(failed.Next, "continues the rollback") {
 			t.Fatalf("err = %v", err)
 		}
@@ -432,7 +432,7 @@ func TestBusyStackIsRefusedWithNoWait(t *testing.T) {
 		startUpdate(f)
 		e, _ := newEngine(f, Options{NoWait: true})
 		_, err := e.Deploy(t.Context(), graph())
-		var busy *ErrStackInProgress
+		var busy *StackInProgressError
 		if !errors.As(err, &busy) || busy.Name != "ml-server" || busy.Status != "UPDATE_IN_PROGRESS" {
 			t.Fatalf("err = %v", err)
 		}
@@ -464,7 +464,7 @@ func TestDeleteFailureNamesResourcesAndRerunFinishes(t *testing.T) {
 		}
 		e, _ := newEngine(f, Options{})
 		err := e.Delete(t.Context(), d)
-		var df *ErrDeleteFailed
+		var df *DeleteFailedError
 		if !errors.As(err, &df) || df.Name != "ml-bootstrap" || len(df.Resources) != 1 || df.Resources[0].LogicalID != "Assets" ||
 			df.Resources[0].Reason != "The bucket you tried to delete is not empty" {
 			t.Fatalf("err = %v", err)
@@ -504,7 +504,7 @@ func TestDeleteRefusesStacksItDoesNotOwn(t *testing.T) {
 		f.Seed("ml-api", tplAPI, nil, map[string]string{"owner": "someone"}, types.StackStatusCreateComplete)
 		e, _ := newEngine(f, Options{})
 		err := e.Delete(t.Context(), graph())
-		var no *ErrNotOwned
+		var no *NotOwnedError
 		if !errors.As(err, &no) || no.Name != "ml-api" {
 			t.Fatalf("err = %v", err)
 		}
@@ -525,7 +525,7 @@ func TestInterruptDuringCreateDeletesHalfCreatedStack(t *testing.T) {
 		}})
 		time.AfterFunc(2500*time.Millisecond, cancel) // bootstrap is creating
 		_, err := e.Deploy(ctx, graph())
-		var intr *ErrInterrupted
+		var intr *InterruptedError
 		if !errors.As(err, &intr) || intr.ExitCode() != 130 || len(intr.Running) != 0 {
 			t.Fatalf("err = %v", err)
 		}
@@ -549,7 +549,7 @@ func TestInterruptDuringCreateWithoutConsentLeavesItRunning(t *testing.T) {
 		e, rec := newEngine(f, Options{}) // no Confirm, no Yes: the answer is no
 		time.AfterFunc(2500*time.Millisecond, cancel)
 		_, err := e.Deploy(ctx, graph())
-		var intr *ErrInterrupted
+		var intr *InterruptedError
 		if !errors.As(err, &intr) || !slices.Equal(intr.Running, []string{"ml-bootstrap (creating)"}) {
 			t.Fatalf("err = %v", err)
 		}
@@ -570,7 +570,7 @@ func TestInterruptDuringUpdateCancelsAndRollsBack(t *testing.T) {
 		e, _ := newEngine(f, Options{})
 		time.AfterFunc(2500*time.Millisecond, cancel)
 		_, err := e.Deploy(ctx, changedServer())
-		var intr *ErrInterrupted
+		var intr *InterruptedError
 		if !errors.As(err, &intr) || len(intr.Done) != 1 || !strings.Contains(intr.Done[0], "rolled back") {
 			t.Fatalf("err = %v", err)
 		}
@@ -591,7 +591,7 @@ func TestInterruptBeforeExecuteChangesNothing(t *testing.T) {
 		e, _ := newEngine(f, Options{})
 		time.AfterFunc(500*time.Millisecond, cancel) // waiting for the change set
 		_, err := e.Deploy(ctx, graph())
-		var intr *ErrInterrupted
+		var intr *InterruptedError
 		if !errors.As(err, &intr) || !strings.Contains(intr.Done[0], "nothing changed") {
 			t.Fatalf("err = %v", err)
 		}
@@ -616,7 +616,7 @@ func TestSecondInterruptDetaches(t *testing.T) {
 		time.AfterFunc(5*time.Second, cancel)
 		time.AfterFunc(10*time.Second, func() { close(detach) })
 		_, err := e.Deploy(ctx, graph())
-		var intr *ErrInterrupted
+		var intr *InterruptedError
 		if !errors.As(err, &intr) || !slices.Equal(intr.Running, []string{"ml-bootstrap (deleting)"}) {
 			t.Fatalf("err = %v", err)
 		}

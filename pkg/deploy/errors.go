@@ -9,17 +9,17 @@ import (
 	"time"
 )
 
-// ErrWaitLimit: a wait reached its bound: the operation took longer than
+// WaitLimitError: a wait reached its bound: the operation took longer than
 // Options.MaxWait, or CloudFormation throttled the same call for
 // Options.ThrottleLimit. The operation itself goes on in AWS.
-type ErrWaitLimit struct {
+type WaitLimitError struct {
 	Name      string
 	What      string // what was waited for, in words
 	Limit     time.Duration
 	Throttled bool
 }
 
-func (e *ErrWaitLimit) Error() string {
+func (e *WaitLimitError) Error() string {
 	if e.Throttled {
 		return fmt.Sprintf("stack %s: CloudFormation throttled %s for %s without a break; stopped waiting (whatever runs goes on in AWS)", e.Name, e.What, e.Limit)
 	}
@@ -27,55 +27,55 @@ func (e *ErrWaitLimit) Error() string {
 }
 
 // Hint says to look again later.
-func (e *ErrWaitLimit) Hint() string {
+func (e *WaitLimitError) Hint() string {
 	if e.Throttled {
 		return "check with `mlflowctl status` in a few minutes, then run the command again"
 	}
 	return "check with `mlflowctl status`, then run the command again"
 }
 
-// ErrStackNotFound: the stack does not exist (or is already deleted).
-type ErrStackNotFound struct{ Name string }
+// StackNotFoundError: the stack does not exist (or is already deleted).
+type StackNotFoundError struct{ Name string }
 
-func (e *ErrStackNotFound) Error() string {
+func (e *StackNotFoundError) Error() string {
 	return fmt.Sprintf("stack %s does not exist", e.Name)
 }
 
-// ErrStackInProgress: the stack is busy with another operation and the
+// StackInProgressError: the stack is busy with another operation and the
 // engine was told not to wait for it.
-type ErrStackInProgress struct{ Name, Status string }
+type StackInProgressError struct{ Name, Status string }
 
-func (e *ErrStackInProgress) Error() string {
+func (e *StackInProgressError) Error() string {
 	return fmt.Sprintf("stack %s is busy (%s)", e.Name, e.Status)
 }
 
 // Hint says how to get past the busy stack.
-func (e *ErrStackInProgress) Hint() string {
+func (e *StackInProgressError) Hint() string {
 	return "wait for it to finish, or run again without --no-wait to wait here"
 }
 
-// ErrChangeSetEmpty: CloudFormation found nothing to change. The engine
+// ChangeSetEmptyError: CloudFormation found nothing to change. The engine
 // treats it as success; Plan and callers of lower-level steps see it.
-type ErrChangeSetEmpty struct{ Name, Reason string }
+type ChangeSetEmptyError struct{ Name, Reason string }
 
-func (e *ErrChangeSetEmpty) Error() string {
+func (e *ChangeSetEmptyError) Error() string {
 	return fmt.Sprintf("stack %s: no changes", e.Name)
 }
 
-// ErrStackState: the stack is in a state the engine cannot deploy over.
-type ErrStackState struct{ Name, Status, Next string }
+// StackStateError: the stack is in a state the engine cannot deploy over.
+type StackStateError struct{ Name, Status, Next string }
 
-func (e *ErrStackState) Error() string {
+func (e *StackStateError) Error() string {
 	return fmt.Sprintf("stack %s is %s", e.Name, e.Status)
 }
 
 // Hint is what gets the stack deployable again.
-func (e *ErrStackState) Hint() string { return e.Next }
+func (e *StackStateError) Hint() string { return e.Next }
 
-// ErrStackFailed: an operation ended in a failure or rollback status. The
+// StackFailedError: an operation ended in a failure or rollback status. The
 // root cause is the first failed resource that was not cancelled because
 // of another one.
-type ErrStackFailed struct {
+type StackFailedError struct {
 	Stack     string // stack ID in the deployment
 	Name      string // CloudFormation stack name
 	Status    string // final stack status
@@ -85,7 +85,7 @@ type ErrStackFailed struct {
 	Next      string // what to do next
 }
 
-func (e *ErrStackFailed) Error() string {
+func (e *StackFailedError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "stack %s failed (%s)", e.Name, e.Status)
 	if e.LogicalID != "" {
@@ -98,7 +98,7 @@ func (e *ErrStackFailed) Error() string {
 }
 
 // Hint is what to do about the failure.
-func (e *ErrStackFailed) Hint() string { return e.Next }
+func (e *StackFailedError) Hint() string { return e.Next }
 
 // FailedResource is one resource CloudFormation could not delete.
 type FailedResource struct {
@@ -107,14 +107,14 @@ type FailedResource struct {
 	Reason    string `json:"reason"`
 }
 
-// ErrDeleteFailed: the stack ended DELETE_FAILED; Resources says which
+// DeleteFailedError: the stack ended DELETE_FAILED; Resources says which
 // resources stayed and why.
-type ErrDeleteFailed struct {
+type DeleteFailedError struct {
 	Name      string
 	Resources []FailedResource
 }
 
-func (e *ErrDeleteFailed) Error() string {
+func (e *DeleteFailedError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "stack %s could not be deleted (DELETE_FAILED)", e.Name)
 	for _, r := range e.Resources {
@@ -124,52 +124,52 @@ func (e *ErrDeleteFailed) Error() string {
 }
 
 // Hint says the command resumes.
-func (e *ErrDeleteFailed) Hint() string {
+func (e *DeleteFailedError) Hint() string {
 	return "remove what blocks those resources, then run the command again; it continues where it stopped"
 }
 
-// ErrNotOwned: a stack with the deployment's name exists but was not made
+// NotOwnedError: a stack with the deployment's name exists but was not made
 // by this deployment (its mlflowctl:deployment tag differs or is missing).
-type ErrNotOwned struct{ Name, Deployment string }
+type NotOwnedError struct{ Name, Deployment string }
 
-func (e *ErrNotOwned) Error() string {
+func (e *NotOwnedError) Error() string {
 	return fmt.Sprintf("stack %s exists but is not tagged %s=%s: mlflowctl leaves it alone", e.Name, TagDeployment, e.Deployment)
 }
 
 // Hint is the way out: another deployment name.
-func (e *ErrNotOwned) Hint() string { return "pick another --name" }
+func (e *NotOwnedError) Hint() string { return "pick another --name" }
 
 // ExitCode marks a stack that belongs to someone else as a usage problem.
-func (e *ErrNotOwned) ExitCode() int { return 2 }
+func (e *NotOwnedError) ExitCode() int { return 2 }
 
-// ErrInvalidDeployment: the stack graph itself is wrong (unknown
+// InvalidDeploymentError: the stack graph itself is wrong (unknown
 // dependency, cycle, duplicate ID, import from a non-dependency).
-type ErrInvalidDeployment struct{ Problem string }
+type InvalidDeploymentError struct{ Problem string }
 
-func (e *ErrInvalidDeployment) Error() string { return "invalid deployment: " + e.Problem }
+func (e *InvalidDeploymentError) Error() string { return "invalid deployment: " + e.Problem }
 
 // ExitCode marks a broken graph as a usage problem.
-func (e *ErrInvalidDeployment) ExitCode() int { return 2 }
+func (e *InvalidDeploymentError) ExitCode() int { return 2 }
 
-// ErrTemplateTooLarge: a template is over the inline limit and there is
+// TemplateTooLargeError: a template is over the inline limit and there is
 // no assets bucket (or uploader) to put it in.
-type ErrTemplateTooLarge struct {
+type TemplateTooLargeError struct {
 	Name string
 	Size int
 }
 
-func (e *ErrTemplateTooLarge) Error() string {
+func (e *TemplateTooLargeError) Error() string {
 	return fmt.Sprintf("template of stack %s is %d bytes, over CloudFormation's %d-byte inline limit, and no assets bucket is available to upload it to", e.Name, e.Size, InlineTemplateLimit)
 }
 
-// ErrInterrupted: the user interrupted the run. Done says what the engine
+// InterruptedError: the user interrupted the run. Done says what the engine
 // did about it; Running lists stacks still changing in AWS after a detach.
-type ErrInterrupted struct {
+type InterruptedError struct {
 	Done    []string
 	Running []string
 }
 
-func (e *ErrInterrupted) Error() string {
+func (e *InterruptedError) Error() string {
 	var b strings.Builder
 	b.WriteString("interrupted")
 	for _, d := range e.Done {
@@ -182,7 +182,7 @@ func (e *ErrInterrupted) Error() string {
 }
 
 // Hint says what to do about stacks still changing ("" when none).
-func (e *ErrInterrupted) Hint() string {
+func (e *InterruptedError) Hint() string {
 	if len(e.Running) == 0 {
 		return ""
 	}
@@ -190,4 +190,4 @@ func (e *ErrInterrupted) Hint() string {
 }
 
 // ExitCode is 130, the shell's code for a run stopped by Ctrl-C.
-func (e *ErrInterrupted) ExitCode() int { return 130 }
+func (e *InterruptedError) ExitCode() int { return 130 }

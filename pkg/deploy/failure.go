@@ -34,9 +34,9 @@ func rootCause(events []types.StackEvent, stackName string) *types.StackEvent {
 }
 
 // failure builds the report for a stack that ended in status st.
-func (w *watcher) failure(st *types.Stack) *ErrStackFailed {
+func (w *watcher) failure(st *types.Stack) *StackFailedError {
 	status := string(st.StackStatus)
-	f := &ErrStackFailed{Stack: w.s.ID, Name: w.name, Status: status, Reason: shortReason(aws.ToString(st.StackStatusReason)), Next: nextStep(status)}
+	f := &StackFailedError{Stack: w.s.ID, Name: w.name, Status: status, Reason: shortReason(aws.ToString(st.StackStatusReason)), Next: nextStep(status)}
 	if ev := rootCause(w.events, w.name); ev != nil {
 		f.LogicalID = aws.ToString(ev.LogicalResourceId)
 		f.Type = aws.ToString(ev.ResourceType)

@@ -67,7 +67,7 @@ func TestConstantStatusThrottlingIsBounded(t *testing.T) {
 		time.AfterFunc(3*time.Second, func() { f.Throttle("DescribeStacks", forever) })
 		start := time.Now()
 		_, err := e.Deploy(bounded(t), bootstrapOnly())
-		var wl *ErrWaitLimit
+		var wl *WaitLimitError
 		if !errors.As(err, &wl) || !wl.Throttled || wl.Name != "ml-bootstrap" || !strings.Contains(err.Error(), "DescribeStacks") ||
 			!strings.Contains(wl.Hint(), "mlflowctl status") {
 			t.Fatalf("err = %v", err)
@@ -84,7 +84,7 @@ func TestWaitForAStackOperationIsBounded(t *testing.T) {
 		f.SetDuration("ml-bootstrap", 2*time.Hour)
 		e, _ := newEngine(f, Options{MaxWait: 30 * time.Minute})
 		_, err := e.Deploy(t.Context(), bootstrapOnly())
-		var wl *ErrWaitLimit
+		var wl *WaitLimitError
 		if !errors.As(err, &wl) || !strings.Contains(err.Error(), "waiting for CloudFormation to create ml-bootstrap") {
 			t.Fatalf("err = %v", err)
 		}
@@ -186,7 +186,7 @@ func TestInterruptDuringCreateStackCallIsReportedAsACreate(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		e := New(cutShort{f, cancel}, Options{Version: "1.0.0", DirectCalls: true, Yes: true})
 		_, err := e.Deploy(ctx, bootstrapOnly())
-		var intr *ErrInterrupted
+		var intr *InterruptedError
 		if !errors.As(err, &intr) || strings.Contains(err.Error(), "before it changed") || !strings.Contains(err.Error(), "deleted") {
 			t.Fatalf("err = %v", err)
 		}
@@ -223,7 +223,7 @@ func TestSecondInterruptDuringCleanUpReportsTheStackExists(t *testing.T) {
 		e := New(secondInterrupt{f, &sync.Once{}, detach}, Options{Version: "1.0.0", Yes: true, Detach: detach})
 		time.AfterFunc(5*time.Second, cancel)
 		_, err := e.Deploy(ctx, bootstrapOnly())
-		var intr *ErrInterrupted
+		var intr *InterruptedError
 		if !errors.As(err, &intr) || strings.Contains(err.Error(), "before it changed") || len(intr.Running) != 1 ||
 			!strings.Contains(intr.Running[0], "ml-bootstrap") || !strings.Contains(err.Error(), "mlflowctl down") {
 			t.Fatalf("err = %v", err)
@@ -243,7 +243,7 @@ func TestRollbackFailedIsDeletedAndCreatedAgain(t *testing.T) {
 		f.Script("ml-bootstrap", cfnfake.Outcome{FailID: "Repo", Reason: "Repository limit exceeded", Final: types.StackStatusRollbackFailed})
 		e, _ := newEngine(f, Options{})
 		_, err := e.Deploy(t.Context(), bootstrapOnly())
-		var failed *ErrStackFailed
+		var failed *StackFailedError
 		if !errors.As(err, &failed) || failed.Status != "ROLLBACK_FAILED" || failed.LogicalID != "Repo" || !strings.Contains(failed.Next, "deleted and created anew") {
 			t.Fatalf("err = %v", err)
 		}

@@ -23,7 +23,7 @@ func (d Deployment) order() ([]*Stack, error) {
 	for _, s := range nodes {
 		for _, dep := range s.DependsOn {
 			if byID[dep] == nil {
-				return nil, &ErrInvalidDeployment{Problem: fmt.Sprintf("%s %q depends on unknown node %q", s.kind(), s.ID, dep)}
+				return nil, &InvalidDeploymentError{Problem: fmt.Sprintf("%s %q depends on unknown node %q", s.kind(), s.ID, dep)}
 			}
 		}
 	}
@@ -40,7 +40,7 @@ func (d Deployment) order() ([]*Stack, error) {
 			progress = true
 		}
 		if !progress {
-			return nil, &ErrInvalidDeployment{Problem: "the dependencies of the stacks and steps form a cycle"}
+			return nil, &InvalidDeploymentError{Problem: "the dependencies of the stacks and steps form a cycle"}
 		}
 	}
 	return out, checkImports(out)
@@ -53,10 +53,10 @@ func (d Deployment) nodes() ([]*Stack, error) {
 	seen := map[string]bool{}
 	add := func(s *Stack, what string, i int) error {
 		if s.ID == "" {
-			return &ErrInvalidDeployment{Problem: fmt.Sprintf("%s #%d has no ID", what, i+1)}
+			return &InvalidDeploymentError{Problem: fmt.Sprintf("%s #%d has no ID", what, i+1)}
 		}
 		if seen[s.ID] {
-			return &ErrInvalidDeployment{Problem: fmt.Sprintf("ID %q appears twice", s.ID)}
+			return &InvalidDeploymentError{Problem: fmt.Sprintf("ID %q appears twice", s.ID)}
 		}
 		seen[s.ID] = true
 		nodes = append(nodes, s)
@@ -81,7 +81,7 @@ func (d Deployment) nodes() ([]*Stack, error) {
 	for i := range d.Steps {
 		st := &d.Steps[i]
 		if st.Run == nil {
-			return nil, &ErrInvalidDeployment{Problem: fmt.Sprintf("step %q has nothing to run", st.ID)}
+			return nil, &InvalidDeploymentError{Problem: fmt.Sprintf("step %q has nothing to run", st.ID)}
 		}
 		if err := add(&Stack{ID: st.ID, DependsOn: st.DependsOn, step: st}, "step", i); err != nil {
 			return nil, err
@@ -122,7 +122,7 @@ func checkImports(ordered []*Stack) error {
 		ancestors[s.ID] = a
 		for _, im := range s.Imports {
 			if !a[im.FromStack] {
-				return &ErrInvalidDeployment{Problem: fmt.Sprintf("stack %q imports %s from %q, which it does not depend on", s.ID, im.Output, im.FromStack)}
+				return &InvalidDeploymentError{Problem: fmt.Sprintf("stack %q imports %s from %q, which it does not depend on", s.ID, im.Output, im.FromStack)}
 			}
 		}
 	}
@@ -207,20 +207,20 @@ func (e *Engine) runOne(ctx context.Context, op Op, d Deployment, s *Stack, wait
 }
 
 // joinErrors reports each stack's error once, in dependency order, with
-// all interrupts merged into one ErrInterrupted placed first (so the exit
+// all interrupts merged into one InterruptedError placed first (so the exit
 // code is 130).
 func joinErrors(ordered []*Stack, errs map[string]error) error {
-	var intr *ErrInterrupted
+	var intr *InterruptedError
 	var list []error
 	for _, s := range ordered {
 		err := errs[s.ID]
 		if err == nil || errors.Is(err, errSkipped) {
 			continue
 		}
-		var ie *ErrInterrupted
+		var ie *InterruptedError
 		if errors.As(err, &ie) {
 			if intr == nil {
-				intr = &ErrInterrupted{}
+				intr = &InterruptedError{}
 			}
 			intr.Done = append(intr.Done, ie.Done...)
 			intr.Running = append(intr.Running, ie.Running...)

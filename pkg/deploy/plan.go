@@ -112,7 +112,7 @@ func (e *Engine) planUpdate(ctx context.Context, d Deployment, s *Stack, st *typ
 		return p, nil, err
 	}
 	cs, err := e.createChangeSet(ctx, s, want, src, false, unknown...)
-	var empty *ErrChangeSetEmpty
+	var empty *ChangeSetEmptyError
 	if errors.As(err, &empty) {
 		p.Action = ActionNone
 		return p, stackOutputs(st), nil

@@ -108,7 +108,7 @@ func TestLargeTemplateGoesThroughAssetsBucket(t *testing.T) {
 		g := cfnfake.New()
 		e2, _ := newEngine(g, Options{}) // no uploader: a clear error
 		_, err := e2.Deploy(t.Context(), d)
-		var tooBig *ErrTemplateTooLarge
+		var tooBig *TemplateTooLargeError
 		if !errors.As(err, &tooBig) || tooBig.Name != "ml-api" {
 			t.Fatalf("err = %v", err)
 		}
@@ -130,7 +130,7 @@ func TestInvalidGraphsAreRejected(t *testing.T) {
 			d := graph()
 			mutate(&d)
 			_, err := New(f, Options{}).Deploy(t.Context(), d)
-			var bad *ErrInvalidDeployment
+			var bad *InvalidDeploymentError
 			if !errors.As(err, &bad) || bad.ExitCode() != 2 {
 				t.Fatalf("err = %v", err)
 			}
@@ -146,7 +146,7 @@ func TestDeployRefusesForeignStack(t *testing.T) {
 		f := cfnfake.New()
 		f.Seed("ml-bootstrap", tplBootstrap, nil, nil, types.StackStatusCreateComplete)
 		_, err := New(f, Options{}).Deploy(t.Context(), graph())
-		var no *ErrNotOwned
+		var no *NotOwnedError
 		if !errors.As(err, &no) || no.ExitCode() != 2 {
 			t.Fatalf("err = %v", err)
 		}
@@ -345,7 +345,7 @@ func TestInterruptTooLateToCancelReportsTheFinishedUpdate(t *testing.T) {
 		// cancel at its next poll, when CancelUpdateStack is refused.
 		time.AfterFunc(7*time.Second, cancel)
 		_, err := e.Deploy(ctx, changedServer())
-		var intr *ErrInterrupted
+		var intr *InterruptedError
 		if !errors.As(err, &intr) || len(intr.Done) != 1 || !strings.Contains(intr.Done[0], "finished before the interrupt") {
 			t.Fatalf("err = %v", err)
 		}

@@ -13,7 +13,7 @@ func (e *Engine) runStep(ctx context.Context, s *Stack, deps Outputs) (map[strin
 	e.phase(OpDeploy, s, "", PhaseRunning, "")
 	out, err := s.step.Run(ctx, deps)
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		return nil, &ErrInterrupted{Done: []string{"step " + s.ID + ": stopped"}}
+		return nil, &InterruptedError{Done: []string{"step " + s.ID + ": stopped"}}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("step %s: %w", s.ID, err)

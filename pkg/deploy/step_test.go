@@ -113,7 +113,7 @@ func TestInterruptInStepIsAnInterrupt(t *testing.T) {
 			},
 			func(context.Context, Outputs) (map[string]string, error) { return nil, nil })
 		_, err := New(f, Options{}).Deploy(ctx, d)
-		var intr *ErrInterrupted
+		var intr *InterruptedError
 		if !errors.As(err, &intr) || intr.ExitCode() != 130 {
 			t.Fatalf("err = %v", err)
 		}
@@ -210,7 +210,7 @@ func TestBadStepsAreRefused(t *testing.T) {
 		}
 		f := cfnfake.New()
 		_, err := New(f, Options{}).Deploy(context.Background(), d)
-		var bad *ErrInvalidDeployment
+		var bad *InvalidDeploymentError
 		if !errors.As(err, &bad) || len(f.Calls()) != 0 {
 			t.Errorf("%s: err %v, calls %v", name, err, f.Calls())
 		}

@@ -60,7 +60,7 @@ func (e *Engine) retryThrottledFor(ctx context.Context, s *Stack, name, what str
 			since = time.Now()
 		}
 		if time.Since(since) >= limit {
-			return &ErrWaitLimit{Name: name, What: what, Limit: limit, Throttled: true}
+			return &WaitLimitError{Name: name, What: what, Limit: limit, Throttled: true}
 		}
 		p.throttled()
 		e.throttleNote(s, name, PhasePreparing, what, p.interval)
@@ -115,7 +115,7 @@ func (e *Engine) watch(ctx context.Context, op Op, s *Stack, name, stackID strin
 		out, err = e.cfn.DescribeStackEvents(ctx, &cloudformation.DescribeStackEventsInput{StackName: aws.String(stackID)})
 		return err
 	})
-	var limit *ErrWaitLimit
+	var limit *WaitLimitError
 	if errors.As(err, &limit) {
 		// Events are only shown; the status check decides. Without a
 		// boundary old events would pass for new ones, so show none.
@@ -141,7 +141,7 @@ func (w *watcher) ref() string {
 }
 
 // wait polls until the stack settles and returns it, or nil when it is
-// gone. It returns ctx's error when ctx ends first, and ErrWaitLimit when
+// gone. It returns ctx's error when ctx ends first, and WaitLimitError when
 // the operation outlasts Options.MaxWait or CloudFormation throttles the
 // status check for Options.ThrottleLimit. The events are only shown: a
 // throttled events call never delays the status check.
@@ -154,7 +154,7 @@ func (w *watcher) wait(ctx context.Context) (*types.Stack, error) {
 			return nil, err
 		}
 		if time.Since(start) >= w.e.opts.MaxWait {
-			return nil, &ErrWaitLimit{Name: w.name, What: w.waitingFor(), Limit: w.e.opts.MaxWait}
+			return nil, &WaitLimitError{Name: w.name, What: w.waitingFor(), Limit: w.e.opts.MaxWait}
 		}
 		evErr := w.poll(ctx)
 		if evErr != nil && !isThrottle(evErr) && !IsStackNotFound(evErr) {
@@ -167,7 +167,7 @@ func (w *watcher) wait(ctx context.Context) (*types.Stack, error) {
 				throttledSince = time.Now()
 			}
 			if time.Since(throttledSince) >= w.e.opts.ThrottleLimit {
-				return nil, &ErrWaitLimit{Name: w.name, What: "DescribeStacks while " + w.waitingFor(), Limit: w.e.opts.ThrottleLimit, Throttled: true}
+				return nil, &WaitLimitError{Name: w.name, What: "DescribeStacks while " + w.waitingFor(), Limit: w.e.opts.ThrottleLimit, Throttled: true}
 			}
 			p.throttled()
 			w.e.throttleNote(w.s, w.name, w.phase, "DescribeStacks", p.interval)

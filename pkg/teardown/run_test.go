@@ -153,7 +153,7 @@ func TestStackDeleteFailsOnceThenReRunCompletes(t *testing.T) {
 	w.CFN.Script("demo-api", cfnfake.Outcome{FailID: "RestApi", Reason: "Internal failure while deleting the REST API"})
 	var pr progress
 	_, err := w.Teardown(teardown.Options{Log: pr.log}).Run(context.Background(), plan(t, w.Teardown(teardown.Options{})))
-	var df *deploy.ErrDeleteFailed
+	var df *deploy.DeleteFailedError
 	if !errors.As(err, &df) || df.Name != "demo-api" || !strings.Contains(err.Error(), "RestApi (AWS::ApiGateway::RestApi)") ||
 		!strings.Contains(err.Error(), "Internal failure") || !strings.Contains(df.Hint(), "run the command again") {
 		t.Fatalf("want the engine's delete failure naming demo-api's RestApi and what to do, got %v", err)

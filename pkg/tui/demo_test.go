@@ -80,7 +80,7 @@ func TestDemoThreeStacksOneFailure(t *testing.T) {
 			p.Handle(ev)
 		})
 		_, err := e.Deploy(context.Background(), d)
-		var failed *deploy.ErrStackFailed
+		var failed *deploy.StackFailedError
 		if !errors.As(err, &failed) || failed.LogicalID != "Db" {
 			t.Fatalf("err = %v", err)
 		}
