@@ -221,7 +221,7 @@ func TestPlainStepLinesNameTheStep(t *testing.T) {
 	p.Handle(deploy.Event{Time: at(0), Kind: deploy.KindStart, Op: deploy.OpDeploy, Stacks: []string{"bootstrap"}, Steps: []string{"authorizer"}})
 	p.Handle(deploy.Event{Time: at(3), Kind: deploy.KindStep, Stack: "authorizer", Phase: deploy.PhaseRunning, Reason: "uploading the authorizer"})
 	p.Handle(deploy.Event{Time: at(4), Kind: deploy.KindFinish, Op: deploy.OpDeploy})
-	for _, want := range []string{"deploy 1 stacks, 1 steps", "step authorizer: running: uploading the authorizer", "0/1 stacks and 0/1 steps"} {
+	for _, want := range []string{"deploy 1 stack, 1 step", "step authorizer: running: uploading the authorizer", "0/1 stacks and 0/1 steps"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("plain output lacks %q:\n%s", want, buf.String())
 		}
