@@ -8,6 +8,7 @@ package teardowntest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
@@ -190,21 +192,45 @@ func (w *World) bucket(ctx context.Context, logical, name string, objects int, v
 }
 
 func (w *World) repository(ctx context.Context, logical, name string) (*cfnfake.Resource, string, error) {
-	out, err := w.ECR.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(name)})
+	uri, err := w.createRepository(ctx, name)
 	if err != nil {
 		return nil, "", err
 	}
 	for i := range 2 {
 		manifest := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":%d,"digest":"sha256:%064d"},"layers":[]}`, i, i)
-		if _, err := w.ECR.PutImage(ctx, &ecr.PutImageInput{RepositoryName: aws.String(name), ImageTag: aws.String(fmt.Sprintf("v%d", i)),
-			ImageManifest: aws.String(manifest)}); err != nil {
+		_, err := w.ECR.PutImage(ctx, &ecr.PutImageInput{RepositoryName: aws.String(name), ImageTag: aws.String(fmt.Sprintf("v%d", i)),
+			ImageManifest: aws.String(manifest)})
+		var dup *ecrtypes.ImageAlreadyExistsException
+		if err != nil && !errors.As(err, &dup) {
 			return nil, "", err
 		}
 	}
 	return &cfnfake.Resource{Logical: logical, Type: "AWS::ECR::Repository", Physical: name, Delete: func(ctx context.Context) error {
 		_, err := w.ECR.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: aws.String(name)})
 		return err
-	}}, aws.ToString(out.Repository.RepositoryUri), nil
+	}}, uri, nil
+}
+
+// createRepository creates an ECR repository and returns its URI. moto was
+// reset just before the world is built, so "already exists" can only be
+// this call's own earlier attempt: under CI load moto_server created the
+// repository and the SDK retried the request (CI run of stop 26 failed
+// with RepositoryAlreadyExistsException for demo-gateway right after
+// demo-server was created). The retry then reads the repository back.
+func (w *World) createRepository(ctx context.Context, name string) (string, error) {
+	out, err := w.ECR.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(name)})
+	if err == nil {
+		return aws.ToString(out.Repository.RepositoryUri), nil
+	}
+	var dup *ecrtypes.RepositoryAlreadyExistsException
+	if !errors.As(err, &dup) {
+		return "", err
+	}
+	got, err := w.ECR.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{name}})
+	if err != nil || len(got.Repositories) != 1 {
+		return "", fmt.Errorf("repository %s exists but cannot be read back: %v", name, err)
+	}
+	return aws.ToString(got.Repositories[0].RepositoryUri), nil
 }
 
 func (w *World) bootstrap(ctx context.Context) error {
