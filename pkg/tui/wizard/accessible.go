@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 )
 
 // runAccessible asks the same questions as plain prompts: numbered
@@ -25,7 +26,7 @@ func runAccessible(ctx context.Context, o Options) (Result, error) {
 			s.apply(s.lookup(st)(ctx))
 		}
 		if note := s.lookupNote(st); note != "" {
-			_, _ = fmt.Fprintln(w, note)
+			_, _ = fmt.Fprintln(w, trimLines(note))
 		}
 		if err := s.ask(ctx, st, in, w); err != nil {
 			return Result{}, err
@@ -47,7 +48,7 @@ func (s *state) ask(ctx context.Context, st step, in io.Reader, w io.Writer) err
 // checked after each answer before anything is written.
 func (s *state) finishAccessible(ctx context.Context, in io.Reader, w io.Writer) (Result, error) {
 	res := Result{Config: s.ans.Config(s.o.Base), Answers: s.ans}
-	_, _ = fmt.Fprintln(w, "Summary\n"+s.summary())
+	_, _ = fmt.Fprintln(w, "Summary\n"+trimLines(s.summary()))
 	_, _ = fmt.Fprintln(w)
 	err := s.ask(ctx, stepSummary, in, w)
 	if err == nil && ctx.Err() != nil {
@@ -68,7 +69,7 @@ func (s *state) finishAccessible(ctx context.Context, in io.Reader, w io.Writer)
 		}
 		if !s.overwrite {
 			res.KeptExisting = true
-			_, _ = fmt.Fprint(w, s.doneText(res))
+			_, _ = fmt.Fprint(w, trimLines(s.doneText(res)))
 			return res, nil
 		}
 		replace = true
@@ -80,8 +81,18 @@ func (s *state) finishAccessible(ctx context.Context, in io.Reader, w io.Writer)
 		return res, err
 	}
 	res.Written = true
-	_, _ = fmt.Fprint(w, s.doneText(res))
+	_, _ = fmt.Fprint(w, trimLines(s.doneText(res)))
 	return res, nil
+}
+
+// trimLines drops the spaces lipgloss pads each line of a fixed-width
+// block with: a pipe keeps them and a screen reader reads them out.
+func trimLines(text string) string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // lineReader hands out at most one line per Read. huh's accessible prompts

@@ -210,10 +210,19 @@ func (s *state) profileField() question {
 	return question{kind: qSelect, title: "AWS profile", options: opts, text: &s.ans.Profile, height: min(len(opts)+2, 12)}
 }
 
+// tuiHint is help about the TUI's keys, which a line prompt (accessible
+// mode) does not have.
+func (s *state) tuiHint(hint string) string {
+	if s.accessible {
+		return ""
+	}
+	return hint
+}
+
 func (s *state) regionField() question {
 	if s.regionsErr != nil {
 		return question{kind: qInput, title: s.inputTitle("Region", s.ans.Region), text: &s.ans.Region,
-			suggestions: awslookup.StandardRegions, desc: "Type a region (tab completes).", validate: s.check(config.ValidateRegion)}
+			suggestions: awslookup.StandardRegions, desc: s.tuiHint("Type a region (tab completes)."), validate: s.check(config.ValidateRegion)}
 	}
 	list := slices.Clone(s.regions)
 	if s.ans.Region != "" && !slices.Contains(list, s.ans.Region) {
@@ -223,7 +232,7 @@ func (s *state) regionField() question {
 	for _, r := range list {
 		opts = append(opts, huh.NewOption(r, r))
 	}
-	return question{kind: qSelect, title: "Region", desc: "Type / to filter.", options: opts, text: &s.ans.Region, height: 10}
+	return question{kind: qSelect, title: "Region", desc: s.tuiHint("Type / to filter."), options: opts, text: &s.ans.Region, height: 10}
 }
 
 // afterAnswer keeps later answers consistent with the one just given:
