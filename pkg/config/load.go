@@ -87,6 +87,10 @@ func LoadValid(opts LoadOptions) (Config, error) {
 	if errors.As(c.Validate(), &verr) {
 		for _, p := range verr.Problems {
 			if !reported[p.Field] {
+				if _, flag := opts.Overrides[p.Field]; !flag {
+					// the user looks where the value came from
+					p.Message += envSource(p.Field)
+				}
 				all.Problems = append(all.Problems, p)
 			}
 		}
