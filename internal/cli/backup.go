@@ -56,6 +56,9 @@ func newBackupsCommand(g *globalOpts) *cobra.Command {
 				return err
 			}
 			if g.jsonOutput() {
+				if list == nil {
+					list = []upgrade.Backup{} // [], not null: `jq '.[]'` works on no snapshots
+				}
 				return writeJSON(g.stdout, list)
 			}
 			p := &printer{w: g.stdout}
