@@ -106,7 +106,7 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	}
 	if o.Log != nil {
 		cfg.ClientLogMode = aws.LogRetries
-		cfg.Logger.Logf(logging.Debug, "AWS settings: region %q, profile %q, endpoint %q", cfg.Region, o.Profile, o.EndpointURL)
+		_, _ = fmt.Fprintf(o.Log, "AWS settings: region %q, profile %q, endpoint %s\n", cfg.Region, o.Profile, endpointText(cfg, o))
 	}
 	if cfg.Region == "" {
 		return aws.Config{}, &SetupError{
@@ -127,13 +127,37 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	return cfg, checkCredentials(ctx, cfg)
 }
 
+// endpointText says where calls go, as --verbose shows it: the endpoint
+// and what set it (AWS_ENDPOINT_URL is read by the SDK itself).
+func endpointText(cfg aws.Config, o Options) string {
+	switch {
+	case o.EndpointURL != "":
+		return fmt.Sprintf("%q (--endpoint-url)", o.EndpointURL)
+	case aws.ToString(cfg.BaseEndpoint) != "":
+		return fmt.Sprintf("%q (AWS_ENDPOINT_URL or the profile's endpoint_url)", aws.ToString(cfg.BaseEndpoint))
+	}
+	return "AWS's own for each service and region"
+}
+
 // sdkLogger is where the SDK's own log lines go: --verbose's writer, else
 // nowhere.
 func sdkLogger(w io.Writer) logging.Logger {
 	if w == nil {
 		return logging.Nop{}
 	}
-	return logging.NewStandardLogger(w)
+	return answerLogger{logging.NewStandardLogger(w)}
+}
+
+// answerLogger words the retryer's "request failed with unretryable
+// error" as what it is: AWS's answer, handed back to mlflowctl, which
+// often expects it (a "does not exist" probe means "not deployed").
+type answerLogger struct{ logging.Logger }
+
+func (l answerLogger) Logf(c logging.Classification, format string, v ...any) {
+	if format == "request failed with unretryable error %v" {
+		format = "answer, not retried (mlflowctl decides what it means): %v"
+	}
+	l.Logger.Logf(c, format, v...)
 }
 
 func checkCredentials(ctx context.Context, cfg aws.Config) error {
