@@ -189,7 +189,13 @@ func (g *globalOpts) clients(cfg config.Config) (*awsx.Clients, error) {
 	}
 	em := awsx.EmulatorFor(g.endpointURL)
 	if g.verbose {
-		_, _ = fmt.Fprintf(g.stderr, "emulator setting: %s\n", em)
+		setting := em.String()
+		if ep := awsCfg.BaseEndpoint; !em.On() && ep != nil && *ep != "" {
+			// AWS_ENDPOINT_URL sends the calls elsewhere, without the
+			// emulator's behaviours; "AWS endpoints" would be wrong.
+			setting = fmt.Sprintf("off (calls go to %s as set outside mlflowctl; --endpoint-url turns the emulator setting on)", *ep)
+		}
+		_, _ = fmt.Fprintf(g.stderr, "emulator setting: %s\n", setting)
 	}
 	return awsx.NewClients(awsCfg, em), nil
 }
