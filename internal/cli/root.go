@@ -6,7 +6,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -65,6 +67,10 @@ func execute(ctx context.Context, build BuildInfo, args []string, streams IO, en
 	stdout := &stdoutWriter{w: streams.Out}
 	g := &globalOpts{build: build, ctx: ctx, stdin: streams.In, stdout: stdout, stderr: streams.Err, mark: &changeMark{}, env: env}
 	root := newRootCommand(g)
+	friendlyArgs(root)
+	if err := unknownSubcommand(root, args); err != nil {
+		return withOutput(g.output, stdout, err)
+	}
 	root.SetArgs(args)
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
@@ -74,10 +80,10 @@ func execute(ctx context.Context, build BuildInfo, args []string, streams IO, en
 		started = true
 		return g.validate()
 	}
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err != nil && !started {
 		if _, ok := err.(interface{ ExitCode() int }); !ok {
-			return &UsageError{Msg: err.Error() + "\nRun 'mlflowctl --help' for usage."}
+			return &UsageError{Msg: err.Error() + "\n" + helpLine(cmd)}
 		}
 	}
 	return withOutput(g.output, stdout, settle(g.mark, err))
@@ -150,6 +156,24 @@ func (g *globalOpts) validate() error {
 		if err := config.ValidateRegion(g.region); err != nil {
 			return usageErrorf("--region: %v", err)
 		}
+	}
+	return g.validateEndpointURL()
+}
+
+// validateEndpointURL refuses a malformed endpoint before any call: the
+// SDK would try it through every retry and fail with
+// `unsupported protocol scheme ""`.
+func (g *globalOpts) validateEndpointURL() error {
+	source := "--endpoint-url"
+	if !g.flags.Changed("endpoint-url") {
+		source = "MLFLOWCTL_ENDPOINT_URL"
+	}
+	if g.endpointURL == "" {
+		return nil
+	}
+	u, err := url.Parse(g.endpointURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Port() == "" && strings.HasSuffix(u.Host, ":") {
+		return usageErrorf("%s %q is not an endpoint URL: give its scheme and host, e.g. http://127.0.0.1:5000 or https://cloudformation.example.com", source, g.endpointURL)
 	}
 	return nil
 }
