@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/mlflowctl/mlflowctl/pkg/build"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/ecr"
 )
 
 type pushContainerOpts struct {
@@ -85,6 +87,10 @@ func (o *pushContainerOpts) Validate() error {
 	if o.from != "" {
 		if st, err := os.Stat(o.from); err != nil || st.IsDir() {
 			return usageErrorf("--from %q is not a file: pass an image saved with `docker save -o image.tar <image>`", o.from)
+		}
+		// Read before any AWS call, with the same hint as a missing file.
+		if _, err := ecr.LoadTarball(o.from, ""); err != nil {
+			return usageErrorf("--from %q is not an image saved by docker (%v): pass one saved with `docker save -o image.tar <image>`", o.from, errors.Unwrap(err))
 		}
 	}
 	return nil

@@ -227,6 +227,15 @@ func (authTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
+func mustTag(t *testing.T, s string) name.Tag {
+	t.Helper()
+	tag, err := name.NewTag(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tag
+}
+
 func mustRef(t *testing.T, s string) name.Reference {
 	t.Helper()
 	r, err := name.ParseReference(s)
@@ -238,6 +247,12 @@ func mustRef(t *testing.T, s string) name.Reference {
 
 func TestPushContainerBadInput(t *testing.T) {
 	srv := mototest.Start(t)
+	// A real image: --from is read before any AWS call (junk is refused there).
+	img, _ := random.Image(64, 1)
+	image := filepath.Join(t.TempDir(), "image.tar")
+	if err := tarball.WriteToFile(image, mustTag(t, "local/pyfunc:dev"), img); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -252,7 +267,7 @@ func TestPushContainerBadInput(t *testing.T) {
 		// deployment's own repository, made by its bootstrap stack; pushing
 		// before it exists would make a repository the stack then collides
 		// with (RepositoryAlreadyExistsException), so it is refused.
-		{[]string{"--from", "/dev/null", "--name", "cb"}, "creates its repository cb-pyfunc: run `mlflowctl up` first"},
+		{[]string{"--from", image, "--name", "cb"}, "creates its repository cb-pyfunc: run `mlflowctl up` first"},
 		{[]string{"--builder", "docker", "--name", "cb"}, "deployment cb has no bootstrap stack"},
 	} {
 		args := append([]string{"push-container", "--endpoint-url", srv.URL}, tc.args...)
