@@ -2,12 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
+	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 	"github.com/mlflowctl/mlflowctl/pkg/uihost"
 )
 
@@ -87,6 +89,18 @@ func (o *uiDeployOpts) Execute() error {
 	}
 	if len(outs) == 0 {
 		return usageErrorf("nothing is deployed as %q in %s: run `mlflowctl up` first", o.cfg.Name, c.Region())
+	}
+	// The UI goes to the app and branch of these stacks: a partial
+	// deployment stops here, before anything is uploaded.
+	var missing []string
+	for _, st := range []string{stacks.Bootstrap, stacks.API, stacks.UI} {
+		if _, ok := outs[st]; !ok {
+			missing = append(missing, o.cfg.Name+"-"+st)
+		}
+	}
+	if len(missing) > 0 {
+		return usageErrorf("deployment %q in %s has no %s stack yet, which the UI is hosted by: run `mlflowctl up --name %s` to finish it",
+			o.cfg.Name, c.Region(), strings.Join(missing, ", "), o.cfg.Name)
 	}
 	o.g.changing()
 	res, err := uihost.Run(o.g.ctx, c, o.cfg, outs, uihost.RunOptions{Rebuild: o.rebuild, Progress: o.progress})
