@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"strings"
 	"sync/atomic"
 )
@@ -103,6 +105,9 @@ func Report(stdout, stderr io.Writer, err error, code int, line string) {
 		return
 	}
 	next := Hint(err)
+	if next == "" {
+		next = reachHint(err)
+	}
 	text := line
 	if next != "" {
 		text += "\nnext: " + strings.ReplaceAll(next, "\n", "\n      ")
@@ -113,4 +118,20 @@ func Report(stdout, stderr io.Writer, err error, code int, line string) {
 		msg := strings.TrimPrefix(line, "Error: ")
 		_ = writeJSON(stdout, ErrorDocument{Error: ErrorBody{Message: msg, Next: next, ExitCode: code}})
 	}
+}
+
+// reachHint is the next step for a call that never reached its endpoint
+// (connection refused, no such host, timeout): the SDK's own words after
+// its retries name no fix.
+func reachHint(err error) string {
+	var ue *url.Error
+	var op *net.OpError
+	if !errors.As(err, &ue) || !(errors.As(ue.Err, &op) || ue.Timeout()) {
+		return ""
+	}
+	host := ue.URL
+	if u, perr := url.Parse(ue.URL); perr == nil && u.Host != "" {
+		host = u.Host
+	}
+	return fmt.Sprintf("mlflowctl could not reach %s: check the network and any proxy (HTTPS_PROXY), and --endpoint-url or AWS_ENDPOINT_URL if one is set", host)
 }
