@@ -165,7 +165,7 @@ func (m *model) render() string {
 	var b strings.Builder
 	b.WriteString(st.title.Render("mlflowctl init") + "  " + st.step.Render(m.position()) + "\n\n")
 	if m.step == stepSummary || m.step == stepOverwrite {
-		b.WriteString(st.box.Render(m.fitSummary()) + "\n\n")
+		b.WriteString(st.box.Width(m.s.textWidth()).Render(m.fitSummary()) + "\n\n")
 	}
 	if note := m.s.lookupNote(m.step); note != "" && !m.loading {
 		b.WriteString(note + "\n\n")
