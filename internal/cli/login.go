@@ -156,7 +156,7 @@ func readAPIOutputs(g *globalOpts, cfg config.Config) (map[string]string, error)
 		return nil, err
 	}
 	if !found {
-		return nil, fmt.Errorf("nothing is deployed as %q in %s: check --name and --region, or run mlflowctl up", cfg.Name, c.region)
+		return nil, usageErrorf("deployment %q has no %s-api stack in %s: run `mlflowctl up --name %s`, or check --name and --region", cfg.Name, cfg.Name, c.region, cfg.Name)
 	}
 	// The server's MLflow version pins the client in the pip line.
 	if srv, ok, err := stacks.Read(g.ctx, c.cfn, cfg.Name, stacks.Server); err == nil && ok {

@@ -105,7 +105,7 @@ func (o *logsOpts) Execute() error {
 	if err != nil {
 		var nd *logs.NotDeployedError
 		if errors.As(err, &nd) {
-			return fmt.Errorf("nothing is deployed as %q in %s: run `mlflowctl up` first (or check --name and --region)", nd.Deployment, awsCfg.Region)
+			return usageErrorf("nothing is deployed as %q in %s: run `mlflowctl up` first (or check --name and --region)", nd.Deployment, awsCfg.Region)
 		}
 		return err
 	}

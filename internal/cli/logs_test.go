@@ -64,8 +64,9 @@ func TestLogsBadInputIsExit2BeforeAnyAWSCall(t *testing.T) {
 func TestLogsWithoutADeploymentSaysUpFirst(t *testing.T) {
 	srv := mototest.Start(t)
 	_, _, err := runCLI(t, "logs", "--endpoint-url", srv.URL)
-	if exitCode(err) != 1 || !strings.Contains(err.Error(), "run `mlflowctl up` first") {
-		t.Fatalf("exit %d: %v, want 1 saying `mlflowctl up` first", exitCode(err), err)
+	// exit 2, as verify, ui deploy, users and backup (issue 22: one code for "not deployed")
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "run `mlflowctl up` first") {
+		t.Fatalf("exit %d: %v, want 2 saying `mlflowctl up` first", exitCode(err), err)
 	}
 }
 
