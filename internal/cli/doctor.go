@@ -113,13 +113,18 @@ func (e *preflightError) Error() string {
 // ExitCode: nothing changed, as for bad input.
 func (e *preflightError) ExitCode() int { return 2 }
 
-// printPreflight prints the checks as a table: check, result, fix.
+// printPreflight prints the checks as a table: check, then result, with
+// the fix under the result. The result is the last column, so no row is
+// padded to the longest detail (a raw SDK error can be 300 characters).
 func printPreflight(w io.Writer, rep preflight.Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	p := &printer{w: tw}
-	p.f("CHECK\tRESULT\tFIX\n")
+	p.f("CHECK\tRESULT\n")
 	for _, r := range rep.Results {
-		p.f("%s\t%s: %s\t%s\n", r.Check, strings.ToUpper(string(r.Status)), r.Detail, orPlaceholder(r.Fix, "-"))
+		p.f("%s\t%s: %s\n", r.Check, strings.ToUpper(string(r.Status)), r.Detail)
+		if r.Fix != "" {
+			p.f("\tfix: %s\n", r.Fix)
+		}
 	}
 	if p.err != nil {
 		return p.err
