@@ -86,7 +86,7 @@ func LoadValid(opts LoadOptions) (Config, error) {
 	var verr *ValidationError
 	if errors.As(c.Validate(), &verr) {
 		for _, p := range verr.Problems {
-			if !reported[p.Field] {
+			if !reported[p.Field] && !underReported(p.Field, reported) {
 				if _, flag := opts.Overrides[p.Field]; !flag {
 					// the user looks where the value came from
 					p.Message += envSource(p.Field)
@@ -99,6 +99,17 @@ func LoadValid(opts LoadOptions) (Config, error) {
 		return c, nil
 	}
 	return c, all
+}
+
+// underReported: a problem inside a section whose shape is already
+// reported (`server: 5`) is the section's zero value, not the user's.
+func underReported(field string, reported map[string]bool) bool {
+	for f := range reported {
+		if strings.HasPrefix(field, f+".") || strings.HasPrefix(field, f+"[") {
+			return true
+		}
+	}
+	return false
 }
 
 // readFile merges the file into v; unknown keys are left out and

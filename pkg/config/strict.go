@@ -83,6 +83,48 @@ func strictHook(from, to reflect.Type, data any) (any, error) {
 	return data, nil
 }
 
+func kindOf(v any) reflect.Kind {
+	if v == nil {
+		return reflect.Invalid
+	}
+	return reflect.TypeOf(v).Kind()
+}
+
+// shapeHook runs before viper's hooks (which would split "readers" into
+// a list): a section must be a mapping and a list of sections a list, or
+// the decoder reports it in its own words and the section's zero values
+// add problems of their own.
+func shapeHook(_, to reflect.Type, data any) (any, error) {
+	k := kindOf(data)
+	switch {
+	case k == reflect.Invalid:
+	case to.Kind() == reflect.Struct && k != reflect.Map && k != reflect.Struct: // a default arrives as the struct
+		return nil, fmt.Errorf("is %s; it must be a mapping of keys, one `key: value` per line indented under it (see `mlflowctl config init`)", describe(data))
+	case to.Kind() == reflect.Slice && to.Elem().Kind() == reflect.Struct && k != reflect.Slice && k != reflect.Array:
+		return nil, fmt.Errorf("is %s; it must be a list, one `- ` item per line (see `mlflowctl config init`)", describe(data))
+	}
+	return data, nil
+}
+
+// describe names a YAML value's kind in the user's words.
+func describe(v any) string {
+	switch x := v.(type) {
+	case string:
+		return fmt.Sprintf("the text %q", x)
+	case bool:
+		return fmt.Sprintf("%v (true/false)", x)
+	case int, int64, float64:
+		return fmt.Sprintf("the number %v", x)
+	}
+	switch reflect.TypeOf(v).Kind() {
+	case reflect.Map:
+		return "a mapping of keys"
+	case reflect.Slice:
+		return "a list"
+	}
+	return fmt.Sprintf("%v", v)
+}
+
 // printableValue refuses control characters (terminal escapes among them)
 // in a value that mlflowctl prints back.
 func printableValue(s string) error {
@@ -97,7 +139,7 @@ func printableValue(s string) error {
 func decodeOptions(dc *mapstructure.DecoderConfig) {
 	dc.ErrorUnused = true
 	dc.WeaklyTypedInput = false
-	dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(dc.DecodeHook, strictHook)
+	dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(shapeHook, dc.DecodeHook, strictHook)
 }
 
 // checkKeys finds keys that differ only in case (which one wins would be
