@@ -227,6 +227,7 @@ func (o *upOpts) confirm(ctx context.Context, question string) (bool, error) {
 		return false, err
 	}
 	if line == "" && errors.Is(err, io.EOF) {
+		_, _ = fmt.Fprintln(o.g.stderr) // end the prompt's line, as Enter would
 		return false, usageErrorf("no answer on stdin: run with --yes to deploy without asking")
 	}
 	ans := strings.ToLower(strings.TrimSpace(line))
