@@ -31,8 +31,12 @@ func TestUpPromptEndsItsLineWhenStdinIsClosed(t *testing.T) {
 					return nil, errors.New("no step may run before the answer")
 				},
 				APIGatewayLogging: func(context.Context, func(string)) error { return errors.New("no step may run before the answer") },
-				PublishUI:         func(context.Context, deploy.Outputs, func(string)) error { return errors.New("no step may run before the answer") },
-				Verify:            func(context.Context, deploy.Outputs, func(string)) error { return errors.New("no step may run before the answer") },
+				PublishUI: func(context.Context, deploy.Outputs, func(string)) error {
+					return errors.New("no step may run before the answer")
+				},
+				Verify: func(context.Context, deploy.Outputs, func(string)) error {
+					return errors.New("no step may run before the answer")
+				},
 			}
 		},
 	}
