@@ -13,7 +13,14 @@ import (
 // runAccessible asks the same questions as plain prompts: numbered
 // choices and typed answers, one per line, readable by a screen reader and
 // answerable from a pipe (an empty line takes the default).
-func runAccessible(ctx context.Context, o Options) (Result, error) {
+func runAccessible(ctx context.Context, o Options) (res Result, err error) {
+	lw := &lineWriter{w: o.Out}
+	o.Out = lw
+	defer func() {
+		if errors.Is(err, ErrAborted) && lw.open {
+			_, _ = fmt.Fprintln(lw) // Ctrl-C at a prompt: the error goes on a line of its own
+		}
+	}()
 	o.NoColor = true
 	s := newState(o)
 	s.accessible = true
@@ -83,6 +90,20 @@ func (s *state) finishAccessible(ctx context.Context, in io.Reader, w io.Writer)
 	res.Written = true
 	_, _ = fmt.Fprint(w, trimLines(s.doneText(res)))
 	return res, nil
+}
+
+// lineWriter remembers whether the last line written is still open (a
+// prompt waiting for its answer).
+type lineWriter struct {
+	w    io.Writer
+	open bool
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		l.open = p[len(p)-1] != '\n'
+	}
+	return l.w.Write(p)
 }
 
 // trimLines drops the spaces lipgloss pads each line of a fixed-width
