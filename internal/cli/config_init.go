@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/spf13/cobra"
 
@@ -33,6 +34,11 @@ func (o *configInitOpts) Execute() error {
 	err := config.WriteDefault(o.g.configPath, o.force)
 	if errors.Is(err, config.ErrExists) {
 		return usageErrorf("%s already exists: edit it, or pass --force to replace it with the defaults", o.g.configPath)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		// only a local file is involved: the path is bad input
+		return usageErrorf("--config %s: cannot write it (%v): name a file in a folder you can write, such as ./mlflowctl.yaml", o.g.configPath, pe.Err)
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", o.g.configPath, err)

@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -97,6 +100,15 @@ func (o *upOpts) Validate() error {
 	return err
 }
 
+// unwrapPath is a file error without the path the message already names.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 func (o *upOpts) Execute() error {
 	if o.dryRun {
 		return o.executeDryRun()
@@ -129,6 +141,10 @@ func (o *upOpts) executeDryRun() error {
 	sums, err := stacks.Summarize(d, stacks.Placeholders(o.cfg))
 	if err != nil {
 		return err
+	}
+	// The dry run only writes files: a folder it cannot make is bad input.
+	if err := os.MkdirAll(o.outDir, 0o755); err != nil {
+		return usageErrorf("--out %s: cannot make that folder (%v): name a folder you can write, such as %s", o.outDir, unwrapPath(err), defaultOutDir)
 	}
 	if err := stacks.WriteFiles(o.outDir, d, sums); err != nil {
 		return err
