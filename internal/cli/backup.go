@@ -44,7 +44,15 @@ func newBackupsCommand(g *globalOpts) *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list",
 		Short: "List the manual and pre-upgrade snapshots mlflowctl made, newest first",
-		Args:  cobra.NoArgs,
+		Long: `backups list prints the Aurora snapshots of the deployment's cluster that
+mlflowctl tagged (backup, the pre-upgrade snapshot of up, the pre-rollback
+snapshot of rollback), newest first: id, time, kind, MLflow version(s) and
+status. A deployment without a database yet (no <name>-server stack) is an
+error, exit 2.
+
+-o json prints a list of {"id", "cluster", "status", "kind",
+"mlflowVersion", "upgradedTo", "created"}; [] when there are none.`,
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			d, err := upgrader(g)
 			if err != nil {

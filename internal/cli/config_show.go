@@ -18,8 +18,15 @@ func newConfigShowCommand(g *globalOpts) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show",
 		Short: "Print the effective configuration (file, environment and flags merged)",
-		Args:  cobra.NoArgs,
-		RunE:  func(*cobra.Command, []string) error { return run(o) },
+		Long: `config show prints the configuration mlflowctl would use: the defaults,
+then the file (--config), then MLFLOWCTL_* variables, then --name, --region
+and --profile, each overriding the one before. Values are not checked
+against the rules (config validate does that), so one it refuses still
+shows; a file that cannot be read or decoded is an error (exit 2).
+
+It prints YAML; -o json prints the same keys as one JSON document.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return run(o) },
 	}
 }
 

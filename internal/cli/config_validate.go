@@ -19,8 +19,15 @@ func newConfigValidateCommand(g *globalOpts) *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate",
 		Short: "Check the configuration and list every problem",
-		Args:  cobra.NoArgs,
-		RunE:  func(*cobra.Command, []string) error { return run(o) },
+		Long: `config validate checks the configuration (file, MLFLOWCTL_* variables and
+flags merged) offline: every problem at once, each with its field and what
+to use instead, including what AWS would refuse half-way through up. It
+exits 0 when the configuration is valid and exits 2 when it is not.
+
+-o json prints {"valid": true|false, "problems": [{"field", "message"}]}
+(an empty list when valid).`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return run(o) },
 	}
 }
 

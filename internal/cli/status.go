@@ -27,8 +27,20 @@ func newStatusCommand(g *globalOpts) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show what is deployed: each stack's state, the URLs and the MLflow version",
-		Args:  cobra.NoArgs,
-		RunE:  func(*cobra.Command, []string) error { return run(o) },
+		Long: `status reads the deployment's stacks (<name>-bootstrap, -server, -api,
+-services, -studio, -ui) and prints each one's CloudFormation status, then
+the MLflow UI, tracking URI and Cognito login when the api stack has them.
+
+The verdict is one of: deployed (every stack complete), partial (some are
+missing or failed: it names them and the up command that finishes them), in
+progress, partly deleted, or not deployed (no stack at all: check --name and
+--region). It exits 0 for each; only a failed read of AWS exits 1.
+
+-o json prints one document: deployment, region, deployed (true only when
+every stack is complete), state, missing, failed, next, stacks (with their
+outputs) and endpoints.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return run(o) },
 	}
 }
 

@@ -20,8 +20,15 @@ func newWhoamiCommand(g *globalOpts) *cobra.Command {
 	return &cobra.Command{
 		Use:   "whoami",
 		Short: "Show the AWS account, identity and region mlflowctl would use",
-		Args:  cobra.NoArgs,
-		RunE:  func(*cobra.Command, []string) error { return run(o) },
+		Long: `whoami asks STS who the credentials belong to (GetCallerIdentity needs
+no permission) and prints the account, the ARN and the region mlflowctl
+would use, from --profile/--region, the configuration and the AWS SDK's
+chain. Run it before up to make sure the right account is targeted.
+
+With no AWS credentials, or no region anywhere, it says how to set them
+(exit 2). -o json prints {"account", "arn", "userId", "region"}.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return run(o) },
 	}
 }
 
