@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -95,10 +97,29 @@ func (o *statusOpts) Execute() error {
 func printStatus(g *globalOpts, r statusReport) error {
 	p := &printer{w: g.stdout}
 	p.f("Deployment %q in %s\n\n", r.Deployment, r.Region)
-	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
+	if p.err != nil {
+		return p.err
+	}
+	if err := printStackTable(g.stdout, r.Stacks, !g.noColor && isTerminal(g.stdout)); err != nil {
+		return err
+	}
+	p.f("\n")
+	printState(p, r)
+	printEndpoints(p, r.Endpoints)
+	return p.err
+}
+
+// printStackTable prints a row per stack. With colour the state is green
+// (complete), red (failed, rolled back), yellow (in progress) or faint
+// (not deployed); the table is aligned on the plain text first, so the
+// escapes do not shift the columns.
+func printStackTable(w io.Writer, rows []deploy.StackStatus, colour bool) error {
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	t := &printer{w: tw}
 	t.f("STACK\tSTATUS\tLAST UPDATE\tBY MLFLOWCTL\n")
-	for _, s := range r.Stacks {
+	states := make([]string, len(rows))
+	for i, s := range rows {
 		status, updated := "not deployed", "-"
 		if s.Exists {
 			status = s.Status
@@ -110,6 +131,7 @@ func printStatus(g *globalOpts, r statusReport) error {
 			}
 			updated = s.Updated.UTC().Format(time.RFC3339)
 		}
+		states[i] = status
 		t.f("%s\t%s\t%s\t%s\n", s.Name, status, updated, orPlaceholder(s.Version, "-"))
 	}
 	if t.err != nil {
@@ -118,10 +140,30 @@ func printStatus(g *globalOpts, r statusReport) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	p.f("\n")
-	printState(p, r)
-	printEndpoints(p, r.Endpoints)
-	return p.err
+	lines := strings.SplitAfter(buf.String(), "\n")
+	for i, status := range states {
+		if colour {
+			// the row's state follows its name and two spaces of padding
+			name, rest, _ := strings.Cut(lines[i+1], status)
+			lines[i+1] = name + stateColour(rows[i], status) + rest
+		}
+	}
+	_, err := io.WriteString(w, strings.Join(lines, ""))
+	return err
+}
+
+func stateColour(s deploy.StackStatus, text string) string {
+	code := "2" // faint: not deployed
+	switch {
+	case !s.Exists:
+	case strings.Contains(s.Status, "FAILED") || strings.Contains(s.Status, "ROLLBACK"):
+		code = "31"
+	case strings.HasSuffix(s.Status, "_IN_PROGRESS"):
+		code = "33"
+	case strings.HasSuffix(s.Status, "_COMPLETE"):
+		code = "32"
+	}
+	return "\x1b[" + code + "m" + text + "\x1b[0m"
 }
 
 // printState says when the deployment is not whole, what is wrong and
