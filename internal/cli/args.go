@@ -96,18 +96,29 @@ func helpLine(c *cobra.Command) string {
 // unknownSubcommand finds a word that is not a command of the group it
 // follows (`users remov`): cobra shows the group's help there and exits 0,
 // as if it had worked. It is a usage error, with the nearest command.
+// Anything else (a bad flag, an unknown top-level command) is left to
+// cobra, which reports it.
 func unknownSubcommand(root *cobra.Command, args []string) error {
-	c, rest, err := root.Find(args)
-	if err != nil || !c.HasParent() || c.Runnable() || !c.HasSubCommands() {
+	word, c := strayWord(root, args)
+	if word == "" {
 		return nil
 	}
-	if c.ParseFlags(rest) != nil || c.Flags().NArg() == 0 {
-		return nil // cobra reports a bad flag; a group alone prints its help
-	}
-	word := c.Flags().Arg(0)
 	msg := fmt.Sprintf("unknown command %q for %q", word, c.CommandPath())
 	if near := c.SuggestionsFor(word); len(near) > 0 {
 		msg += fmt.Sprintf("; did you mean %s?", strings.Join(near, " or "))
 	}
 	return &UsageError{Msg: msg + "\n" + helpLine(c)}
+}
+
+// strayWord is the first word after a command group that names none of
+// its commands, and that group; "" when there is none.
+func strayWord(root *cobra.Command, args []string) (string, *cobra.Command) {
+	c, rest, findErr := root.Find(args)
+	if findErr != nil || !c.HasParent() || c.Runnable() || !c.HasSubCommands() {
+		return "", nil
+	}
+	if c.ParseFlags(rest) != nil || c.Flags().NArg() == 0 {
+		return "", nil // a bad flag; or the group alone, which prints its help
+	}
+	return c.Flags().Arg(0), c
 }

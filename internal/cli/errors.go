@@ -126,7 +126,7 @@ func Report(stdout, stderr io.Writer, err error, code int, line string) {
 func reachHint(err error) string {
 	var ue *url.Error
 	var op *net.OpError
-	if !errors.As(err, &ue) || !(errors.As(ue.Err, &op) || ue.Timeout()) {
+	if !errors.As(err, &ue) || (!errors.As(ue.Err, &op) && !ue.Timeout()) {
 		return ""
 	}
 	host := ue.URL

@@ -22,8 +22,9 @@ func TestUnreachableEndpointNamesAFix(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	_ = l.Close() // nothing listens there now
-	_, sendErr := http.Post("http://"+addr+"/", "text/plain", nil)
+	resp, sendErr := http.Post("http://"+addr+"/", "text/plain", nil)
 	if sendErr == nil {
+		_ = resp.Body.Close()
 		t.Fatalf("a request to the closed port %s succeeded", addr)
 	}
 	cause := fmt.Errorf("read the stacks of %q: operation error CloudFormation: DescribeStacks, exceeded maximum number of attempts, 8, %w", "demo", sendErr)
