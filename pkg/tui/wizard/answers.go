@@ -85,7 +85,7 @@ func defaultModels(version string) []string {
 func initialAnswers(base config.Config, envProfile, envRegion string) Answers {
 	a := Answers{
 		Profile:       firstNonEmpty(base.Profile, envProfile),
-		Region:        firstNonEmpty(base.Region, envRegion),
+		Region:        firstSupportedRegion(base.Region, envRegion),
 		Name:          base.Name,
 		MLflowVersion: base.MLflowVersion,
 		Preset:        firstNonEmpty(matchPreset(base), "team"),

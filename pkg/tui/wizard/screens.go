@@ -111,6 +111,17 @@ type lookupResult struct {
 	err     error
 }
 
+// firstSupportedRegion is the first of regions mlflowctl supports: a
+// profile or AWS_REGION in China or GovCloud is not offered as the default.
+func firstSupportedRegion(regions ...string) string {
+	for _, r := range regions {
+		if r != "" && config.ValidateRegion(r) == nil {
+			return r
+		}
+	}
+	return ""
+}
+
 func (s *state) apply(r lookupResult) {
 	switch r.step {
 	case stepRegion:
@@ -118,7 +129,7 @@ func (s *state) apply(r lookupResult) {
 		if r.err == nil && len(r.regions) == 0 {
 			s.regionsErr = errors.New("the account lists no regions")
 		}
-		def := firstNonEmpty(s.profileRegion(), s.o.EnvRegion, "us-east-1")
+		def := firstSupportedRegion(s.profileRegion(), s.o.EnvRegion, "us-east-1")
 		if s.ans.Region == "" || s.ans.Region == s.regionDefault {
 			s.ans.Region = def
 			s.regionDefault = def
@@ -224,8 +235,10 @@ func (s *state) regionField() question {
 		return question{kind: qInput, title: s.inputTitle("Region", s.ans.Region), text: &s.ans.Region,
 			suggestions: awslookup.StandardRegions, desc: s.tuiHint("Type a region (tab completes)."), validate: s.check(config.ValidateRegion)}
 	}
-	list := slices.Clone(s.regions)
-	if s.ans.Region != "" && !slices.Contains(list, s.ans.Region) {
+	// Only the regions mlflowctl supports: DescribeRegions of an account
+	// (or an emulator) in another partition lists cn-* and us-gov-*.
+	list := slices.DeleteFunc(slices.Clone(s.regions), func(r string) bool { return config.ValidateRegion(r) != nil })
+	if s.ans.Region != "" && !slices.Contains(list, s.ans.Region) && config.ValidateRegion(s.ans.Region) == nil {
 		list = append([]string{s.ans.Region}, list...)
 	}
 	opts := make([]huh.Option[string], 0, len(list))
