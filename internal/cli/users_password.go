@@ -81,11 +81,19 @@ func (s *passwordSource) credentials(email string) (cognito.Credentials, error) 
 	return cognito.Credentials{Password: pw}, err
 }
 
+// maxPasswordLineBytes is 256 characters of up to 4 bytes each.
+const maxPasswordLineBytes = 1024
+
 func (s *passwordSource) fromStdin() (string, error) {
 	if !s.stdinRead {
-		line, err := bufio.NewReader(s.g.stdin).ReadString('\n')
+		// A Cognito password is at most 256 characters (1 KiB of UTF-8):
+		// an input without a line end (< /dev/zero) is not read to its end.
+		line, err := bufio.NewReader(io.LimitReader(s.g.stdin, maxPasswordLineBytes+1)).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return "", fmt.Errorf("--password-stdin: read standard input: %w", err)
+		}
+		if len(line) > maxPasswordLineBytes {
+			return "", usageErrorf("--password-stdin: the first line of standard input is longer than a password can be (Cognito allows 256 characters): pipe the password alone, e.g. `printf '%%s\\n' \"$PW\" | mlflowctl users ...`")
 		}
 		s.stdinPassword = strings.TrimRight(line, "\r\n")
 		s.stdinRead = true
