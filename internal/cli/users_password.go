@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -88,7 +87,11 @@ func (s *passwordSource) fromStdin() (string, error) {
 	if !s.stdinRead {
 		// A Cognito password is at most 256 characters (1 KiB of UTF-8):
 		// an input without a line end (< /dev/zero) is not read to its end.
-		line, err := bufio.NewReader(io.LimitReader(s.g.stdin, maxPasswordLineBytes+1)).ReadString('\n')
+		// readAnswer gives up on Ctrl-C: a read of a silent pipe cannot be interrupted.
+		line, err := readAnswer(s.g.ctx, io.LimitReader(s.g.stdin, maxPasswordLineBytes+1))
+		if errors.Is(err, context.Canceled) {
+			return "", err
+		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			return "", fmt.Errorf("--password-stdin: read standard input: %w", err)
 		}
