@@ -11,9 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mlflowctl/mlflowctl/pkg/app"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
-	"github.com/mlflowctl/mlflowctl/pkg/deploy"
-	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
 type statusOpts struct {
@@ -46,55 +45,34 @@ outputs) and endpoints.`,
 	}
 }
 
-// statusReport is what status prints with -o json.
-type statusReport struct {
-	Deployment string `json:"deployment"`
-	Region     string `json:"region"`
-	// Deployed is true only when every stack is there and complete;
-	// State, Missing, Failed and Next say what a partial one lacks.
-	Deployed bool `json:"deployed"`
-	deploymentState
-	Stacks    []deploy.StackStatus `json:"stacks"`
-	Endpoints stacks.Endpoints     `json:"endpoints"`
-}
-
 func (o *statusOpts) Validate() error {
 	cfg, err := o.g.validConfig()
 	o.cfg = cfg
 	return err
 }
 
+// Execute reads and judges the deployment (app.Status) and prints it.
 func (o *statusOpts) Execute() error {
 	c, err := loadAWSClients(o.g, o.cfg, o.clients)
 	if err != nil {
 		return err
 	}
-	d := stacks.Skeleton(o.cfg.Name)
-	st, err := deploy.New(c.cfn, deploy.Options{}).Status(o.g.ctx, d)
+	st := &app.Status{CFN: c.cfn, Config: o.cfg, Region: c.region, Up: sameTarget(o.g, "up"), Down: sameTarget(o.g, "down")}
+	rep, err := st.Run(o.g.ctx)
 	if err != nil {
-		return fmt.Errorf("read the stacks of %q in %s: %w", d.Name, c.region, err)
+		return err
 	}
-	rep := statusReport{Deployment: d.Name, Region: c.region, Stacks: st}
-	outs := deploy.Outputs{}
-	for _, s := range st {
-		if s.Exists && !s.Foreign {
-			outs[s.Stack] = s.Outputs
-		}
-	}
-	rep.deploymentState = judge(o.cfg, st, sameTarget(o.g, "up"), sameTarget(o.g, "down"))
-	rep.Deployed = rep.State == stateDeployed
-	rep.Endpoints = stacks.EndpointsFrom(outs)
 	if o.g.jsonOutput() {
 		return writeJSON(o.g.stdout, rep)
 	}
-	if rep.State == stateNotDeployed {
-		_, err := fmt.Fprintf(o.g.stdout, "Nothing is deployed as %q in %s: run `mlflowctl up` to deploy it (or check --name and --region).\n", d.Name, c.region)
+	if rep.State == app.StateNotDeployed {
+		_, err := fmt.Fprintf(o.g.stdout, "Nothing is deployed as %q in %s: run `mlflowctl up` to deploy it (or check --name and --region).\n", rep.Deployment, c.region)
 		return err
 	}
 	return printStatus(o.g, rep)
 }
 
-func printStatus(g *globalOpts, r statusReport) error {
+func printStatus(g *globalOpts, r app.StatusReport) error {
 	p := &printer{w: g.stdout}
 	p.f("Deployment %q in %s\n\n", r.Deployment, r.Region)
 	if p.err != nil {
@@ -126,7 +104,7 @@ func printStackTable(w io.Writer, rows []deploy.StackStatus, colour bool) error 
 			if s.Foreign {
 				status += " (not this deployment's)"
 			}
-			if s.Reason != "" && s.Status != "" && !isComplete(s.Status) {
+			if s.Reason != "" && s.Status != "" && !app.IsComplete(s.Status) {
 				status += ": " + s.Reason
 			}
 			updated = s.Updated.UTC().Format(time.RFC3339)
@@ -168,9 +146,9 @@ func stateColour(s deploy.StackStatus, text string) string {
 
 // printState says when the deployment is not whole, what is wrong and
 // what finishes it (nothing when it is deployed).
-func printState(p *printer, r statusReport) {
-	s := r.deploymentState
-	if s.State == stateDeployed {
+func printState(p *printer, r app.StatusReport) {
+	s := r.Verdict
+	if s.State == app.StateDeployed {
 		return
 	}
 	p.f("The deployment is %s.\n", s.State)
@@ -190,8 +168,4 @@ func printState(p *printer, r statusReport) {
 		p.f("Next: %s.\n", s.Next)
 	}
 	p.f("\n")
-}
-
-func isComplete(status string) bool {
-	return status == "CREATE_COMPLETE" || status == "UPDATE_COMPLETE"
 }

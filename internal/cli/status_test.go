@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
 	"github.com/mlflowctl/mlflowctl/internal/mototest"
+	"github.com/mlflowctl/mlflowctl/pkg/app"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
@@ -28,7 +29,7 @@ func TestStatusNothingDeployed(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	out, _, err = runEnv(t, env, "", "status", "--region", "us-east-1", "-o", "json")
-	var rep statusReport
+	var rep app.StatusReport
 	if err != nil || json.Unmarshal([]byte(out), &rep) != nil || rep.Deployed || len(rep.Stacks) != len(stacks.IDs) {
 		t.Fatalf("%v %+v\n%s", err, rep, out)
 	}
@@ -52,7 +53,7 @@ func TestStatusAfterUp(t *testing.T) {
 			}
 		}
 		out, _, _ = runEnv(t, env, "", "status", "--region", "us-east-1", "-o", "json")
-		var rep statusReport
+		var rep app.StatusReport
 		if json.Unmarshal([]byte(out), &rep) != nil || !rep.Deployed || rep.Endpoints.MLflowVersion != config3() {
 			t.Fatalf("json %s", out)
 		}
@@ -95,12 +96,12 @@ func TestStatusAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errOut)
 	}
-	var rep statusReport
+	var rep app.StatusReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	// 2 of 5 stacks: partial, not deployed (issue 22 item 13)
-	if rep.Deployed || rep.State != statePartial || !sameNames(rep.Missing, absentStacks("team", stacks.Server, stacks.API)) ||
+	if rep.Deployed || rep.State != app.StatePartial || !sameNames(rep.Missing, absentStacks("team", stacks.Server, stacks.API)) ||
 		rep.Endpoints.MLflowVersion != "2.12.2" || rep.Endpoints.TrackingURI != "https://abc.execute-api.us-east-1.amazonaws.com/prod" {
 		t.Fatalf("%+v", rep)
 	}
@@ -158,7 +159,7 @@ func TestStatusPartialDeployment(t *testing.T) {
 			}
 			env := withFakeAWS(t, fake, &putRecorder{})
 			out, _, err := runEnv(t, env, "", "status", "--name", "team", "--region", "us-east-1", "-o", "json")
-			var rep statusReport
+			var rep app.StatusReport
 			if err != nil || json.Unmarshal([]byte(out), &rep) != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}

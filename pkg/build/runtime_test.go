@@ -448,9 +448,20 @@ func (f *runtimeFixture) hostCase(t *testing.T) {
 // Requests run all the while and must all succeed, with no restart.
 // Steps: https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_lambda-functions.html
 // RDS-managed rotation: https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html
+//
+// Killing the connections is harsher than a rotation (PostgreSQL keeps
+// open sessions across ALTER ROLE ... PASSWORD); it stands for a failover
+// during the rotation. A request whose transaction was running at the
+// moment of the kill loses its connection and gets 503 — no server can
+// avoid that — and the MLflow client retries 503 (mlflow/utils/rest_utils.py,
+// _TRANSIENT_FAILURE_RESPONSE_CODES). So such a request is retried once,
+// as the client would, and must then succeed; a failure of a request that
+// did not overlap the kill, or a failed retry, fails the test (seen in CI
+// of stop 26's resubmission: 1 of 183 requests was in flight at the kill).
 func (f *runtimeFixture) rotation(t *testing.T) {
+	var kill rotationWindow
 	stop := make(chan struct{})
-	results := make(chan int, 10000)
+	results := make(chan rotationResult, 10000)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -461,36 +472,33 @@ func (f *runtimeFixture) rotation(t *testing.T) {
 				return
 			default:
 			}
-			req, _ := http.NewRequest(http.MethodPost, f.base+"/api/2.0/mlflow/experiments/create", strings.NewReader(fmt.Sprintf(`{"name":"rotation-%d-%d"}`, time.Now().UnixNano(), i)))
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				results <- 0
-				continue
-			}
-			_ = resp.Body.Close()
-			results <- resp.StatusCode
+			results <- f.createWithRetryAcrossKill(fmt.Sprintf("rotation-%d-%d", time.Now().UnixNano(), i), &kill)
 		}
 	}()
 	const newPassword = `n3w:p@ss/w%rd`
 	time.Sleep(time.Second)
 	f.sm.put(t, f.arn, newPassword, "AWSPENDING")
 	f.pg.sql(t, `ALTER ROLE mlflow PASSWORD $pw$`+newPassword+`$pw$`)
+	kill.opened()
 	f.pg.query(t, "postgres", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'mlflow'")
+	kill.closed()
 	time.Sleep(2 * time.Second)
 	f.sm.put(t, f.arn, newPassword, "AWSCURRENT")
 	time.Sleep(2 * time.Second)
 	close(stop)
 	wg.Wait()
 	close(results)
-	n, failed := 0, map[int]int{}
-	for code := range results {
+	n, retried, failed := 0, 0, map[int]int{}
+	for r := range results {
 		n++
-		if code != http.StatusOK {
-			failed[code]++
+		if r.retried {
+			retried++
+		}
+		if r.status != http.StatusOK {
+			failed[r.status]++
 		}
 	}
-	t.Logf("MLflow %s: %d requests across the rotation, failures by status %v", f.version, n, failed)
+	t.Logf("MLflow %s: %d requests across the rotation, %d in flight at the kill and retried, failures by status %v", f.version, n, retried, failed)
 	if n < 10 || len(failed) > 0 {
 		t.Errorf("requests across a password rotation: %d sent, failures by status %v:\n%s", n, failed, f.c.log())
 	}
@@ -578,4 +586,52 @@ func (f *runtimeFixture) sigterm(t *testing.T) {
 	if !exited {
 		t.Fatalf("still running %s after SIGTERM to PID 1 (ECS would SIGKILL it at its stop timeout):\n%s", took, f.c.log())
 	}
+}
+
+// rotationWindow is when the test killed the server's connections.
+type rotationWindow struct {
+	mu         sync.Mutex
+	start, end time.Time
+}
+
+func (w *rotationWindow) opened() { w.mu.Lock(); w.start = time.Now(); w.mu.Unlock() }
+func (w *rotationWindow) closed() { w.mu.Lock(); w.end = time.Now(); w.mu.Unlock() }
+
+// overlaps reports whether a request running from s to e could have had
+// its connection killed.
+func (w *rotationWindow) overlaps(s, e time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.start.IsZero() || e.Before(w.start) {
+		return false // finished before the kill began
+	}
+	return w.end.IsZero() || !s.After(w.end) // started before the kill ended
+}
+
+type rotationResult struct {
+	status  int // 0: no HTTP response
+	retried bool
+}
+
+// createWithRetryAcrossKill creates an experiment; a 503 to a request that
+// was in flight when the connections were killed is retried once, as the
+// MLflow client retries 503.
+func (f *runtimeFixture) createWithRetryAcrossKill(name string, kill *rotationWindow) rotationResult {
+	s := time.Now()
+	status := f.createExperiment(name)
+	if status != http.StatusServiceUnavailable || !kill.overlaps(s, time.Now()) {
+		return rotationResult{status: status}
+	}
+	return rotationResult{status: f.createExperiment(name), retried: true}
+}
+
+func (f *runtimeFixture) createExperiment(name string) int {
+	req, _ := http.NewRequest(http.MethodPost, f.base+"/api/2.0/mlflow/experiments/create", strings.NewReader(`{"name":"`+name+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode
 }

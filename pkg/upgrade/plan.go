@@ -43,10 +43,15 @@ func DeploymentOf(name string, serverOutputs map[string]string) Deployment {
 // table does not allow is an error (a *versions.DowngradeError for a
 // downgrade across a schema change), before anything changes.
 func PlanLines(name, from, to string) ([]string, error) {
+	return planLines(versions.Table, name, from, to)
+}
+
+// planLines is PlanLines over a given catalog of versions.
+func planLines(c versions.Catalog, name, from, to string) ([]string, error) {
 	if from == "" || from == to { // nothing deployed yet, or no move
 		return nil, nil
 	}
-	m, err := versions.Plan(from, to)
+	m, err := c.Plan(from, to)
 	if err != nil {
 		return nil, err
 	}

@@ -20,14 +20,12 @@ func TestPlanLinesForEveryPairOfTheVersionsTable(t *testing.T) {
 	newest := versions.Table[len(versions.Table)-1]
 	patch := newest
 	patch.MLflow = newest.MLflow + ".1" // same schema, newer release
-	saved := versions.Table
-	versions.Table = append(append([]versions.Version(nil), saved...), patch)
-	t.Cleanup(func() { versions.Table = saved })
+	table := append(append(versions.Catalog(nil), versions.Table...), patch)
 
 	snapName := regexp.MustCompile(`snapshot mlflowctl-team-a-pre-upgrade-YYYYMMDD-HHMMSS, tagged`)
-	for i, from := range versions.Table {
-		for j, to := range versions.Table {
-			lines, err := PlanLines("team-a", from.MLflow, to.MLflow)
+	for i, from := range table {
+		for j, to := range table {
+			lines, err := planLines(table, "team-a", from.MLflow, to.MLflow)
 			all := strings.Join(lines, "\n")
 			switch {
 			case i == j:

@@ -23,8 +23,12 @@ type Version struct {
 	Schema string
 }
 
-// Table lists the supported versions, oldest first.
-var Table = []Version{
+// Catalog is a list of versions, oldest first.
+type Catalog []Version
+
+// Table lists the supported versions, oldest first. Nothing assigns it:
+// a test that needs another list builds a Catalog and calls its methods.
+var Table = Catalog{
 	{MLflow: "2.12.2", Python: "3.11", Psycopg2: "2.9.10", UINode: "18",
 		GatewayTypes: []string{"llm/v1/completions"}, MinServerMemory: 2048, Schema: "acf3f17fdcc7"},
 	{MLflow: "3.18.0", Python: "3.12", Psycopg2: "2.9.10", UINode: "22",
@@ -32,18 +36,23 @@ var Table = []Version{
 }
 
 // Lookup returns the table's entry for v.
-func Lookup(v string) (Version, error) {
-	for _, e := range Table {
+func Lookup(v string) (Version, error) { return Table.Lookup(v) }
+
+// Lookup returns the catalog's entry for v.
+func (c Catalog) Lookup(v string) (Version, error) {
+	for _, e := range c {
 		if e.MLflow == v {
 			return e, nil
 		}
 	}
-	return Version{}, fmt.Errorf("mlflowVersion %q is not supported: use one of %s", v, strings.Join(names(), ", "))
+	return Version{}, fmt.Errorf("mlflowVersion %q is not supported: use one of %s", v, strings.Join(c.names(), ", "))
 }
 
-func names() []string {
+func names() []string { return Table.names() }
+
+func (c Catalog) names() []string {
 	var out []string
-	for _, e := range Table {
+	for _, e := range c {
 		out = append(out, e.MLflow)
 	}
 	return out
@@ -81,23 +90,26 @@ func (e *DowngradeError) Error() string {
 // Upgrades go to any newer supported version (MLflow's migrations run in
 // order from any older revision); a downgrade across a schema change is
 // refused with the restore command.
-func Plan(from, to string) (Move, error) {
-	f, err := Lookup(from)
+func Plan(from, to string) (Move, error) { return Table.Plan(from, to) }
+
+// Plan checks a move between two versions of the catalog.
+func (c Catalog) Plan(from, to string) (Move, error) {
+	f, err := c.Lookup(from)
 	if err != nil {
 		return Move{}, fmt.Errorf("the deployed %w", err)
 	}
-	t, err := Lookup(to)
+	t, err := c.Lookup(to)
 	if err != nil {
 		return Move{}, err
 	}
-	if index(to) < index(from) && f.Schema != t.Schema {
+	if c.index(to) < c.index(from) && f.Schema != t.Schema {
 		return Move{}, &DowngradeError{From: from, To: to}
 	}
 	return Move{From: f, To: t, Migration: f.Schema != t.Schema}, nil
 }
 
-func index(v string) int {
-	for i, e := range Table {
+func (c Catalog) index(v string) int {
+	for i, e := range c {
 		if e.MLflow == v {
 			return i
 		}
