@@ -13,6 +13,7 @@ import (
 
 	"github.com/mlflowctl/mlflowctl/pkg/app"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
+	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 )
 
 type statusOpts struct {
