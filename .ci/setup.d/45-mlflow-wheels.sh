@@ -17,6 +17,9 @@ declare -A SHA256=(
 for v in "${!SHA256[@]}"; do
   f="$dir/mlflow-$v-py3-none-any.whl"
   if [ ! -f "$f" ] || ! echo "${SHA256[$v]}  $f" | sha256sum --check --status; then
+    # pip download keeps a file of the same name that is already there
+    # ("File was already downloaded"), so a wrong one goes first.
+    rm -f "$f"
     python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
       "mlflow==$v" -d "$dir"
   fi
