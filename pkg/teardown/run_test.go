@@ -358,3 +358,12 @@ func TestAnotherDeploymentsLeftoversStay(t *testing.T) {
 		t.Fatalf("log groups after down: %v; want exactly the other deployment's %v", left, others)
 	}
 }
+
+// runDown deletes what td's plan lists.
+func runDown(ctx context.Context, td *teardown.Teardown) (teardown.Result, error) {
+	p, err := td.Plan(ctx)
+	if err != nil {
+		return teardown.Result{}, err
+	}
+	return td.Run(ctx, p)
+}
