@@ -227,8 +227,11 @@ func (w *World) createRepository(ctx context.Context, name string) (string, erro
 		return "", err
 	}
 	got, err := w.ECR.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{name}})
-	if err != nil || len(got.Repositories) != 1 {
-		return "", fmt.Errorf("repository %s exists but cannot be read back: %v", name, err)
+	if err != nil {
+		return "", fmt.Errorf("repository %s exists but cannot be read back: %w", name, err)
+	}
+	if len(got.Repositories) != 1 {
+		return "", fmt.Errorf("repository %s exists but reads back as %d repositories", name, len(got.Repositories))
 	}
 	return aws.ToString(got.Repositories[0].RepositoryUri), nil
 }
