@@ -188,12 +188,14 @@ func (d *Down) deletePushedRepositories(ctx context.Context, p teardown.Plan) er
 }
 
 // cleanDomainStorage deletes a created domain's home EFS and NFS security
-// groups once the domain is gone, when no VPC stack was deleted this run
-// to do it (a re-run after a failure, or a domain in a VPC mlflowctl did
-// not create). SageMaker keeps them after DeleteDomain by default
-// (RetentionPolicy HomeEfsFileSystem=Retain,
+// groups once the domain is gone, when no stack's preparation did it this
+// run: a re-run after a run stopped (Ctrl-C, an EFS error) with the
+// stacks gone but the file system, which outlives its VPC once its mount
+// targets are deleted, still there. SageMaker keeps a deleted domain's
+// home EFS by default (RetentionPolicy HomeEfsFileSystem=Retain,
 // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteDomain.html).
-// Test: sagemaker's TestDomainStorageIsCleanedOnlyAfterTheDomainIsGone.
+// Tests: teardown's TestDomainStorageLeftByAnEarlierRunIsCleanedWithoutStacks;
+// sagemaker's TestDomainStorageIsCleanedOnlyAfterTheDomainIsGone.
 func (d *Down) cleanDomainStorage(ctx context.Context) error {
 	return d.Teardown.CleanDomainStorage(ctx)
 }

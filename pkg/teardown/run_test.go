@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
+	efstypes "github.com/aws/aws-sdk-go-v2/service/efs/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -368,4 +369,37 @@ func runDown(ctx context.Context, td *teardown.Teardown) (teardown.Result, error
 	}}
 	res, err := d.Run(ctx)
 	return res.Result, err
+}
+
+// A run stopped after the stacks were gone but before the domain's home
+// EFS was (a Ctrl-C in the storage clean-up, or an EFS error): the file
+// system, tagged by MarkDomainStorage, outlives its VPC (a file system
+// without mount targets needs none). The next `down` finds no stack, so
+// no stack's preparation cleans it: the step after the stacks does.
+// SageMaker keeps a deleted domain's home EFS by default
+// (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteDomain.html,
+// RetentionPolicy HomeEfsFileSystem "Retain").
+func TestDomainStorageLeftByAnEarlierRunIsCleanedWithoutStacks(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
+	ctx := context.Background()
+	fs, err := w.EFS.CreateFileSystem(ctx, &efs.CreateFileSystemInput{CreationToken: aws.String("left-home"), Tags: []efstypes.Tag{
+		{Key: aws.String(teardown.TagDeployment), Value: aws.String("gone")},
+		{Key: aws.String(sagemaker.TagDomain), Value: aws.String("d-gone0000")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	td := w.Teardown(teardown.Options{})
+	td.Name = "gone"
+	p := plan(t, td)
+	if len(p.Stacks) != 0 || p.Empty() {
+		t.Fatalf("plan of a deployment with only its domain's EFS left: %+v", p)
+	}
+	if _, err := runDown(ctx, td); err != nil {
+		t.Fatal(err)
+	}
+	out, err := w.EFS.DescribeFileSystems(ctx, &efs.DescribeFileSystemsInput{FileSystemId: fs.FileSystemId})
+	if err == nil && len(out.FileSystems) != 0 {
+		t.Fatalf("the domain's home EFS %s is still there", aws.ToString(fs.FileSystemId))
+	}
 }
