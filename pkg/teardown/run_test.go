@@ -403,3 +403,38 @@ func TestDomainStorageLeftByAnEarlierRunIsCleanedWithoutStacks(t *testing.T) {
 		t.Fatalf("the domain's home EFS %s is still there", aws.ToString(fs.FileSystemId))
 	}
 }
+
+// A Ctrl-C during down (ctx cancelled while the stacks are deleted)
+// stops cleanly: the engine's InterruptedError (exit code 130) says what
+// was done and what is still running, nothing after the stacks runs, and
+// `down` run again finishes from what is left.
+func TestCtrlCDuringDownStopsCleanlyAndAReRunFinishes(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var pr progress
+	td := w.Teardown(teardown.Options{Log: func(line string) {
+		pr.log(line)
+		if strings.Contains(line, "deletion protection of user pool") { // demo-api's preparation
+			cancel()
+		}
+	}})
+	_, err := runDown(ctx, td)
+	var ie *deploy.InterruptedError
+	if !errors.As(err, &ie) || ie.ExitCode() != 130 || !strings.Contains(err.Error(), "demo-api") {
+		t.Fatalf("want the engine's interrupt naming demo-api, got %v\n%s", err, pr.String())
+	}
+	if pr.index("leftover scan") >= 0 || pr.index("deleting log group") >= 0 {
+		t.Fatalf("steps after the stacks ran after the interrupt:\n%s", pr.String())
+	}
+	left := w.CFN.Names()
+	if !slices.Contains(left, "demo-server") || !slices.Contains(left, "demo-bootstrap") || slices.Contains(left, "demo-studio") {
+		t.Fatalf("after the interrupt the stacks are %v; want studio gone, server and bootstrap left", left)
+	}
+	t.Logf("interrupted: %v; stacks left %v", err, left)
+	if _, err := runDown(context.Background(), w.Teardown(teardown.Options{})); err != nil {
+		t.Fatalf("re-run: %v", err)
+	}
+	assertGone(t, w)
+}
