@@ -54,6 +54,36 @@ func TestDownTextIsUnchanged(t *testing.T) {
 	golden.Assert(t, filepath.Join("testdata", "down-result.json.golden"), normalize(resJSON))
 }
 
+// TestDownKeepDataTextIsUnchanged pins the same for `down --keep-data`:
+// what the plan marks kept, and the result listing what was kept.
+func TestDownKeepDataTextIsUnchanged(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{ArtifactObjects: 3})
+	var pr progress
+	td := w.Teardown(teardown.Options{KeepData: true, Log: pr.log})
+	var text bytes.Buffer
+	if err := teardown.WritePlan(&text, plan(t, td)); err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, filepath.Join("testdata", "down-keep-data-plan.txt.golden"), normalize(text.Bytes()))
+	res, err := runDown(context.Background(), td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(pr.String(), "\n")
+	slices.Sort(lines)
+	golden.Assert(t, filepath.Join("testdata", "down-keep-data-progress.golden"), normalize([]byte(strings.Join(lines, "\n")+"\n")))
+	var kept bytes.Buffer
+	if err := teardown.WriteKept(&kept, res.Kept); err != nil {
+		t.Fatal(err)
+	}
+	resJSON, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, filepath.Join("testdata", "down-keep-data-result.golden"), normalize(append(append(kept.Bytes(), '\n'), resJSON...)))
+}
+
 func normalize(b []byte) []byte {
 	return randomIDs.ReplaceAll(b, []byte("<id>"))
 }
