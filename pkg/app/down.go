@@ -117,8 +117,10 @@ func (d *Down) deleteStudio(ctx context.Context, p teardown.Plan) error {
 }
 
 // deleteStacks deletes the stacks through the deploy engine, dependents
-// first (studio and ui, then api, then services and server, then
-// bootstrap: a stack whose exports another imports cannot be deleted),
+// first (studio and ui, then api and services, then server, then
+// bootstrap): CloudFormation refuses to delete a stack while another
+// imports one of its exports
+// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-stack-exports.html),
 // with the engine's root-cause report of a failed delete and its
 // handling of a cancelled ctx. Just before each stack goes, prepareStack
 // readies what its delete would fail on. With --keep-data the engine
