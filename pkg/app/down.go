@@ -97,7 +97,8 @@ func (d *Down) confirm(ctx context.Context, p teardown.Plan) (bool, error) {
 	if p.Empty() {
 		return false, nil
 	}
-	return d.UI.Confirm(ctx)
+	ok, err := d.UI.Confirm(ctx)
+	return ok && err == nil, err
 }
 
 // deleteStudio deletes the Studio apps (KernelGateway apps and the rest,
