@@ -231,7 +231,7 @@ func (w *World) createRepository(ctx context.Context, name string) (string, erro
 		return "", fmt.Errorf("repository %s exists but cannot be read back: %w", name, err)
 	}
 	if len(got.Repositories) != 1 {
-		return "", fmt.Errorf("repository %s exists but reads back as %d repositories", name, len(got.Repositories))
+		return "", fmt.Errorf("repository %s exists but DescribeRepositories returned %d", name, len(got.Repositories))
 	}
 	return aws.ToString(got.Repositories[0].RepositoryUri), nil
 }
