@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/mlflowctl/mlflowctl/pkg/awslookup"
+	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/cognito"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/cost"
@@ -107,7 +108,7 @@ func (o *initOpts) wizardOptions() wizard.Options {
 	return wizard.Options{
 		Base:   o.base,
 		Path:   o.g.configPath,
-		Lookup: awslookup.Source{Files: awslookup.DefaultFiles(), EndpointURL: o.g.endpointURL, Version: o.g.build.Version},
+		Lookup: awslookup.Source{Files: awslookup.DefaultFiles(), Clients: o.lookupClients},
 
 		EnvProfile: os.Getenv("AWS_PROFILE"),
 		EnvRegion:  envOr("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION")),
@@ -119,6 +120,14 @@ func (o *initOpts) wizardOptions() wizard.Options {
 		RunUp:      o.runUp,
 		AddAdmin:   o.addAdmin,
 	}
+}
+
+// lookupClients are the clients of the profile and region the wizard is
+// on, under the command's emulator setting. No --verbose log or notes:
+// the wizard owns the screen.
+func (o *initOpts) lookupClients(ctx context.Context, profile, region string) (*awsx.Clients, error) {
+	return awsx.Connect(ctx, awsx.Options{Profile: profile, Region: region, EndpointURL: o.g.endpointURL, Version: o.g.build.Version},
+		awsx.EmulatorFor(o.g.endpointURL))
 }
 
 // idleCost is the estimate `up --dry-run` prints: the monthly cost while

@@ -3,6 +3,7 @@ package awslookup
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,9 +27,18 @@ func motoEnv(t *testing.T) *mototest.Server {
 	return srv
 }
 
+// motoSource is the wizard's Source as `init --endpoint-url` builds it:
+// clients from awsx.Connect under the emulator setting of the endpoint.
+func motoSource(srv *mototest.Server) Source {
+	em := awsx.EmulatorFor(srv.URL)
+	return Source{Clients: func(ctx context.Context, profile, region string) (*awsx.Clients, error) {
+		return awsx.Connect(ctx, awsx.Options{Profile: profile, Region: region, EndpointURL: srv.URL}, em)
+	}}
+}
+
 func TestSourceRegionsFromEC2(t *testing.T) {
 	srv := motoEnv(t)
-	got, err := Source{EndpointURL: srv.URL}.Regions(context.Background(), "", "")
+	got, err := motoSource(srv).Regions(context.Background(), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,11 +50,11 @@ func TestSourceRegionsFromEC2(t *testing.T) {
 func TestSourceDomainsListsEveryDomain(t *testing.T) {
 	srv := motoEnv(t)
 	ctx := context.Background()
-	cfg, err := awsx.Load(ctx, awsx.Options{Region: mototest.Region, EndpointURL: srv.URL})
+	c, err := awsx.Connect(ctx, awsx.Options{Region: mototest.Region, EndpointURL: srv.URL}, awsx.EmulatorFor(srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sm := sagemaker.NewFromConfig(cfg)
+	sm := c.SageMaker()
 	for _, name := range []string{"abcdef123456", "team000000aa"} {
 		_, err := sm.CreateDomain(ctx, &sagemaker.CreateDomainInput{
 			DomainName:          aws.String(name),
@@ -57,7 +67,7 @@ func TestSourceDomainsListsEveryDomain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := Source{EndpointURL: srv.URL}.Domains(ctx, "", mototest.Region)
+	got, err := motoSource(srv).Domains(ctx, "", mototest.Region)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,10 +87,36 @@ func TestSourceFailsWithoutCredentials(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	if _, err := (Source{EndpointURL: srv.URL}).Domains(context.Background(), "", mototest.Region); err == nil {
+	if _, err := motoSource(srv).Domains(context.Background(), "", mototest.Region); err == nil {
 		t.Fatal("Domains without credentials succeeded")
 	}
-	if _, err := (Source{EndpointURL: srv.URL}).Regions(context.Background(), "missing-profile", ""); err == nil {
+	if _, err := motoSource(srv).Regions(context.Background(), "missing-profile", ""); err == nil {
 		t.Fatal("Regions with an unknown profile succeeded")
+	}
+}
+
+// The look-ups build no client of their own (issue 19 item 3): they ask
+// Source.Clients for the profile and region the wizard is on, and the
+// region list falls back to us-east-1 when the profile sets none.
+func TestSourceTakesItsClientsFromClientsFor(t *testing.T) {
+	srv := motoEnv(t)
+	inner := motoSource(srv).Clients
+	var asked []string
+	s := Source{Clients: func(ctx context.Context, profile, region string) (*awsx.Clients, error) {
+		asked = append(asked, profile+"@"+region)
+		return inner(ctx, profile, region)
+	}}
+	ctx := context.Background()
+	if _, err := s.Regions(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Domains(ctx, "", "eu-west-1"); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"@us-east-1", "@eu-west-1"}; !slices.Equal(asked, want) {
+		t.Fatalf("clients asked for %v, want %v", asked, want)
+	}
+	if _, err := (Source{}).Regions(ctx, "", ""); err == nil || !strings.Contains(err.Error(), "Clients must be set") {
+		t.Fatalf("a Source without clients: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package awsx
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
@@ -82,6 +83,18 @@ func NewClients(cfg aws.Config, em Emulator) *Clients {
 		cfg.BaseEndpoint = aws.String(em.Endpoint)
 	}
 	return &Clients{cfg: cfg, emulator: em, made: map[string]any{}}
+}
+
+// Connect loads the AWS configuration o and returns its clients under
+// the emulator setting em: for look-ups whose profile and region are
+// chosen while the command runs (the init wizard's), where the clients
+// cannot be built once from the configuration file.
+func Connect(ctx context.Context, o Options, em Emulator) (*Clients, error) {
+	cfg, err := Load(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return NewClients(cfg, em), nil
 }
 
 // Config is the AWS configuration the clients are built from.

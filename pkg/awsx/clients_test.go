@@ -1,6 +1,7 @@
 package awsx
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -49,5 +50,25 @@ func TestClientsAreBuiltOnceUnderTheSetting(t *testing.T) {
 	}
 	if a.Region() != "eu-west-1" {
 		t.Errorf("region %q", a.Region())
+	}
+}
+
+// Connect is Load then NewClients: the clients call the emulator's
+// endpoint with its setting (path-style S3 under an emulator).
+func TestConnectBuildsClientsUnderTheEmulatorSetting(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+	em := EmulatorFor("http://127.0.0.1:1")
+	c, err := Connect(context.Background(), Options{Region: "eu-west-1", EndpointURL: em.Endpoint}, em)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Region() != "eu-west-1" || c.Emulator() != em || aws.ToString(c.Config().BaseEndpoint) != em.Endpoint || !c.S3().Options().UsePathStyle {
+		t.Fatalf("clients: region %s, emulator %v, endpoint %v, path-style %v", c.Region(), c.Emulator(), c.Config().BaseEndpoint, c.S3().Options().UsePathStyle)
+	}
+	if _, err := Connect(context.Background(), Options{Profile: "missing-profile", Region: "eu-west-1"}, Emulator{}); err == nil {
+		t.Fatal("Connect with an unknown profile succeeded")
 	}
 }

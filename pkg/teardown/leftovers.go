@@ -53,7 +53,9 @@ type Known struct {
 	LogGroups []string
 }
 
-func knownFrom(found []Stack) Known {
+// KnownFrom lists the names learnt from the stacks' outputs, read while
+// the stacks still exist.
+func KnownFrom(found []Stack) Known {
 	var k Known
 	for _, s := range found {
 		for _, key := range sortedKeys(s.Outputs) {

@@ -347,7 +347,7 @@ func TestDownAccountsForPushedRepositories(t *testing.T) {
 	if err := teardown.WritePlan(&text, plan); err != nil || !strings.Contains(text.String(), "1 ECR repository:\n    cb-labs (made by push-container): 1 image") {
 		t.Fatalf("plan text %v:\n%s", err, text.String())
 	}
-	if _, err := td.Run(ctx, plan); err != nil {
+	if _, err := runDown(ctx, td); err != nil {
 		t.Fatal(err)
 	}
 	out, err := c.ecr.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})

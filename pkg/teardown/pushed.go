@@ -68,9 +68,9 @@ func taggedWith(ctx context.Context, api PushedAPI, arn, name string) (bool, err
 	}), nil
 }
 
-// deletePushed deletes the repositories push-container made, images and
+// DeletePushed deletes the repositories push-container made, images and
 // all (Force), once the stacks are gone.
-func (t *Teardown) deletePushed(ctx context.Context, p Plan) error {
+func (t *Teardown) DeletePushed(ctx context.Context, p Plan) error {
 	for _, r := range p.Repositories {
 		if r.Stack != PushedBy {
 			continue

@@ -15,12 +15,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
+	efstypes "github.com/aws/aws-sdk-go-v2/service/efs/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/mlflowctl/mlflowctl/internal/mototest"
+	"github.com/mlflowctl/mlflowctl/pkg/app"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
 	"github.com/mlflowctl/mlflowctl/pkg/sagemaker"
@@ -91,7 +93,7 @@ func TestDownDeletesStudioFirstThenEverything(t *testing.T) {
 			t.Fatalf("repository %s counted %d images, want 2", r.Name, r.Images)
 		}
 	}
-	res, err := td.Run(context.Background(), p)
+	res, err := runDown(context.Background(), td)
 	t.Logf("progress:\n%s", pr.String())
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +154,7 @@ func TestStackDeleteFailsOnceThenReRunCompletes(t *testing.T) {
 	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
 	w.CFN.Script("demo-api", cfnfake.Outcome{FailID: "RestApi", Reason: "Internal failure while deleting the REST API"})
 	var pr progress
-	_, err := w.Teardown(teardown.Options{Log: pr.log}).Run(context.Background(), plan(t, w.Teardown(teardown.Options{})))
+	_, err := runDown(context.Background(), w.Teardown(teardown.Options{Log: pr.log}))
 	var df *deploy.DeleteFailedError
 	if !errors.As(err, &df) || df.Name != "demo-api" || !strings.Contains(err.Error(), "RestApi (AWS::ApiGateway::RestApi)") ||
 		!strings.Contains(err.Error(), "Internal failure") || !strings.Contains(df.Hint(), "run the command again") {
@@ -165,7 +167,7 @@ func TestStackDeleteFailsOnceThenReRunCompletes(t *testing.T) {
 	if (second.Studio != nil && !second.Studio.Empty()) || len(second.Stacks) != 3 {
 		t.Fatalf("second plan: %+v", second)
 	}
-	if _, err := w.Teardown(teardown.Options{Log: pr.log}).Run(context.Background(), second); err != nil {
+	if _, err := runDown(context.Background(), w.Teardown(teardown.Options{Log: pr.log})); err != nil {
 		t.Fatalf("re-run: %v", err)
 	}
 	if d := w.CFN.Deletes(); d["demo-api"] != 2 || d["demo-studio"] != 1 {
@@ -179,8 +181,7 @@ func TestProtectedStackIsUnprotectedThenDeleted(t *testing.T) {
 	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
 	w.CFN.Protect("demo-server")
 	td := w.Teardown(teardown.Options{})
-	p := plan(t, td)
-	if _, err := td.Run(context.Background(), p); err != nil {
+	if _, err := runDown(context.Background(), td); err != nil {
 		t.Fatal(err)
 	}
 	assertGone(t, w)
@@ -191,8 +192,7 @@ func TestKeepDataKeepsArtifactsAndTheFinalSnapshot(t *testing.T) {
 	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{ArtifactObjects: 10})
 	var pr progress
 	td := w.Teardown(teardown.Options{KeepData: true, Log: pr.log})
-	p := plan(t, td)
-	res, err := td.Run(context.Background(), p)
+	res, err := runDown(context.Background(), td)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, pr.String())
 	}
@@ -217,7 +217,7 @@ func TestKeepDataKeepsArtifactsAndTheFinalSnapshot(t *testing.T) {
 	}
 	// A later `down` without --keep-data removes what was kept.
 	later := w.Teardown(teardown.Options{Log: pr.log})
-	if _, err := later.Run(context.Background(), plan(t, later)); err != nil {
+	if _, err := runDown(context.Background(), later); err != nil {
 		t.Fatal(err)
 	}
 	assertGone(t, w)
@@ -231,7 +231,7 @@ func TestExistingDomainKeepsOtherProfiles(t *testing.T) {
 	if p.Studio.OtherProfiles != 1 || slices.Contains(p.Studio.Profiles, "data-scientist") {
 		t.Fatalf("plan reaches other profiles: %+v", p.Studio)
 	}
-	if _, err := td.Run(context.Background(), p); err != nil {
+	if _, err := runDown(context.Background(), td); err != nil {
 		t.Fatal(err)
 	}
 	if !w.SM.HasDomain(w.DomainID) {
@@ -250,7 +250,7 @@ func TestStuckAppStopsBeforeAnyStack(t *testing.T) {
 	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
 	w.SM.Stick(w.DomainID, "instance-mlflow-basepython-mlflow-reader")
 	td := w.Teardown(teardown.Options{})
-	_, err := td.Run(context.Background(), plan(t, td))
+	_, err := runDown(context.Background(), td)
 	var stuck *sagemaker.StuckError
 	if !errors.As(err, &stuck) || !strings.Contains(err.Error(), "instance-mlflow-basepython-mlflow-reader") {
 		t.Fatalf("want the stuck app named, got %v", err)
@@ -265,7 +265,7 @@ func TestStuckAppStopsBeforeAnyStack(t *testing.T) {
 	if p.Studio == nil || len(p.Studio.Profiles) != 3 || len(p.Studio.Apps) != 0 || len(p.Stacks) != 5 {
 		t.Fatalf("second plan should hold the profiles and every stack, no app: %+v", p.Studio)
 	}
-	if _, err := again.Run(context.Background(), p); err != nil {
+	if _, err := runDown(context.Background(), again); err != nil {
 		t.Fatal(err)
 	}
 	assertGone(t, w)
@@ -297,7 +297,7 @@ func TestLeftoverScanFailsOnTaggedLeftovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	td := w.Teardown(teardown.Options{})
-	res, err := td.Run(context.Background(), plan(t, td))
+	res, err := runDown(context.Background(), td)
 	var le *teardown.LeftoversError
 	if !errors.As(err, &le) || len(res.Leftovers) != 1 || res.Leftovers[0].Name != *topic.TopicArn {
 		t.Fatalf("want exactly the tagged topic reported, got %+v, %v", res.Leftovers, err)
@@ -319,7 +319,7 @@ func TestRetainedOnPurposeIsKeptNotLeftOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	td := w.Teardown(teardown.Options{})
-	res, err := td.Run(context.Background(), plan(t, td))
+	res, err := runDown(context.Background(), td)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +341,7 @@ func TestAnotherDeploymentsLeftoversStay(t *testing.T) {
 		}
 	}
 	td := w.Teardown(teardown.Options{})
-	if _, err := td.Run(ctx, plan(t, td)); err != nil {
+	if _, err := runDown(ctx, td); err != nil {
 		t.Fatal(err)
 	}
 	out, err := w.Logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
@@ -357,4 +357,84 @@ func TestAnotherDeploymentsLeftoversStay(t *testing.T) {
 	if !slices.Equal(left, others) {
 		t.Fatalf("log groups after down: %v; want exactly the other deployment's %v", left, others)
 	}
+}
+
+// runDown is a whole `down` of td's deployment, answered yes: the
+// recipe is app.Down.Run's, the mechanisms are teardown's.
+func runDown(ctx context.Context, td *teardown.Teardown) (teardown.Result, error) {
+	d := &app.Down{Teardown: td, UI: app.DownUI{
+		ShowPlan: func(teardown.Plan) error { return nil },
+		Confirm:  func(context.Context) (bool, error) { return true, nil },
+		Changing: func() {},
+	}}
+	res, err := d.Run(ctx)
+	return res.Result, err
+}
+
+// A run stopped after the stacks were gone but before the domain's home
+// EFS was (a Ctrl-C in the storage clean-up, or an EFS error): the file
+// system, tagged by MarkDomainStorage, outlives its VPC (a file system
+// without mount targets needs none). The next `down` finds no stack, so
+// no stack's preparation cleans it: the step after the stacks does.
+// SageMaker keeps a deleted domain's home EFS by default
+// (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteDomain.html,
+// RetentionPolicy HomeEfsFileSystem "Retain").
+func TestDomainStorageLeftByAnEarlierRunIsCleanedWithoutStacks(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
+	ctx := context.Background()
+	fs, err := w.EFS.CreateFileSystem(ctx, &efs.CreateFileSystemInput{CreationToken: aws.String("left-home"), Tags: []efstypes.Tag{
+		{Key: aws.String(teardown.TagDeployment), Value: aws.String("gone")},
+		{Key: aws.String(sagemaker.TagDomain), Value: aws.String("d-gone0000")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	td := w.Teardown(teardown.Options{})
+	td.Name = "gone"
+	p := plan(t, td)
+	if len(p.Stacks) != 0 || p.Empty() {
+		t.Fatalf("plan of a deployment with only its domain's EFS left: %+v", p)
+	}
+	if _, err := runDown(ctx, td); err != nil {
+		t.Fatal(err)
+	}
+	out, err := w.EFS.DescribeFileSystems(ctx, &efs.DescribeFileSystemsInput{FileSystemId: fs.FileSystemId})
+	if err == nil && len(out.FileSystems) != 0 {
+		t.Fatalf("the domain's home EFS %s is still there", aws.ToString(fs.FileSystemId))
+	}
+}
+
+// A Ctrl-C during down (ctx cancelled while the stacks are deleted)
+// stops cleanly: the engine's InterruptedError (exit code 130) says what
+// was done and what is still running, nothing after the stacks runs, and
+// `down` run again finishes from what is left.
+func TestCtrlCDuringDownStopsCleanlyAndAReRunFinishes(t *testing.T) {
+	srv := mototest.Start(t)
+	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var pr progress
+	td := w.Teardown(teardown.Options{Log: func(line string) {
+		pr.log(line)
+		if strings.Contains(line, "deletion protection of user pool") { // demo-api's preparation
+			cancel()
+		}
+	}})
+	_, err := runDown(ctx, td)
+	var ie *deploy.InterruptedError
+	if !errors.As(err, &ie) || ie.ExitCode() != 130 || !strings.Contains(err.Error(), "demo-api") {
+		t.Fatalf("want the engine's interrupt naming demo-api, got %v\n%s", err, pr.String())
+	}
+	if pr.index("leftover scan") >= 0 || pr.index("deleting log group") >= 0 {
+		t.Fatalf("steps after the stacks ran after the interrupt:\n%s", pr.String())
+	}
+	left := w.CFN.Names()
+	if !slices.Contains(left, "demo-server") || !slices.Contains(left, "demo-bootstrap") || slices.Contains(left, "demo-studio") {
+		t.Fatalf("after the interrupt the stacks are %v; want studio gone, server and bootstrap left", left)
+	}
+	t.Logf("interrupted: %v; stacks left %v", err, left)
+	if _, err := runDown(context.Background(), w.Teardown(teardown.Options{})); err != nil {
+		t.Fatalf("re-run: %v", err)
+	}
+	assertGone(t, w)
 }

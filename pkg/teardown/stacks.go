@@ -1,9 +1,10 @@
-// Package teardown deletes a whole mlflowctl deployment: it finds the
+// Package teardown holds the mechanisms of `mlflowctl down`: it finds the
 // deployment's stacks from their tags (no configuration needed), plans
-// what will be deleted, deletes Studio apps first, then the stacks in
-// reverse dependency order with their buckets and repositories emptied,
-// sweeps the known untagged leftovers and scans for anything still
-// tagged with the deployment.
+// what will be deleted, and has one deleter per service (Studio apps,
+// stacks through the engine, buckets, repositories, snapshots, log
+// groups, a user pool's deletion protection) and the scan for anything
+// still tagged with the deployment. The order they run in is the recipe
+// app.Down.Run.
 package teardown
 
 import (

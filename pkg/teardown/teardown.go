@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
 
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/sagemaker"
@@ -118,7 +117,7 @@ func (t *Teardown) Plan(ctx context.Context) (Plan, error) {
 		p.Repositories = append(p.Repositories, pushed...)
 	}
 	if len(found) == 0 {
-		p.Leftovers, _, err = t.scan(ctx, Known{}, nil)
+		p.Leftovers, _, err = t.Scan(ctx, Known{}, nil)
 		if p.Leftovers == nil {
 			p.Leftovers = []Leftover{}
 		}
@@ -215,175 +214,9 @@ func (e *LeftoversError) Error() string {
 		plural(len(e.Leftovers), "resource"), verb, strings.Join(lines, "\n"))
 }
 
-// Run deletes what the plan lists: Studio first, then the stacks, then
-// the domain's storage and the untagged leftovers; finally it scans for
-// anything left. Run again after a failure, it continues.
-func (t *Teardown) Run(ctx context.Context, p Plan) (Result, error) {
-	res := Result{Deployment: t.Name}
-	if p.Studio != nil && !p.Studio.Empty() {
-		if err := t.Studio.Delete(ctx, *p.Studio); err != nil {
-			return res, err
-		}
-	}
-	known := knownFrom(p.Stacks)
-	if len(p.Stacks) > 0 {
-		if err := t.deleteStacks(ctx, p); err != nil {
-			return res, err
-		}
-	}
-	if err := t.deletePushed(ctx, p); err != nil {
-		return res, err
-	}
-	if t.Storage != nil {
-		if err := t.Storage.Clean(ctx, t.Name); err != nil {
-			return res, err
-		}
-	}
-	kept, err := t.sweep(ctx, p, known)
-	if err != nil {
-		return res, err
-	}
-	left, retained, err := t.scan(ctx, known, keptNames(kept))
-	if err != nil {
-		return res, err
-	}
-	res.Kept = slices.Concat(kept, retained)
-	res.Leftovers = left
-	if len(left) > 0 {
-		return res, &LeftoversError{Leftovers: left}
-	}
-	t.log(fmt.Sprintf("leftover scan: nothing of deployment %s is left%s", t.Name, keptNote(res.Kept)))
-	return res, nil
-}
-
-func keptNote(kept []Kept) string {
-	if len(kept) == 0 {
-		return ""
-	}
-	return fmt.Sprintf(" but %s kept", plural(len(kept), "resource"))
-}
-
-func keptNames(kept []Kept) map[string]bool {
-	m := map[string]bool{}
-	for _, k := range kept {
-		m[k.Name] = true
-	}
-	return m
-}
-
-func (t *Teardown) deleteStacks(ctx context.Context, p Plan) error {
-	d := Deployment(t.Name, p.Stacks)
-	retain := map[string][]string{}
-	for _, s := range p.Stacks {
-		if t.KeepData {
-			for _, key := range []string{stacks.OutArtifactBucket, stacks.OutDBClusterID} {
-				if v := s.Outputs[key]; v != "" {
-					retain[s.ID] = append(retain[s.ID], v)
-				}
-			}
-		}
-	}
-	for i := range d.Stacks {
-		d.Stacks[i].BeforeDelete = t.beforeDelete(d.Stacks[i].ID)
-	}
-	return t.NewDeleter(retain).Delete(ctx, d)
-}
-
-// beforeDelete empties the stack's buckets (but a kept artifact bucket)
-// and repositories, and lifts a user pool's deletion protection; for the
-// stack with the VPC it first removes a deleted
-// domain's storage; for the studio stack of a domain mlflowctl created it
-// tags that storage while the domain still names it.
-func (t *Teardown) beforeDelete(id string) func(context.Context, map[string]string) error {
-	return func(ctx context.Context, own map[string]string) error {
-		if own[stacks.OutDomainCreated] == "true" && own[stacks.OutDomainID] != "" && t.Storage != nil {
-			if _, err := t.Storage.Mark(ctx, t.Name, own[stacks.OutDomainID]); err != nil {
-				return err
-			}
-		}
-		if own[stacks.OutVpcID] != "" && t.Storage != nil {
-			if err := t.Storage.Clean(ctx, t.Name); err != nil {
-				return err
-			}
-		}
-		if pool := own[stacks.OutUserPoolID]; pool != "" && t.Cognito != nil {
-			lifted, err := LiftDeletionProtection(ctx, t.Cognito, pool)
-			if err != nil {
-				return err
-			}
-			if lifted {
-				t.log(fmt.Sprintf("stack %s-%s: deletion protection of user pool %s turned off", t.Name, id, pool))
-			}
-		}
-		for _, key := range sortedKeys(own) {
-			if err := t.emptyOutput(ctx, id, key, own[key]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
-func (t *Teardown) emptyOutput(ctx context.Context, stack, key, val string) error {
-	switch {
-	case strings.HasSuffix(key, "BucketName") && !t.keeps(key):
-		n, err := EmptyBucket(ctx, t.S3, val, t.log)
-		if err == nil {
-			t.log(fmt.Sprintf("stack %s-%s: bucket %s emptied (%s)", t.Name, stack, val, plural(n, "object version")))
-		}
-		return err
-	case strings.HasSuffix(key, "RepositoryUri"):
-		repo := RepositoryName(val)
-		n, err := EmptyRepository(ctx, t.ECR, repo, t.log)
-		if err == nil {
-			t.log(fmt.Sprintf("stack %s-%s: repository %s emptied (%s)", t.Name, stack, repo, plural(n, "image")))
-		}
-		return err
-	}
-	return nil
-}
-
-// sweep deletes what the stacks leave untagged or retained on purpose by
-// their templates: log groups AWS created outside them, buckets a
-// template retained, and the final DB snapshot (kept with --keep-data).
-// It returns what is kept.
-func (t *Teardown) sweep(ctx context.Context, p Plan, known Known) ([]Kept, error) {
-	tagged, err := TaggedResources(ctx, t.Tagging, t.Name)
-	if err != nil {
-		return nil, err
-	}
-	kept, err := t.keptData(ctx, p, known)
-	if err != nil {
-		return kept, err
-	}
-	snaps, err := FindSnapshots(ctx, t.RDS, known.DBClusters, tagged)
-	if err != nil {
-		return kept, err
-	}
-	for _, s := range snaps {
-		if t.KeepData {
-			kept = append(kept, Kept{Kind: "db-snapshot", Name: s.ID})
-			continue
-		}
-		t.log("deleting the final DB snapshot " + s.ID)
-		if _, err := t.RDS.DeleteDBClusterSnapshot(ctx, &rds.DeleteDBClusterSnapshotInput{DBClusterSnapshotIdentifier: aws.String(s.ID)}); err != nil && !isNotFoundCode(err) {
-			return kept, fmt.Errorf("delete DB snapshot %s: %w", s.ID, err)
-		}
-	}
-	if !t.KeepData {
-		if err := t.deleteRetainedBuckets(ctx, tagged); err != nil {
-			return kept, err
-		}
-	}
-	if err := t.deleteLogGroups(ctx, known, tagged); err != nil {
-		return kept, err
-	}
-	return kept, nil
-}
-
-// keptData lists, with --keep-data, the artifact bucket and a DB cluster
+// KeptData lists, with --keep-data, the artifact bucket and a DB cluster
 // its deletion policy retained.
-func (t *Teardown) keptData(ctx context.Context, p Plan, known Known) ([]Kept, error) {
+func (t *Teardown) KeptData(ctx context.Context, p Plan, known Known) ([]Kept, error) {
 	if !t.KeepData {
 		return nil, nil
 	}
@@ -405,10 +238,10 @@ func (t *Teardown) keptData(ctx context.Context, p Plan, known Known) ([]Kept, e
 	return kept, nil
 }
 
-// deleteRetainedBuckets deletes buckets still tagged with the deployment
+// DeleteRetainedBuckets deletes buckets still tagged with the deployment
 // once its stacks are gone: kept by an earlier --keep-data, or retained
 // by a template's deletion policy.
-func (t *Teardown) deleteRetainedBuckets(ctx context.Context, tagged []Tagged) error {
+func (t *Teardown) DeleteRetainedBuckets(ctx context.Context, tagged []Tagged) error {
 	for _, r := range tagged {
 		_, bucket, ok := strings.Cut(r.ARN, ":s3:::")
 		if !ok || r.Retained != "" {
@@ -422,8 +255,8 @@ func (t *Teardown) deleteRetainedBuckets(ctx context.Context, tagged []Tagged) e
 	return nil
 }
 
-// deleteLogGroups deletes the deployment's log groups: by name, and by tag.
-func (t *Teardown) deleteLogGroups(ctx context.Context, known Known, tagged []Tagged) error {
+// DeleteLogGroups deletes the deployment's log groups: by name, and by tag.
+func (t *Teardown) DeleteLogGroups(ctx context.Context, known Known, tagged []Tagged) error {
 	groups, err := FindLogGroups(ctx, t.Logs, t.Name, known)
 	if err != nil {
 		return err
@@ -443,10 +276,10 @@ func (t *Teardown) deleteLogGroups(ctx context.Context, known Known, tagged []Ta
 	return nil
 }
 
-// scan lists what of the deployment still exists, leaving out what is
+// Scan lists what of the deployment still exists, leaving out what is
 // kept: by --keep-data (names in kept), or on purpose by a template (the
 // mlflowctl:retained tag), which it adds to kept.
-func (t *Teardown) scan(ctx context.Context, known Known, keptNames map[string]bool) ([]Leftover, []Kept, error) {
+func (t *Teardown) Scan(ctx context.Context, known Known, keptNames map[string]bool) ([]Leftover, []Kept, error) {
 	var left []Leftover
 	var retained []Kept
 	tagged, err := TaggedResources(ctx, t.Tagging, t.Name)

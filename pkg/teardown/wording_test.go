@@ -16,7 +16,7 @@ func TestLeftoversCountInWords(t *testing.T) {
 	if !strings.HasPrefix(two, "2 resources of the deployment are still there") {
 		t.Errorf("two leftovers: %q", two)
 	}
-	if got := keptNote([]Kept{{}}); got != " but 1 resource kept" {
+	if got := KeptNote([]Kept{{}}); got != " but 1 resource kept" {
 		t.Errorf("kept note: %q", got)
 	}
 }
