@@ -23,7 +23,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -34,12 +33,12 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mlflowctl/mlflowctl/internal/apigwtest"
 	"github.com/mlflowctl/mlflowctl/internal/mlflowtest"
+	"github.com/mlflowctl/mlflowctl/internal/pgtest"
 	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/login"
@@ -338,56 +337,22 @@ func tail(s string, n int) string {
 // artifacts travel through the token path like every other call.
 func startMLflowServer(t *testing.T, bin string) *url.URL {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
+	port := pgtest.FreePort(t)
 	dir := t.TempDir()
 	cmd := exec.Command(filepath.Join(bin, "mlflow"), "server", "--host", "127.0.0.1", "--port", fmt.Sprint(port),
 		"--backend-store-uri", "sqlite:///"+filepath.Join(dir, "mlflow.db"),
 		"--serve-artifacts", "--artifacts-destination", filepath.Join(dir, "artifacts"), "--workers", "1")
 	cmd.Env = append(cleanEnv(), "PYTHONDONTWRITEBYTECODE=1")
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	logs := &testLog{t: t, prefix: "mlflow server: ", quiet: true}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	})
 	u := &url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", port)}
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(u.String() + "/health")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return u
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("mlflow server did not answer /health within 2 minutes:\n%s", logs.String())
-	return nil
+	mlflowtest.StartCmd(t, cmd).WaitHealthy(t, u.String()+"/health")
+	return u
 }
 
-// testLog collects a process's output; unless quiet it also logs it.
+// testLog collects a process's output.
 type testLog struct {
 	t      *testing.T
 	prefix string
-	quiet  bool
 	mu     sync.Mutex
 	buf    strings.Builder
 }
