@@ -2,9 +2,6 @@ package build
 
 import (
 	"bufio"
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -19,10 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlflowctl/mlflowctl/internal/mlflowtest"
 	"github.com/mlflowctl/mlflowctl/internal/mototest"
+	"github.com/mlflowctl/mlflowctl/internal/pgtest"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
-	"github.com/mlflowctl/mlflowctl/templates"
 )
 
 // These tests run the server image's own files (RenderServer's build
@@ -32,30 +30,6 @@ import (
 // (moto_server, for GetSecretValue and PutSecretValue with version
 // stages; it does not model KMS, resource policies or RDS's rotation
 // Lambda: the test plays the rotation's steps itself).
-
-// lockedVenv is the venv .ci/setup.d/40-mlflow.sh built from version's lock.
-func lockedVenv(t *testing.T, version string) string {
-	t.Helper()
-	root := os.Getenv("MLFLOWCTL_MLFLOW_VENVS")
-	if root == "" {
-		home, _ := os.UserHomeDir()
-		root = filepath.Join(home, ".cache", "mlflowctl", "mlflow-venvs")
-	}
-	dir := filepath.Join(root, version)
-	lock, err := templates.FS.ReadFile(LockPath(version))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(lock)
-	got, err := os.ReadFile(filepath.Join(dir, ".mlflowctl-lock"))
-	if err != nil || strings.TrimSpace(string(got)) != hex.EncodeToString(sum[:]) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no venv built from %s at %s: .ci/setup.d/40-mlflow.sh builds it", LockPath(version), dir)
-		}
-		t.Skipf("no venv built from %s at %s (bash .ci/setup.d/40-mlflow.sh)", LockPath(version), dir)
-	}
-	return dir
-}
 
 // serverImageDir writes the server image's build context to a directory:
 // the entrypoint the tests run is the file the image ships.
@@ -106,11 +80,6 @@ func renderedTask(t *testing.T, cfg config.Config) (memory int, workers string) 
 	return 0, ""
 }
 
-func (pg *postgres) query(t *testing.T, db, stmt string) string {
-	t.Helper()
-	return strings.TrimSpace(pg.run(t, "psql", "-h", pg.sock, "-p", strconv.Itoa(pg.port), "-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-At", "-c", stmt))
-}
-
 // secrets plays Secrets Manager (moto) through the venv's boto3.
 type secrets struct {
 	python, url string
@@ -141,7 +110,7 @@ func (s secrets) put(t *testing.T, arn, password, stage string) {
 // own PID namespace (unshare, as root), where a signal without a handler
 // is ignored, as in the container.
 type container struct {
-	*service
+	*mlflowtest.Proc
 	pid1 int // the entrypoint's pid as seen from here
 }
 
@@ -154,37 +123,23 @@ func startContainer(t *testing.T, python, dir string, env []string) *container {
 	if err != nil {
 		t.Skip("unshare is not installed")
 	}
-	s := &service{done: make(chan struct{})}
-	s.cmd = exec.Command(unshare, "--pid", "--fork", "--kill-child", python, filepath.Join(dir, "entrypoint.py"))
-	s.cmd.Dir = dir
-	s.cmd.Env = env
-	s.cmd.Stdout, s.cmd.Stderr = s, s
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.cmd.Wait(); close(s.done) }()
-	t.Cleanup(func() { s.kill() })
-	c := &container{service: s}
+	cmd := exec.Command(unshare, "--pid", "--fork", "--kill-child", python, filepath.Join(dir, "entrypoint.py"))
+	cmd.Dir = dir
+	cmd.Env = env
+	p := mlflowtest.StartCmd(t, cmd)
+	// Whatever is left goes with the namespace's PID 1: SIGKILL to the
+	// group and the tree takes every process in it along.
+	t.Cleanup(p.Kill)
+	c := &container{Proc: p}
 	for deadline := time.Now().Add(10 * time.Second); c.pid1 == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if kids := children(s.cmd.Process.Pid); len(kids) > 0 {
+		if kids := mlflowtest.Children(cmd.Process.Pid); len(kids) > 0 {
 			c.pid1 = kids[0]
 		}
 	}
 	if c.pid1 == 0 {
-		t.Fatalf("unshare started no entrypoint:\n%s", s.log())
+		t.Fatalf("unshare started no entrypoint:\n%s", p.Log())
 	}
 	return c
-}
-
-// kill ends whatever is left: the namespace's PID 1 by SIGKILL takes every
-// process in it along.
-func (s *service) kill() {
-	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-	for _, pid := range tree(s.cmd.Process.Pid) {
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-	}
-	<-s.done
 }
 
 // stopTime sends SIGTERM to PID 1, as ECS does, and returns how long the
@@ -193,48 +148,18 @@ func (c *container) stopTime(limit time.Duration) (time.Duration, bool) {
 	start := time.Now()
 	_ = syscall.Kill(c.pid1, syscall.SIGTERM)
 	select {
-	case <-c.done:
+	case <-c.Done():
 		return time.Since(start), true
 	case <-time.After(limit):
 		return limit, false
 	}
 }
 
-func procStat(pid int) []string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return nil
-	}
-	return strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-}
-
-func children(pid int) []int {
-	var out []int
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, st := range stats {
-		n, _ := strconv.Atoi(filepath.Base(filepath.Dir(st)))
-		if f := procStat(n); len(f) > 1 && f[1] == strconv.Itoa(pid) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// tree is pid's descendants (not pid).
-func tree(pid int) []int {
-	var out []int
-	for _, c := range children(pid) {
-		out = append(out, c)
-		out = append(out, tree(c)...)
-	}
-	return out
-}
-
 // pssMiB is the summed proportional set size of pid's descendants: the
 // memory the task's cgroup is charged for, shared pages split fairly.
 func pssMiB(pid int) float64 {
 	var kb int64
-	for _, p := range tree(pid) {
+	for _, p := range mlflowtest.Tree(pid) {
 		f, err := os.Open(fmt.Sprintf("/proc/%d/smaps_rollup", p))
 		if err != nil {
 			continue
@@ -325,7 +250,7 @@ func status(t *testing.T, method, url, host, body string) int {
 type runtimeFixture struct {
 	version, python, dir, base, authFile string
 	env                                  []string
-	pg                                   *postgres
+	pg                                   *pgtest.Server
 	sm                                   secrets
 	arn                                  string
 	memory                               int
@@ -336,7 +261,7 @@ const nlbHost = "Mlflow-Nlb-0A1B2C3D4E.elb.eu-west-1.amazonaws.com"
 
 func newRuntime(t *testing.T, version string, moto *mototest.Server) *runtimeFixture {
 	t.Helper()
-	venv := lockedVenv(t, version)
+	venv := mlflowtest.Venv(t, version)
 	cfg := config.Defaults()
 	cfg.MLflowVersion = version
 	cfg.Region = "eu-west-1"
@@ -346,23 +271,23 @@ func newRuntime(t *testing.T, version string, moto *mototest.Server) *runtimeFix
 	f := &runtimeFixture{version: version, python: filepath.Join(venv, "bin", "python"), dir: serverImageDir(t, cfg)}
 	var workers string
 	f.memory, workers = renderedTask(t, cfg)
-	f.pg = startPostgres(t)
-	f.pg.sql(t, `CREATE ROLE mlflow LOGIN PASSWORD $pw$`+dbPassword+`$pw$`)
-	f.pg.sql(t, `CREATE DATABASE mlflow OWNER mlflow`)
+	f.pg = pgtest.Start(t)
+	f.pg.SQL(t, `CREATE ROLE mlflow LOGIN PASSWORD $pw$`+dbPassword+`$pw$`)
+	f.pg.SQL(t, `CREATE DATABASE mlflow OWNER mlflow`)
 	f.sm = secrets{python: f.python, url: moto.URL}
 	f.arn = f.sm.create(t, "rds!cluster-"+version, dbPassword)
-	port := freePort(t)
+	port := pgtest.FreePort(t)
 	f.base = fmt.Sprintf("http://127.0.0.1:%d", port)
 	f.authFile = filepath.Join(t.TempDir(), "db-auth-refused")
 	// What the task definition sets (ECS also injects the secret's value
 	// at start as DB_SECRET), plus the stand-in's endpoint.
-	f.env = append(baseEnv(venv), "DB_CREDENTIALS_ARN="+f.arn, fmt.Sprintf(`DB_SECRET={"username":"mlflow","password":%q}`, dbPassword), "DB_HOST=127.0.0.1", "DB_PORT="+strconv.Itoa(f.pg.port), "DB_NAME=mlflow",
+	f.env = append(mlflowtest.Env(venv), "DB_CREDENTIALS_ARN="+f.arn, fmt.Sprintf(`DB_SECRET={"username":"mlflow","password":%q}`, dbPassword), "DB_HOST=127.0.0.1", "DB_PORT="+strconv.Itoa(f.pg.Port), "DB_NAME=mlflow",
 		"ARTIFACT_ROOT="+t.TempDir(), "HOST=127.0.0.1", "PORT="+strconv.Itoa(port), "WORKERS="+workers, "MLFLOW_VERSION="+version,
 		"ALLOWED_HOSTS="+nlbHost+",*.execute-api.eu-west-1.amazonaws.com", "CORS_ALLOWED_ORIGINS=https://*.amplifyapp.com",
 		"MLFLOW_CRYPTO_KEK_PASSPHRASE=test-passphrase-not-a-secret", "MLFLOWCTL_DB_AUTH_FILE="+f.authFile,
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER="+moto.URL, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_DEFAULT_REGION="+mototest.Region)
 	f.c = startContainer(t, f.python, f.dir, f.env)
-	f.c.waitHealthy(t, f.base+"/health")
+	f.c.WaitHealthy(t, f.base+"/health")
 	return f
 }
 
@@ -409,8 +334,8 @@ func TestServerRuntimeWithRealMLflow(t *testing.T) {
 // memory usage): https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html
 func (f *runtimeFixture) memoryFits(t *testing.T) {
 	time.Sleep(3 * time.Second) // let the workers finish starting
-	idle := pssMiB(f.c.cmd.Process.Pid)
-	loaded := runBurst(t, f.python, f.base, f.c.cmd.Process.Pid)
+	idle := pssMiB(f.c.Cmd.Process.Pid)
+	loaded := runBurst(t, f.python, f.base, f.c.Cmd.Process.Pid)
 	limit := 0.75 * float64(f.memory)
 	t.Logf("MLflow %s: summed PSS idle %.0f MiB, loaded peak %.0f MiB; task memory %d MiB (75%% = %.0f MiB)", f.version, idle, loaded, f.memory, limit)
 	if idle == 0 || loaded == 0 {
@@ -478,9 +403,9 @@ func (f *runtimeFixture) rotation(t *testing.T) {
 	const newPassword = `n3w:p@ss/w%rd`
 	time.Sleep(time.Second)
 	f.sm.put(t, f.arn, newPassword, "AWSPENDING")
-	f.pg.sql(t, `ALTER ROLE mlflow PASSWORD $pw$`+newPassword+`$pw$`)
+	f.pg.SQL(t, `ALTER ROLE mlflow PASSWORD $pw$`+newPassword+`$pw$`)
 	kill.opened()
-	f.pg.query(t, "postgres", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'mlflow'")
+	f.pg.Query(t, "postgres", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'mlflow'")
 	kill.closed()
 	time.Sleep(2 * time.Second)
 	f.sm.put(t, f.arn, newPassword, "AWSCURRENT")
@@ -500,7 +425,7 @@ func (f *runtimeFixture) rotation(t *testing.T) {
 	}
 	t.Logf("MLflow %s: %d requests across the rotation, %d in flight at the kill and retried, failures by status %v", f.version, n, retried, failed)
 	if n < 10 || len(failed) > 0 {
-		t.Errorf("requests across a password rotation: %d sent, failures by status %v:\n%s", n, failed, f.c.log())
+		t.Errorf("requests across a password rotation: %d sent, failures by status %v:\n%s", n, failed, f.c.Log())
 	}
 	if code := f.healthcheck(t); code != 0 {
 		t.Errorf("health check after the rotation: exit %d, want 0", code)
@@ -508,21 +433,21 @@ func (f *runtimeFixture) rotation(t *testing.T) {
 
 	// A password the secret does not hold: requests fail, and so must the
 	// health check, so ECS replaces the task. Then it recovers.
-	f.pg.sql(t, `ALTER ROLE mlflow PASSWORD 'not-in-the-secret'`)
+	f.pg.SQL(t, `ALTER ROLE mlflow PASSWORD 'not-in-the-secret'`)
 	if got := status(t, http.MethodPost, f.base+"/api/2.0/mlflow/experiments/search", "", `{"max_results": 1}`); got == http.StatusOK {
 		t.Fatalf("a request succeeded with a refused password")
 	}
 	if code := f.healthcheck(t); code == 0 {
 		t.Error("health check passes while the database refuses the task's credentials")
 	}
-	f.pg.sql(t, `ALTER ROLE mlflow PASSWORD $pw$`+newPassword+`$pw$`)
+	f.pg.SQL(t, `ALTER ROLE mlflow PASSWORD $pw$`+newPassword+`$pw$`)
 	if got := status(t, http.MethodPost, f.base+"/api/2.0/mlflow/experiments/search", "", `{"max_results": 1}`); got != http.StatusOK {
 		t.Errorf("after the password is right again: %d", got)
 	}
 	if code := f.healthcheck(t); code != 0 {
 		t.Errorf("health check after recovery: exit %d, want 0", code)
 	}
-	noSecretShown(t, f.c.log(), dbPassword, newPassword)
+	noSecretShown(t, f.c.Log(), dbPassword, newPassword)
 }
 
 func noSecretShown(t *testing.T, log string, passwords ...string) {
@@ -551,29 +476,19 @@ func idleSeconds() int {
 // connection log (log_connections: every login, however short).
 func (f *runtimeFixture) idle(t *testing.T) {
 	time.Sleep(3 * time.Second) // the last requests' connections close
-	before, peak := f.pg.logins(t, "mlflow"), 0
+	before, peak := f.pg.Logins(t, "mlflow"), 0
 	if before == 0 {
 		t.Fatal("the PostgreSQL log records no login of the traffic before: log_connections is off")
 	}
 	for end := time.Now().Add(time.Duration(idleSeconds()) * time.Second); time.Now().Before(end); time.Sleep(2 * time.Second) {
-		n, _ := strconv.Atoi(f.pg.query(t, "postgres", "SELECT count(*) FROM pg_stat_activity WHERE usename = 'mlflow'"))
+		n, _ := strconv.Atoi(f.pg.Query(t, "postgres", "SELECT count(*) FROM pg_stat_activity WHERE usename = 'mlflow'"))
 		peak = max(peak, n)
 	}
-	logins := f.pg.logins(t, "mlflow") - before
+	logins := f.pg.Logins(t, "mlflow") - before
 	t.Logf("MLflow %s: %d s idle: at most %d connections of the mlflow role held, %d logins", f.version, idleSeconds(), peak, logins)
 	if peak > 0 || logins > 0 {
 		t.Errorf("idle server: %d connections held, %d logins in %d s: Aurora could not pause", peak, logins, idleSeconds())
 	}
-}
-
-// logins counts the logins of role in the server's log so far.
-func (pg *postgres) logins(t *testing.T, role string) int {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(pg.dir, "log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bytes.Count(b, []byte("connection authorized: user="+role+" "))
 }
 
 // sigterm: ECS stops a task with SIGTERM to PID 1, then SIGKILL after the
@@ -584,7 +499,7 @@ func (f *runtimeFixture) sigterm(t *testing.T) {
 	took, exited := f.c.stopTime(25 * time.Second)
 	t.Logf("MLflow %s: SIGTERM to exit %.2f s", f.version, took.Seconds())
 	if !exited {
-		t.Fatalf("still running %s after SIGTERM to PID 1 (ECS would SIGKILL it at its stop timeout):\n%s", took, f.c.log())
+		t.Fatalf("still running %s after SIGTERM to PID 1 (ECS would SIGKILL it at its stop timeout):\n%s", took, f.c.Log())
 	}
 }
 

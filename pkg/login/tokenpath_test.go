@@ -10,7 +10,8 @@ package login_test
 // /t/health, /t/v1/traces and /t/gateway/{proxy+} to the server path
 // without /t, builds the REQUEST authorizer event (resource, path,
 // headers, methodArn), and applies the answer as API Gateway does
-// (Unauthorized -> 401, a Deny or no matching Allow -> 403). It does not
+// (Unauthorized -> 401, a Deny or no matching Allow -> 403, through
+// internal/apigwtest, shared with pkg/verify's stand-in). It does not
 // model the authorizer result cache, throttling, binary media types, the
 // 10 MB payload limit or the 29 s integration timeout.
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-lambda-authorizer-input.html
@@ -22,7 +23,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -33,10 +33,12 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mlflowctl/mlflowctl/internal/apigwtest"
+	"github.com/mlflowctl/mlflowctl/internal/mlflowtest"
+	"github.com/mlflowctl/mlflowctl/internal/pgtest"
 	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/login"
@@ -65,7 +67,7 @@ func TestTokenPathWithTheRealMLflowClient(t *testing.T) {
 }
 
 func tokenPathE2E(t *testing.T, version string) {
-	py := mlflowVenv(t, version)
+	py := mlflowtest.Python(t, version)
 	backend := startMLflowServer(t, filepath.Dir(py))
 	cog := cognitotest.New(e2ePool, e2eClient, []string{login.RedirectURI(testPorts[0]), login.RedirectURI(testPorts[1])})
 	t.Cleanup(cog.Close)
@@ -207,10 +209,7 @@ func startAuthorizer(t *testing.T, jwksURL string, policy map[string]any) *autho
 type answer struct {
 	Answer *struct {
 		PolicyDocument struct {
-			Statement []struct {
-				Effect   string
-				Resource []string
-			}
+			Statement []apigwtest.Statement
 		} `json:"policyDocument"`
 	} `json:"answer"`
 	Error string `json:"error"`
@@ -255,7 +254,7 @@ func tokenPathGateway(t *testing.T, az *authorizer, backend *url.URL) http.Handl
 		}
 		if resource == "" {
 			// API Gateway's answer for a path with no resource.
-			http.Error(w, `{"message":"Missing Authentication Token"}`, http.StatusForbidden)
+			apigwtest.MissingToken(w)
 			return
 		}
 		methodARN := stageARN + "/" + r.Method + r.URL.Path
@@ -270,10 +269,12 @@ func tokenPathGateway(t *testing.T, az *authorizer, backend *url.URL) http.Handl
 			http.Error(w, `{"message":null}`, http.StatusInternalServerError)
 			return
 		case ans.Error != "":
-			http.Error(w, `{"message":"Unauthorized"}`, http.StatusUnauthorized)
+			apigwtest.Unauthorized(w)
 			return
-		case !allows(ans, methodARN):
-			http.Error(w, `{"message":"User is not authorized to access this resource with an explicit deny"}`, http.StatusForbidden)
+		case ans.Answer == nil:
+			apigwtest.Error(w, http.StatusInternalServerError, "AuthorizerConfigurationException", "Internal server error")
+			return
+		case !apigwtest.Deny(w, apigwtest.Evaluate(ans.Answer.PolicyDocument.Statement, methodARN)):
 			return
 		}
 		r.URL.Path = strings.TrimPrefix(r.URL.Path, "/t")
@@ -289,32 +290,6 @@ func singleHeaders(h http.Header) map[string]string {
 		out[k] = strings.Join(v, ",")
 	}
 	return out
-}
-
-// allows applies an authorizer policy as API Gateway does: an explicit
-// Deny wins, else some Allow resource must match ("*" any run of
-// characters, "?" one).
-func allows(ans answer, methodARN string) bool {
-	if ans.Answer == nil {
-		return false
-	}
-	allowed := false
-	for _, st := range ans.Answer.PolicyDocument.Statement {
-		for _, res := range st.Resource {
-			if globMatch(res, methodARN) {
-				if st.Effect == "Deny" {
-					return false
-				}
-				allowed = true
-			}
-		}
-	}
-	return allowed
-}
-
-func globMatch(glob, s string) bool {
-	re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(glob)) + "$"
-	return regexp.MustCompile(re).MatchString(s)
 }
 
 func runClient(t *testing.T, py, uri, token, role string, v any) {
@@ -362,81 +337,22 @@ func tail(s string, n int) string {
 // artifacts travel through the token path like every other call.
 func startMLflowServer(t *testing.T, bin string) *url.URL {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
+	port := pgtest.FreePort(t)
 	dir := t.TempDir()
 	cmd := exec.Command(filepath.Join(bin, "mlflow"), "server", "--host", "127.0.0.1", "--port", fmt.Sprint(port),
 		"--backend-store-uri", "sqlite:///"+filepath.Join(dir, "mlflow.db"),
 		"--serve-artifacts", "--artifacts-destination", filepath.Join(dir, "artifacts"), "--workers", "1")
 	cmd.Env = append(cleanEnv(), "PYTHONDONTWRITEBYTECODE=1")
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	logs := &testLog{t: t, prefix: "mlflow server: ", quiet: true}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	})
 	u := &url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", port)}
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(u.String() + "/health")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return u
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("mlflow server did not answer /health within 2 minutes:\n%s", logs.String())
-	return nil
+	mlflowtest.StartCmd(t, cmd).WaitHealthy(t, u.String()+"/health")
+	return u
 }
 
-// mlflowVenv finds the venv .ci/setup.d/40-mlflow.sh made for a version
-// (as pkg/authz's tests do): with CI=true a missing venv fails the test.
-func mlflowVenv(t *testing.T, version string) string {
-	t.Helper()
-	root := os.Getenv("MLFLOWCTL_MLFLOW_VENVS")
-	if root == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			t.Fatal(err)
-		}
-		root = filepath.Join(home, ".cache", "mlflowctl", "mlflow-venvs")
-	}
-	// The setup script marks a finished venv with .mlflowctl-ok (or,
-	// in its lock-file version, .mlflowctl-lock).
-	_, errOK := os.Stat(filepath.Join(root, version, ".mlflowctl-ok"))
-	_, errLock := os.Stat(filepath.Join(root, version, ".mlflowctl-lock"))
-	if errOK != nil && errLock != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no mlflow %s venv at %s: CI makes it with .ci/setup.d/40-mlflow.sh", version, root)
-		}
-		t.Skipf("no mlflow %s venv at %s", version, root)
-	}
-	return filepath.Join(root, version, "bin", "python")
-}
-
-// testLog collects a process's output; unless quiet it also logs it.
+// testLog collects a process's output.
 type testLog struct {
 	t      *testing.T
 	prefix string
-	quiet  bool
 	mu     sync.Mutex
 	buf    strings.Builder
 }

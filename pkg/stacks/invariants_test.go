@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflowctl/mlflowctl/internal/stackstest"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 )
 
@@ -136,7 +137,7 @@ func refName(v any) string {
 }
 
 func deniesInsecureTransport(doc any) bool {
-	for _, st := range statements(doc) {
+	for _, st := range stackstest.Statements(doc) {
 		if st["Effect"] != "Deny" {
 			continue
 		}
@@ -146,22 +147,6 @@ func deniesInsecureTransport(doc any) bool {
 		}
 	}
 	return false
-}
-
-func statements(doc any) []map[string]any {
-	m, _ := doc.(map[string]any)
-	var out []map[string]any
-	switch s := m["Statement"].(type) {
-	case []any:
-		for _, x := range s {
-			if st, ok := x.(map[string]any); ok {
-				out = append(out, st)
-			}
-		}
-	case map[string]any:
-		out = append(out, s)
-	}
-	return out
 }
 
 func TestDatabaseEncryptedPrivateAndPasswordless(t *testing.T) {
@@ -205,11 +190,11 @@ func TestNoWildcardIAMActions(t *testing.T) {
 	forEachTemplate(t, func(t *testing.T, _ variant, _ deploy.Stack, tpl Template) {
 		for id, r := range tpl.Resources {
 			for _, doc := range policyDocuments(r) {
-				for _, st := range statements(doc) {
+				for _, st := range stackstest.Statements(doc) {
 					if st["Effect"] != "Allow" {
 						continue
 					}
-					for _, a := range asStrings(st["Action"]) {
+					for _, a := range stackstest.AsStrings(st["Action"]) {
 						if a == "*" || strings.HasSuffix(a, ":*") {
 							t.Errorf("%s: Allow of action %q", id, a)
 						}
@@ -235,22 +220,6 @@ func policyDocuments(r Resource) []any {
 		}
 	}
 	return docs
-}
-
-func asStrings(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		var out []string
-		for _, e := range x {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
 }
 
 func TestEveryAPIMethodIsAuthenticated(t *testing.T) {
@@ -367,7 +336,7 @@ func TestImplicitLogGroupsAreDeclared(t *testing.T) {
 		for id, r := range tpl.Resources {
 			switch r.Type {
 			case "AWS::RDS::DBCluster":
-				for _, l := range asStrings(r.Properties["EnableCloudwatchLogsExports"]) {
+				for _, l := range stackstest.AsStrings(r.Properties["EnableCloudwatchLogsExports"]) {
 					want := fmt.Sprintf("/aws/rds/cluster/%v/%s", r.Properties["DBClusterIdentifier"], l)
 					// A restorable cluster's name is an Fn::If (pkg/upgrade
 					// template_test.go checks its log group follows it).

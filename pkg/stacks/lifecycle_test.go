@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mlflowctl/mlflowctl/internal/mlflowtest"
 )
 
 // cfnSub resolves the script's Fn::Sub references as CloudFormation does.
@@ -86,7 +88,7 @@ func toStrings(v any) []string {
 // with SigV4. Not modelled: the SageMaker Distribution image, the
 // lifecycle runner's 5-minute limit, the space's EBS home.
 func TestLifecycleScriptInAFakeStudio(t *testing.T) {
-	py := stacksMLflowPython(t, "3.18.0")
+	py := mlflowtest.Python(t, "3.18.0")
 	s, err := LifecycleScript()
 	if err != nil {
 		t.Fatal(err)
@@ -151,26 +153,4 @@ print(len(mlflow.search_experiments()))
 	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/") || !strings.Contains(auth, "/eu-west-1/execute-api/aws4_request") {
 		t.Errorf("the request was not SigV4-signed for execute-api in eu-west-1: %q", auth)
 	}
-}
-
-// stacksMLflowPython finds the MLflow venv .ci/setup.d/40-mlflow.sh made:
-// with CI=true a missing one fails the test, else it skips.
-func stacksMLflowPython(t *testing.T, version string) string {
-	t.Helper()
-	root := os.Getenv("MLFLOWCTL_MLFLOW_VENVS")
-	if root == "" {
-		home, _ := os.UserHomeDir()
-		root = filepath.Join(home, ".cache", "mlflowctl", "mlflow-venvs")
-	}
-	// The setup script marks a finished venv with .mlflowctl-ok (or,
-	// in its lock-file version, .mlflowctl-lock).
-	_, errOK := os.Stat(filepath.Join(root, version, ".mlflowctl-ok"))
-	_, errLock := os.Stat(filepath.Join(root, version, ".mlflowctl-lock"))
-	if errOK != nil && errLock != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no mlflow %s venv at %s", version, root)
-		}
-		t.Skipf("no mlflow %s venv at %s", version, root)
-	}
-	return filepath.Join(root, version, "bin", "python")
 }

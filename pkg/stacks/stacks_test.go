@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflowctl/mlflowctl/internal/stackstest"
 	"github.com/mlflowctl/mlflowctl/pkg/authz"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
@@ -233,7 +234,7 @@ func dependencyGraph(tpl Template) map[string][]string {
 		}
 		walk(r.Properties)
 		walk(map[string]any{"DependsOn": r.DependsOn})
-		refs = append(refs, asStrings(r.DependsOn)...)
+		refs = append(refs, stackstest.AsStrings(r.DependsOn)...)
 		for _, ref := range refs {
 			if _, ok := tpl.Resources[ref]; ok {
 				g[id] = append(g[id], ref)

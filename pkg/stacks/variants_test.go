@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/mlflowctl/mlflowctl/internal/stackstest"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 )
@@ -14,50 +15,14 @@ type variant struct {
 	cfg  config.Config
 }
 
-// variants are the default configuration and the four others the issue
-// names, plus one without the optional stacks.
+// variants are stackstest's: the default configuration and the four
+// others the issue names, plus one without the optional stacks.
 func variants() []variant {
-	def := config.Defaults()
-	def.Region = "us-east-1"
-	def.AccountID = "123456789012"
-
-	noGateway := def
-	noGateway.Gateway.Enabled = false
-
-	v2 := def
-	v2.MLflowVersion = "2.12.2"
-	// MLflow 2.12.2's Bedrock provider serves completions only.
-	v2.Gateway.Endpoints = []config.Endpoint{{Name: "completions", Type: "llm/v1/completions", Model: "anthropic.claude-v2:1"}}
-	v2.Server.Image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflow/mlflow-server:2.12.2"
-
-	existingDomain := def
-	existingDomain.Studio.DomainID = "d-abcdef123456"
-	existingDomain.Database.MinCapacity = 0.5
-	existingDomain.Database.DeletionPolicy = "Retain"
-
-	nat2MFA := def
-	nat2MFA.Network.NatGateways = 2
-	nat2MFA.Cognito.MFA = "on"
-	nat2MFA.Network.CIDR = "10.20.0.0/20"
-	nat2MFA.Authorizer.CacheTTLSeconds = 0
-	nat2MFA.Server.Architecture = "arm64"
-
-	minimal := def
-	minimal.Name = "tiny"
-	minimal.Studio.Enabled = false
-	minimal.UI.Enabled = false
-	minimal.Network.FlowLogs = false
-	minimal.Cognito.DeletionProtection = false
-	minimal.Logs.RetentionDays = 7
-
-	return []variant{
-		{"default", def},
-		{"gateway-off", noGateway},
-		{"mlflow-2.12.2", v2},
-		{"existing-domain", existingDomain},
-		{"nat2-mfa", nat2MFA},
-		{"minimal", minimal},
+	var out []variant
+	for _, v := range stackstest.Variants() {
+		out = append(out, variant{v.Name, v.Cfg})
 	}
+	return out
 }
 
 // standInRoleResources stands in for pkg/authz: a route list per class,

@@ -7,233 +7,31 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mlflowctl/mlflowctl/internal/mlflowtest"
+	"github.com/mlflowctl/mlflowctl/internal/pgtest"
 	"github.com/mlflowctl/mlflowctl/pkg/versions"
 	"github.com/mlflowctl/mlflowctl/templates"
 )
 
 // The real-data upgrade test: real PostgreSQL 15 on 127.0.0.1, the real
 // MLflow 2.12.2 (the venv of .ci/setup.d/50-mlflow-2.12.2.sh, pinned as the
-// 2.12.2 image is) and 3.18.0 (40-mlflow.sh + 45-mlflow-postgres-driver.sh),
+// 2.12.2 image is) and 3.18.0, each the venv .ci/setup.d/40-mlflow.sh
+// builds from the image's lock file (internal/mlflowtest),
 // and the server image's own entrypoint.py, run as the one-off migration
 // task runs it (`entrypoint.py migrate`) and as the service runs it.
 
 const realTimeout = 180 * time.Second
 
 const dbPassword = "upgrade:test/p@ss" // URI characters: the entrypoint must encode them
-
-func venvPython(t *testing.T, version string) string {
-	t.Helper()
-	home, _ := os.UserHomeDir()
-	dir := filepath.Join(home, ".cache", "mlflowctl", "mlflow-venvs", version)
-	if root := os.Getenv("MLFLOWCTL_MLFLOW_VENVS"); root != "" {
-		dir = filepath.Join(root, version)
-	}
-	if version == "2.12.2" { // the venv with the 2.12.2 image's pins (psycopg2, sqlalchemy)
-		dir = filepath.Join(home, ".cache", "mlflowctl", "venv-mlflow-2.12.2")
-		if v := os.Getenv("MLFLOWCTL_MLFLOW_VENV"); v != "" {
-			dir = v
-		}
-	}
-	python := filepath.Join(dir, "bin", "python")
-	if err := exec.Command(python, "-c", "import mlflow, psycopg2").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no MLflow %s venv with psycopg2 at %s: .ci/setup.d makes it", version, dir)
-		}
-		t.Skipf("no MLflow %s venv with psycopg2 at %s (run .ci/setup.d/*mlflow*.sh)", version, dir)
-	}
-	return python
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// postgres is a PostgreSQL server on 127.0.0.1 in a scratch directory.
-type postgres struct {
-	bin, dir string
-	port     int
-	asUser   []string
-}
-
-func startPostgres(t *testing.T) *postgres {
-	t.Helper()
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
-	if len(matches) == 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("PostgreSQL is not installed: .ci/setup.d/50-mlflow-2.12.2.sh installs it")
-		}
-		t.Skip("PostgreSQL is not installed")
-	}
-	pg := &postgres{bin: filepath.Dir(matches[0]), port: freePort(t)}
-	dir, err := os.MkdirTemp("", "mlflowctl-upgrade-pg-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	pg.dir = dir
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if os.Geteuid() == 0 { // initdb refuses to run as root
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			t.Skip("running as root and there is no postgres user")
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(dir, uid, gid); err != nil {
-			t.Fatal(err)
-		}
-		pg.asUser = []string{"runuser", "-u", "postgres", "--"}
-	}
-	pg.run(t, "initdb", "-D", filepath.Join(dir, "data"), "--auth-local=trust", "--auth-host=scram-sha-256", "-U", "postgres")
-	pg.run(t, "pg_ctl", "-D", filepath.Join(dir, "data"), "-l", filepath.Join(dir, "log"), "-w", "-t", "60",
-		"-o", fmt.Sprintf("-k %s -h 127.0.0.1 -p %d", dir, pg.port), "start")
-	t.Cleanup(func() { pg.stop(t) })
-	return pg
-}
-
-func (pg *postgres) command(ctx context.Context, tool string, args ...string) *exec.Cmd {
-	argv := append(append([]string{}, pg.asUser...), append([]string{filepath.Join(pg.bin, tool)}, args...)...)
-	return exec.CommandContext(ctx, argv[0], argv[1:]...)
-}
-
-func (pg *postgres) run(t *testing.T, tool string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), realTimeout)
-	defer cancel()
-	out, err := pg.command(ctx, tool, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", tool, err, out)
-	}
-	return string(out)
-}
-
-func (pg *postgres) psqlArgs(db string) []string {
-	return []string{"-h", pg.dir, "-p", strconv.Itoa(pg.port), "-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-q", "-At"}
-}
-
-// query runs one statement over the local socket and returns its output.
-func (pg *postgres) query(t *testing.T, db, stmt string) string {
-	t.Helper()
-	return strings.TrimSpace(pg.run(t, "psql", append(pg.psqlArgs(db), "-c", stmt)...))
-}
-
-// stop ends the postmaster by its process id (fast shutdown).
-func (pg *postgres) stop(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(pg.dir, "data", "postmaster.pid"))
-	if err != nil {
-		return
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
-	if pid <= 0 {
-		return
-	}
-	_ = syscall.Kill(pid, syscall.SIGINT)
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if syscall.Kill(pid, 0) != nil {
-			return
-		}
-	}
-	_ = syscall.Kill(pid, syscall.SIGKILL)
-	t.Logf("postgres %d killed after a slow shutdown", pid)
-}
-
-// proc is a process in its own group, its output collected.
-type proc struct {
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  bytes.Buffer
-	done chan struct{}
-	err  error
-}
-
-func (p *proc) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.Write(b)
-}
-
-func (p *proc) log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
-}
-
-func startProc(t *testing.T, env []string, argv ...string) *proc {
-	t.Helper()
-	p := &proc{done: make(chan struct{})}
-	p.cmd = exec.Command(argv[0], argv[1:]...)
-	p.cmd.Dir = filepath.Dir(argv[1])
-	p.cmd.Env = env
-	p.cmd.Stdout, p.cmd.Stderr = p, p
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() { p.signal(syscall.SIGTERM) })
-	return p
-}
-
-// signal sends sig to the process group by its id and waits for the end.
-func (p *proc) signal(sig syscall.Signal) {
-	_ = syscall.Kill(-p.cmd.Process.Pid, sig)
-	select {
-	case <-p.done:
-	case <-time.After(15 * time.Second):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
-	}
-}
-
-func (p *proc) wait(t *testing.T) error {
-	t.Helper()
-	select {
-	case <-p.done:
-		return p.err
-	case <-time.After(realTimeout):
-		t.Fatalf("%s did not finish within %s:\n%s", p.cmd.Path, realTimeout, p.log())
-		return nil
-	}
-}
-
-func (p *proc) waitHealthy(t *testing.T, url string) {
-	t.Helper()
-	for deadline := time.Now().Add(realTimeout); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
-		select {
-		case <-p.done:
-			t.Fatalf("exited before it was healthy:\n%s", p.log())
-		default:
-		}
-		if resp, err := http.Get(url); err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-	}
-	t.Fatalf("not healthy within %s:\n%s", realTimeout, p.log())
-}
 
 // entrypoint writes the server image's entrypoint.py (the embedded file the
 // Dockerfile copies) and this package's test scripts into a scratch dir.
@@ -286,11 +84,11 @@ func python(t *testing.T, py string, args ...string) string {
 
 // taskEnv is what the task definition gives the container (DB_SECRET as
 // ECS injects the RDS-managed secret).
-func taskEnv(pg *postgres, py, version, artifacts string, extra ...string) []string {
+func taskEnv(pg *pgtest.Server, py, version, artifacts string, extra ...string) []string {
 	return append([]string{
 		"PATH=" + filepath.Dir(py) + ":/usr/bin:/bin", "HOME=" + os.TempDir(), "LANG=C.UTF-8",
 		fmt.Sprintf(`DB_SECRET={"username":"postgres","password":%q}`, dbPassword),
-		"DB_HOST=127.0.0.1", "DB_PORT=" + strconv.Itoa(pg.port), "DB_NAME=mlflow",
+		"DB_HOST=127.0.0.1", "DB_PORT=" + strconv.Itoa(pg.Port), "DB_NAME=mlflow",
 		"ARTIFACT_ROOT=" + artifacts, "MLFLOW_VERSION=" + version,
 	}, extra...)
 }
@@ -300,9 +98,9 @@ func taskEnv(pg *postgres, py, version, artifacts string, extra ...string) []str
 // chain creates an index on metrics late, after most migrations ran), then
 // kills the task's processes with SIGKILL, as ECS stopping a task or a lost
 // Fargate host would. It returns the statement the migration was stuck on.
-func killMigrationHalfWay(t *testing.T, pg *postgres, env []string, py, ep string) string {
+func killMigrationHalfWay(t *testing.T, pg *pgtest.Server, env []string, py, ep string) string {
 	t.Helper()
-	locker := pg.command(context.Background(), "psql", pg.psqlArgs("mlflow")...)
+	locker := pg.Command(context.Background(), "psql", pg.PsqlArgs("mlflow")...)
 	stdin, err := locker.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -312,62 +110,26 @@ func killMigrationHalfWay(t *testing.T, pg *postgres, env []string, py, ep strin
 	}
 	_, _ = io.WriteString(stdin, "BEGIN; LOCK TABLE metrics IN ACCESS EXCLUSIVE MODE; SELECT 'locked';\n")
 	waitFor(t, "the metrics lock", func() bool {
-		return pg.query(t, "mlflow", "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'metrics' AND l.mode = 'AccessExclusiveLock' AND l.granted") == "1"
+		return pg.Query(t, "mlflow", "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'metrics' AND l.mode = 'AccessExclusiveLock' AND l.granted") == "1"
 	})
-	mig := startProc(t, env, py, ep, "migrate")
+	mig := mlflowtest.Start(t, env, py, ep, "migrate")
 	var stuck string
 	waitFor(t, "the migration to block on the metrics lock", func() bool {
-		stuck = pg.query(t, "postgres", "SELECT query FROM pg_stat_activity WHERE datname = 'mlflow' AND wait_event_type = 'Lock'")
+		stuck = pg.Query(t, "postgres", "SELECT query FROM pg_stat_activity WHERE datname = 'mlflow' AND wait_event_type = 'Lock'")
 		return stuck != ""
 	})
 	// ECS stopping the task kills every process in it; the entrypoint's
 	// supervisor runs migrate.py in a process group of its own, so kill
 	// the whole tree, not just the entrypoint's group.
-	killTree(mig.cmd.Process.Pid)
-	mig.signal(syscall.SIGKILL)
+	mlflowtest.KillTree(mig.Cmd.Process.Pid)
+	mig.Signal(syscall.SIGKILL)
 	_, _ = io.WriteString(stdin, "ROLLBACK;\n")
 	_ = stdin.Close()
 	_ = locker.Wait()
 	waitFor(t, "the killed migration's session to end", func() bool {
-		return pg.query(t, "postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = 'mlflow'") == "0"
+		return pg.Query(t, "postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = 'mlflow'") == "0"
 	})
 	return stuck
-}
-
-// killTree sends SIGKILL to pid and every process descended from it
-// (found through /proc/<pid>/stat's parent field).
-func killTree(pid int) {
-	parent := map[int]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: comm may hold spaces, so cut at ")".
-		rest := string(b[bytes.LastIndexByte(b, ')')+1:])
-		if f := strings.Fields(rest); len(f) > 1 {
-			if pp, err := strconv.Atoi(f[1]); err == nil {
-				parent[p] = pp
-			}
-		}
-	}
-	tree := map[int]bool{pid: true}
-	for grew := true; grew; {
-		grew = false
-		for p, pp := range parent {
-			if tree[pp] && !tree[p] {
-				tree[p], grew = true, true
-			}
-		}
-	}
-	for p := range tree {
-		_ = syscall.Kill(p, syscall.SIGKILL)
-	}
 }
 
 func waitFor(t *testing.T, what string, ok func() bool) {
@@ -391,17 +153,17 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 // schema untouched and the old version can keep serving; this test checks
 // that instead of assuming it.
 func TestRealUpgrade2122To3180KeepsEveryObject(t *testing.T) {
-	py2, py3 := venvPython(t, "2.12.2"), venvPython(t, "3.18.0")
-	pg := startPostgres(t)
-	pg.query(t, "postgres", fmt.Sprintf("ALTER USER postgres PASSWORD '%s'", dbPassword))
-	pg.query(t, "postgres", "CREATE DATABASE mlflow")
+	py2, py3 := mlflowtest.Python(t, "2.12.2"), mlflowtest.Python(t, "3.18.0")
+	pg := pgtest.Start(t)
+	pg.Query(t, "postgres", fmt.Sprintf("ALTER USER postgres PASSWORD '%s'", dbPassword))
+	pg.Query(t, "postgres", "CREATE DATABASE mlflow")
 	artifacts := t.TempDir()
-	dbURI := fmt.Sprintf("postgresql+psycopg2://postgres:%s@127.0.0.1:%d/mlflow", escape(dbPassword), pg.port)
+	dbURI := fmt.Sprintf("postgresql+psycopg2://postgres:%s@127.0.0.1:%d/mlflow", escape(dbPassword), pg.Port)
 	ep := entrypoint(t)
 
 	python(t, py2, script("fill.py"), dbURI, artifacts)
 	before := python(t, py2, script("dump.py"), dbURI)
-	head2 := pg.query(t, "mlflow", "SELECT version_num FROM alembic_version")
+	head2 := pg.Query(t, "mlflow", "SELECT version_num FROM alembic_version")
 	assertCounts(t, before)
 	if v, _ := versions.Lookup("2.12.2"); head2 != v.Schema {
 		t.Fatalf("MLflow 2.12.2 made schema %s; versions.Table says %s", head2, v.Schema)
@@ -412,7 +174,7 @@ func TestRealUpgrade2122To3180KeepsEveryObject(t *testing.T) {
 	if !strings.Contains(stuck, "metrics") {
 		t.Fatalf("the migration blocked on %q, not on the metrics table", stuck)
 	}
-	if got := pg.query(t, "mlflow", "SELECT version_num FROM alembic_version"); got != head2 {
+	if got := pg.Query(t, "mlflow", "SELECT version_num FROM alembic_version"); got != head2 {
 		t.Fatalf("after the killed migration the schema is at %s, want 2.12.2's %s (rolled back)", got, head2)
 	}
 	if after := python(t, py2, script("dump.py"), dbURI); after != before {
@@ -420,23 +182,23 @@ func TestRealUpgrade2122To3180KeepsEveryObject(t *testing.T) {
 	}
 
 	start := time.Now()
-	mig := startProc(t, env3, py3, ep, "migrate")
-	if err := mig.wait(t); err != nil {
-		t.Fatalf("re-run migration: %v\n%s", err, mig.log())
+	mig := mlflowtest.Start(t, env3, py3, ep, "migrate")
+	if err := mig.Wait(t); err != nil {
+		t.Fatalf("re-run migration: %v\n%s", err, mig.Log())
 	}
 	t.Logf("migration 2.12.2 → 3.18.0 (9 runs, 2 models, 6 versions) took %s", time.Since(start).Round(time.Millisecond))
-	head3 := pg.query(t, "mlflow", "SELECT version_num FROM alembic_version")
+	head3 := pg.Query(t, "mlflow", "SELECT version_num FROM alembic_version")
 	if v, _ := versions.Lookup("3.18.0"); head3 != v.Schema {
-		t.Fatalf("the migration left the schema at %s, want 3.18.0's %s (versions.Table):\n%s", head3, v.Schema, mig.log())
+		t.Fatalf("the migration left the schema at %s, want 3.18.0's %s (versions.Table):\n%s", head3, v.Schema, mig.Log())
 	}
-	if strings.Contains(mig.log(), dbPassword) || strings.Contains(mig.log(), escape(dbPassword)) {
+	if strings.Contains(mig.Log(), dbPassword) || strings.Contains(mig.Log(), escape(dbPassword)) {
 		t.Fatal("the migration task printed the database password")
 	}
 
-	port := freePort(t)
-	srv := startProc(t, taskEnv(pg, py3, "3.18.0", artifacts, "HOST=127.0.0.1", "PORT="+strconv.Itoa(port), "WORKERS=1"), py3, ep)
+	port := pgtest.FreePort(t)
+	srv := mlflowtest.Start(t, taskEnv(pg, py3, "3.18.0", artifacts, "HOST=127.0.0.1", "PORT="+strconv.Itoa(port), "WORKERS=1"), py3, ep)
 	url := "http://127.0.0.1:" + strconv.Itoa(port)
-	srv.waitHealthy(t, url+"/health")
+	srv.WaitHealthy(t, url+"/health")
 	if after := python(t, py3, script("dump.py"), url); after != before {
 		t.Fatalf("3.18.0 reads different data than 2.12.2 wrote:\n%s", diffLines(before, after))
 	}

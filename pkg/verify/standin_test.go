@@ -25,10 +25,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
-	"github.com/mlflowctl/mlflowctl/pkg/authz"
+	"github.com/mlflowctl/mlflowctl/internal/apigwtest"
+	"github.com/mlflowctl/mlflowctl/internal/mlflowtest"
 )
 
-// The stand-ins for the hops of a deployment, on loopback:
+// The stand-ins for the hops of a deployment, on loopback (API Gateway's
+// handling of the authorizer's answer and its own errors are
+// internal/apigwtest's, shared with pkg/login's token-path gateway):
 //
 //   - amplify: the UI origin (index.html, mlflowctl-auth.json) and its
 //     rewrites of /ajax-api/<*> and /get-artifact to the API stage, cookies
@@ -115,22 +118,15 @@ func (s *standIn) serveDomain(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/error?error=redirect_mismatch", http.StatusFound)
 }
 
-func gatewayError(w http.ResponseWriter, status int, kind, msg string) {
-	w.Header().Set("X-Amzn-ErrorType", kind)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"message": msg})
-}
-
 func (s *standIn) serveAPI(w http.ResponseWriter, r *http.Request) {
 	path, ok := strings.CutPrefix(r.URL.Path, stage)
 	if !ok {
-		gatewayError(w, 403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+		apigwtest.MissingToken(w)
 		return
 	}
 	if strings.HasPrefix(path, "/api/") || path == "/version" || path == "/health" {
 		if !s.openIAM && !s.validSignature(r) {
-			gatewayError(w, 403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+			apigwtest.MissingToken(w)
 			return
 		}
 	} else if !s.authorize(w, r, path) {
@@ -143,7 +139,7 @@ func (s *standIn) forward(w http.ResponseWriter, r *http.Request, path string) {
 	target, _ := url.Parse(s.serverURL())
 	p := httputil.NewSingleHostReverseProxy(target)
 	p.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) {
-		gatewayError(w, 500, "InternalServerErrorException", "Internal server error")
+		apigwtest.Error(w, 500, "InternalServerErrorException", "Internal server error")
 	}
 	r.URL.Path = path
 	r.Host = target.Host
@@ -163,71 +159,37 @@ func (s *standIn) authorize(w http.ResponseWriter, r *http.Request, path string)
 	if r.Header.Get("Cookie") == "" {
 		// API Gateway does not call a REQUEST authorizer whose identity
 		// source is missing: it answers 401 itself.
-		gatewayError(w, 401, "UnauthorizedException", "Unauthorized")
+		apigwtest.Unauthorized(w)
 		return false
 	}
 	body, _ := json.Marshal(event)
 	res, err := http.Post(s.authorizer, "application/json", bytes.NewReader(body))
 	if err != nil {
-		gatewayError(w, 500, "AuthorizerFailureException", "authorizer unreachable")
+		apigwtest.Error(w, 500, "AuthorizerFailureException", "authorizer unreachable")
 		return false
 	}
 	defer res.Body.Close()
 	var out struct {
 		Answer *struct {
 			PolicyDocument *struct {
-				Statement []struct {
-					Effect   string
-					Resource any
-				}
+				Statement []apigwtest.Statement
 			} `json:"policyDocument"`
 		}
 		Error string
 	}
 	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || (out.Answer == nil && out.Error == "") {
-		gatewayError(w, 500, "AuthorizerConfigurationException", "authorizer answered nothing")
+		apigwtest.Error(w, 500, "AuthorizerConfigurationException", "authorizer answered nothing")
 		return false
 	}
 	if out.Error == "Unauthorized" {
-		gatewayError(w, 401, "UnauthorizedException", "Unauthorized")
+		apigwtest.Unauthorized(w)
 		return false
 	}
 	if out.Error != "" || out.Answer.PolicyDocument == nil || len(out.Answer.PolicyDocument.Statement) == 0 {
-		gatewayError(w, 500, "AuthorizerConfigurationException", "Internal server error")
+		apigwtest.Error(w, 500, "AuthorizerConfigurationException", "Internal server error")
 		return false
 	}
-	allowed := false
-	for _, st := range out.Answer.PolicyDocument.Statement {
-		for _, res := range resources(st.Resource) {
-			if authz.Match(res, methodArn) {
-				if st.Effect == "Deny" {
-					gatewayError(w, 403, "AccessDeniedException", "User is not authorized to access this resource with an explicit deny")
-					return false
-				}
-				allowed = allowed || st.Effect == "Allow"
-			}
-		}
-	}
-	if !allowed {
-		gatewayError(w, 403, "AccessDeniedException", "User is not authorized to access this resource")
-	}
-	return allowed
-}
-
-func resources(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		var out []string
-		for _, e := range x {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
+	return apigwtest.Deny(w, apigwtest.Evaluate(out.Answer.PolicyDocument.Statement, methodArn))
 }
 
 var sigRe = regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/execute-api/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$`)
@@ -360,18 +322,7 @@ func freePort(t *testing.T) int {
 // backend, artifacts in moto's S3 as in the deployment's s3:// root).
 func startMLflow(t *testing.T, version, motoURL, bucket string) string {
 	t.Helper()
-	root := os.Getenv("MLFLOWCTL_MLFLOW_VENVS")
-	if root == "" {
-		home, _ := os.UserHomeDir()
-		root = filepath.Join(home, ".cache/mlflowctl/mlflow-venvs")
-	}
-	bin := filepath.Join(root, version, "bin/mlflow")
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("mlflow %s venv missing: %v (.ci/setup.d/40-mlflow.sh)", version, err)
-		}
-		t.Skipf("mlflow %s venv missing: %v", version, err)
-	}
+	bin := filepath.Join(mlflowtest.Venv(t, version), "bin", "mlflow")
 	dir := t.TempDir()
 	port := freePort(t)
 	cmd := exec.Command(bin, "server", "--host", "127.0.0.1", "--port", fmt.Sprint(port),

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflowctl/mlflowctl/internal/stackstest"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
@@ -17,58 +18,23 @@ type variant struct {
 	cfg  config.Config
 }
 
-// variants mirror pkg/stacks' variants (default, gateway off, MLflow 2.12.2
-// with its separate gateway, an existing Studio domain, two NAT gateways
-// with MFA on arm64, a minimal deployment), plus a MLflow 2.12.2 one with
-// a one-task gateway in another region.
+// variants are stackstest's (the set pkg/stacks' checks run over), plus
+// a MLflow 2.12.2 one with a one-task gateway in another region.
 func variants() []variant {
-	def := config.Defaults()
-	def.Region = "us-east-1"
-	def.AccountID = "123456789012"
-
-	noGateway := def
-	noGateway.Gateway.Enabled = false
-
-	v2 := def
-	v2.MLflowVersion = "2.12.2"
-	v2.Gateway.Endpoints = []config.Endpoint{{Name: "completions", Type: "llm/v1/completions", Model: "anthropic.claude-v2:1"}}
-	v2.Server.Image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflow/mlflow-server:2.12.2"
-
-	existingDomain := def
-	existingDomain.Studio.DomainID = "d-abcdef123456"
-	existingDomain.Database.MinCapacity = 0.5
-	existingDomain.Database.DeletionPolicy = "Retain"
-
-	nat2MFA := def
-	nat2MFA.Network.NatGateways = 2
-	nat2MFA.Cognito.MFA = "on"
-	nat2MFA.Network.CIDR = "10.20.0.0/20"
-	nat2MFA.Authorizer.CacheTTLSeconds = 0
-	nat2MFA.Server.Architecture = "arm64"
-
-	minimal := def
-	minimal.Name = "tiny"
-	minimal.Studio.Enabled = false
-	minimal.UI.Enabled = false
-	minimal.Network.FlowLogs = false
-	minimal.Cognito.DeletionProtection = false
-	minimal.Logs.RetentionDays = 7
-
+	var out []variant
+	var v2 config.Config
+	for _, v := range stackstest.Variants() {
+		out = append(out, variant{v.Name, v.Cfg})
+		if v.Name == "mlflow-2.12.2" {
+			v2 = v.Cfg
+		}
+	}
 	v2eu := v2
 	v2eu.Name = "eu"
 	v2eu.Region = "eu-west-1"
 	v2eu.Server.DesiredCount = 1
 	v2eu.Gateway.DesiredCount = 1
-
-	return []variant{
-		{"default", def},
-		{"gateway-off", noGateway},
-		{"mlflow-2.12.2", v2},
-		{"existing-domain", existingDomain},
-		{"nat2-mfa", nat2MFA},
-		{"minimal", minimal},
-		{"mlflow-2.12.2-one-task-eu", v2eu},
-	}
+	return append(out, variant{"mlflow-2.12.2-one-task-eu", v2eu})
 }
 
 func render(t *testing.T, cfg config.Config) deploy.Deployment {
@@ -187,7 +153,7 @@ func refTarget(v any) string {
 // !GetAtt and ${X} / ${X.Attr} inside !Sub.
 func references(r stacks.Resource) []string {
 	var out []string
-	out = append(out, asStrings(r.DependsOn)...)
+	out = append(out, stackstest.AsStrings(r.DependsOn)...)
 	var walk func(v any)
 	walk = func(v any) {
 		switch x := v.(type) {
@@ -251,39 +217,6 @@ func dependsOnAll(tpl stacks.Template, id string) map[string]bool {
 	return seen
 }
 
-func asStrings(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		var out []string
-		for _, e := range x {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
-}
-
-// statements of one policy document.
-func statements(doc any) []map[string]any {
-	m, _ := doc.(map[string]any)
-	var out []map[string]any
-	switch s := m["Statement"].(type) {
-	case []any:
-		for _, x := range s {
-			if st, ok := x.(map[string]any); ok {
-				out = append(out, st)
-			}
-		}
-	case map[string]any:
-		out = append(out, s)
-	}
-	return out
-}
-
 // permissionDocs are the permission (not trust) policies a role holds:
 // its inline policies and the template's managed policies attached to it.
 func permissionDocs(tpl stacks.Template, roleID string) []any {
@@ -313,11 +246,11 @@ func permissionDocs(tpl stacks.Template, roleID string) []any {
 func allowsAction(docs []any, action string) bool {
 	service, _, _ := strings.Cut(action, ":")
 	for _, d := range docs {
-		for _, st := range statements(d) {
+		for _, st := range stackstest.Statements(d) {
 			if st["Effect"] != "Allow" {
 				continue
 			}
-			for _, a := range asStrings(st["Action"]) {
+			for _, a := range stackstest.AsStrings(st["Action"]) {
 				if strings.EqualFold(a, action) || a == service+":*" || a == "*" {
 					return true
 				}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflowctl/mlflowctl/internal/stackstest"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
@@ -200,7 +201,7 @@ func TestBedrockProfilesReachTheirModels(t *testing.T) {
 			}
 			var profiles, anyRegionViaProfile bool
 			for _, d := range docs {
-				for _, st := range statements(d) {
+				for _, st := range stackstest.Statements(d) {
 					res := fmt.Sprint(st["Resource"])
 					cond := fmt.Sprint(st["Condition"])
 					if strings.Contains(res, ":inference-profile/") {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflowctl/mlflowctl/internal/stackstest"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
@@ -38,7 +39,7 @@ func TestStudioRolesCannotBecomeAnother(t *testing.T) {
 				t.Errorf("role %s attaches AWS managed policies %v", role, arns)
 			}
 			for _, doc := range permissionDocs(tpl, role) {
-				for _, st := range statements(doc) {
+				for _, st := range stackstest.Statements(doc) {
 					checkStudioStatement(t, role, own, st)
 				}
 			}
@@ -77,7 +78,7 @@ func checkStudioStatement(t *testing.T, role, profile string, st map[string]any)
 	if st["Effect"] != "Allow" {
 		return
 	}
-	actions := asStrings(st["Action"])
+	actions := stackstest.AsStrings(st["Action"])
 	resources := fmt.Sprint(st["Resource"])
 	for _, a := range actions {
 		low := strings.ToLower(a)
