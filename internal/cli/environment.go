@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 
 	"github.com/mlflowctl/mlflowctl/pkg/app"
 	"github.com/mlflowctl/mlflowctl/pkg/awsx"
@@ -12,6 +14,7 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/logs"
 	"github.com/mlflowctl/mlflowctl/pkg/preflight"
 	"github.com/mlflowctl/mlflowctl/pkg/teardown"
+	"github.com/mlflowctl/mlflowctl/pkg/uihost"
 	"github.com/mlflowctl/mlflowctl/pkg/upgrade"
 )
 
@@ -49,8 +52,49 @@ type environment struct {
 	logsFollow func(f *logs.Follower)
 	// newTeardown builds down's teardown (tests: over fakes).
 	newTeardown func(ctx context.Context, c *awsx.Clients, name string, o teardown.Options) *teardown.Teardown
+	// vars stands in for the process's environment variables (AWS_*,
+	// MLFLOWCTL_*, NO_COLOR, SHELL, XDG_CACHE_HOME...): nil reads the
+	// process's. The AWS SDK gets them as explicit load options
+	// (awsx.Env), so no test needs t.Setenv.
+	vars map[string]string
+	// dir stands in for the working directory, where a relative
+	// --config is read and written ("": the process's).
+	dir string
 }
 
+// getenv is os.Getenv over the environment's variables.
+func (e environment) getenv(name string) string {
+	v, _ := e.lookupEnv(name)
+	return v
+}
+
+// lookupEnv is os.LookupEnv over the environment's variables.
+func (e environment) lookupEnv(name string) (string, bool) {
+	if e.vars == nil {
+		return os.LookupEnv(name)
+	}
+	v, ok := e.vars[name]
+	return v, ok
+}
+
+// path is p as the command reads or writes it: relative to dir.
+func (e environment) path(p string) string {
+	if e.dir == "" || p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(e.dir, p)
+}
+
+// withCaches puts the clone and wheel caches under XDG_CACHE_HOME from
+// the environment's variables, where os.UserCacheDir would with the
+// process's (nil vars or no XDG_CACHE_HOME: the packages' defaults).
+func (e environment) withCaches(o uihost.RunOptions) uihost.RunOptions {
+	if base := e.getenv("XDG_CACHE_HOME"); e.vars != nil && base != "" {
+		o.CacheDir = filepath.Join(base, "mlflowctl", "git")
+		o.WheelCacheDir = filepath.Join(base, "mlflowctl", "wheels")
+	}
+	return o
+}
 func (e environment) interruptsFunc() func(context.Context, io.Writer) (context.Context, <-chan struct{}, func()) {
 	if e.interrupts != nil {
 		return e.interrupts

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -44,7 +43,7 @@ that ends before every question has an answer is exit 2. Or write the default fi
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return run(o) },
 	}
-	cmd.Flags().BoolVar(&o.accessible, "accessible", os.Getenv("ACCESSIBLE") != "", "plain line prompts for screen readers and pipes (also ACCESSIBLE=1)")
+	cmd.Flags().BoolVar(&o.accessible, "accessible", g.env.getenv("ACCESSIBLE") != "", "plain line prompts for screen readers and pipes (also ACCESSIBLE=1)")
 	return cmd
 }
 
@@ -106,11 +105,11 @@ func (o *initOpts) wizardOptions() wizard.Options {
 	}
 	return wizard.Options{
 		Base:   o.base,
-		Path:   o.g.configPath,
+		Path:   o.g.env.path(o.g.configPath),
 		Lookup: awslookup.Source{Files: awslookup.DefaultFiles(), EndpointURL: o.g.endpointURL, Version: o.g.build.Version},
 
-		EnvProfile: os.Getenv("AWS_PROFILE"),
-		EnvRegion:  envOr("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION")),
+		EnvProfile: o.g.env.getenv("AWS_PROFILE"),
+		EnvRegion:  o.g.envOr("AWS_REGION", o.g.env.getenv("AWS_DEFAULT_REGION")),
 		In:         o.in,
 		Out:        o.g.stderr,
 		Accessible: o.accessible,

@@ -89,7 +89,7 @@ func (o *uiDeployOpts) Execute() error {
 		return usageErrorf("nothing is deployed as %q in %s: run `mlflowctl up` first", o.cfg.Name, c.Region())
 	}
 	o.g.changing()
-	res, err := uihost.Run(o.g.ctx, c, o.cfg, outs, uihost.RunOptions{Rebuild: o.rebuild, Progress: o.progress})
+	res, err := uihost.Run(o.g.ctx, c, o.cfg, outs, o.g.env.withCaches(uihost.RunOptions{Rebuild: o.rebuild, Progress: o.progress}))
 	if err != nil {
 		return err
 	}

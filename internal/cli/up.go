@@ -130,7 +130,7 @@ func (o *upOpts) executeDryRun() error {
 	if err != nil {
 		return err
 	}
-	if err := stacks.WriteFiles(o.outDir, d, sums); err != nil {
+	if err := stacks.WriteFiles(o.g.env.path(o.outDir), d, sums); err != nil {
 		return err
 	}
 	rep := dryRunReport{
