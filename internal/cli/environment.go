@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/mlflowctl/mlflowctl/pkg/app"
+	"github.com/mlflowctl/mlflowctl/pkg/awslookup"
 	"github.com/mlflowctl/mlflowctl/pkg/awsx"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/login"
@@ -83,6 +85,16 @@ func (e environment) path(p string) string {
 		return p
 	}
 	return filepath.Join(e.dir, p)
+}
+
+// awsFiles are the AWS config files the wizard lists profiles from: the
+// SDK's defaults, or with set vars the ones they name (else none).
+func (e environment) awsFiles() awslookup.Files {
+	if e.vars == nil {
+		return awslookup.DefaultFiles()
+	}
+	return awslookup.Files{Config: cmp.Or(e.vars["AWS_CONFIG_FILE"], os.DevNull),
+		Credentials: cmp.Or(e.vars["AWS_SHARED_CREDENTIALS_FILE"], os.DevNull)}
 }
 
 // withCaches puts the clone and wheel caches under XDG_CACHE_HOME from

@@ -106,7 +106,7 @@ func (o *initOpts) wizardOptions() wizard.Options {
 	return wizard.Options{
 		Base:   o.base,
 		Path:   o.g.env.path(o.g.configPath),
-		Lookup: awslookup.Source{Files: awslookup.DefaultFiles(), EndpointURL: o.g.endpointURL, Version: o.g.build.Version},
+		Lookup: awslookup.Source{Files: o.g.env.awsFiles(), EndpointURL: o.g.endpointURL, Version: o.g.build.Version, Env: o.g.env.vars},
 
 		EnvProfile: o.g.env.getenv("AWS_PROFILE"),
 		EnvRegion:  o.g.envOr("AWS_REGION", o.g.env.getenv("AWS_DEFAULT_REGION")),

@@ -92,13 +92,14 @@ func runIn(t *testing.T, stdin string, args ...string) (string, string, error) {
 func runEnv(t *testing.T, env environment, stdin string, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err := execute(context.Background(), BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(stdin), Out: &out, Err: &errOut}, env)
+	err := execute(context.Background(), BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(stdin), Out: &out, Err: &errOut}, inTest(t, env))
 	return out.String(), errOut.String(), err
 }
 
 func TestUpDeploysEveryStackThenIsANoOp(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	synctest.Test(t, func(t *testing.T) {
 		fake, puts := cfnfake.New(), &putRecorder{}
 		env := withFakeAWS(t, fake, puts)
@@ -166,8 +167,9 @@ func TestUpDeploysEveryStackThenIsANoOp(t *testing.T) {
 }
 
 func TestUpAsksBeforeDeploying(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	synctest.Test(t, func(t *testing.T) {
 		fake := cfnfake.New()
 		env := withFakeAWS(t, fake, &putRecorder{})
@@ -193,8 +195,9 @@ func TestUpAsksBeforeDeploying(t *testing.T) {
 }
 
 func TestUpJSONEndsWithTheResult(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	synctest.Test(t, func(t *testing.T) {
 		env := withFakeAWS(t, cfnfake.New(), &putRecorder{})
 		out, errOut, err := runEnv(t, env, "", "up", "--yes", "--region", "us-east-1", "-o", "json")
@@ -213,8 +216,9 @@ func TestUpJSONEndsWithTheResult(t *testing.T) {
 }
 
 func TestUpFailureNamesTheStack(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	synctest.Test(t, func(t *testing.T) {
 		fake := cfnfake.New()
 		fake.Script("mlflow-server", cfnfake.Outcome{FailID: "DbCluster", Reason: "The engine version is not available"})

@@ -23,6 +23,9 @@ type Source struct {
 	Files       Files
 	EndpointURL string
 	Version     string
+	// Env stands in for the process's environment variables (nil: the
+	// process's; see awsx.Env).
+	Env awsx.Env
 }
 
 // Profiles lists the profiles of the user's AWS config files.
@@ -51,5 +54,5 @@ func (s Source) Domains(ctx context.Context, profile, region string) ([]Domain, 
 }
 
 func (s Source) options(profile, region string) awsx.Options {
-	return awsx.Options{Profile: profile, Region: region, EndpointURL: s.EndpointURL, Version: s.Version}
+	return awsx.Options{Profile: profile, Region: region, EndpointURL: s.EndpointURL, Version: s.Version, Env: s.Env}
 }
