@@ -29,12 +29,16 @@ func stateOf(t *testing.T) *testState {
 		return s.(*testState)
 	}
 	s := &testState{vars: map[string]string{}}
-	if i := strings.LastIndex(t.Name(), "/"); i > 0 {
-		if p, ok := states.Load(t.Name()[:i]); ok {
+	// The parent is the longest running test whose name, and a "/",
+	// start this one's (a subtest's own name may hold a "/").
+	for name := t.Name(); strings.Contains(name, "/"); {
+		name = name[:strings.LastIndex(name, "/")]
+		if p, ok := states.Load(name); ok {
 			parent := p.(*testState)
 			parent.mu.Lock()
 			s.dir, s.vars = parent.dir, maps.Clone(parent.vars)
 			parent.mu.Unlock()
+			break
 		}
 	}
 	if s.dir == "" {
