@@ -41,7 +41,9 @@ func (p *putRecorder) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...f
 func withFakeAWS(t *testing.T, fake *cfnfake.Fake, puts *putRecorder) environment {
 	t.Helper()
 	return environment{
-		aws: func() awsClients { return awsClients{cfn: cfnfake.Resolving{Fake: fake}, s3: puts, region: "us-east-1"} },
+		aws: func() awsClients {
+			return awsClients{cfn: cfnfake.Resolving{Fake: fake}, s3: puts, region: "us-east-1"}
+		},
 		upSteps: func() app.UpSteps {
 			return app.UpSteps{
 				Preflight: func(context.Context) (func(context.Context) error, error) {

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"testing/synctest"
 
-
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
