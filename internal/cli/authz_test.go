@@ -13,6 +13,7 @@ import (
 // (research/seed-inventory.md §3–§4), with the seed's bugs fixed as
 // DESIGN.md §2 says.
 func TestAuthzCheckSeedTable(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args      []string
 		verdict   string
@@ -45,6 +46,7 @@ func TestAuthzCheckSeedTable(t *testing.T) {
 }
 
 func TestAuthzCheckJSON(t *testing.T) {
+	t.Parallel()
 	out, _, err := runCLI(t, "authz", "check", "-o", "json", "--group", "readers", "GET", "/ajax-api/3.0/mlflow/traces/tr-1")
 	if err != nil {
 		t.Fatal(err)
@@ -64,6 +66,7 @@ func TestAuthzCheckJSON(t *testing.T) {
 }
 
 func TestAuthzCheckUsesConfiguredGroups(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "mlflowctl.yaml")
 	body := "groups:\n  - name: admins\n    classes: [read, write, registry, gateway, admin]\n  - name: data-scientists\n    classes: [read, write]\n"
@@ -81,6 +84,7 @@ func TestAuthzCheckUsesConfiguredGroups(t *testing.T) {
 }
 
 func TestAuthzCheckBadInput(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"authz", "check", "GET", "/"},
 		{"authz", "check", "--group", "readers", "FETCH", "/"},
@@ -95,6 +99,7 @@ func TestAuthzCheckBadInput(t *testing.T) {
 }
 
 func TestAuthzShow(t *testing.T) {
+	t.Parallel()
 	out, _, err := runCLI(t, "authz", "show", "-o", "json")
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +135,7 @@ func TestAuthzShow(t *testing.T) {
 // TestAuthzCheckEnforcerIsTheStacks (issue 17, item 9): /version and
 // /v1/traces are AWS_IAM methods of the api stack, so check names IAM.
 func TestAuthzCheckEnforcerIsTheStacks(t *testing.T) {
+	t.Parallel()
 	for path, want := range map[string]string{
 		"/version":                      "iam",
 		"/v1/traces":                    "iam",
@@ -152,6 +158,7 @@ func TestAuthzCheckEnforcerIsTheStacks(t *testing.T) {
 // input, as in `users add`: exit 2, the configured groups listed, the fix
 // named, nothing on stdout.
 func TestAuthzCheckUnknownGroupIsAnError(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"authz", "check", "--group", "wizards", "GET", "/"},
 		{"authz", "check", "--group", "readers", "--group", "reader", "GET", "/"},
@@ -177,6 +184,7 @@ func TestAuthzCheckUnknownGroupIsAnError(t *testing.T) {
 // a deny is an answer, printed on stdout, not an error on stderr; -g is
 // --group's short flag as in `users`; -o json stays one document.
 func TestAuthzCheckExitStatusIsTheAnswer(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args  []string
 		allow bool
@@ -194,7 +202,7 @@ func TestAuthzCheckExitStatusIsTheAnswer(t *testing.T) {
 				args = append(args, "-o", "json")
 			}
 			var out, errOut strings.Builder
-			err := Execute(t.Context(), BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(""), Out: &out, Err: &errOut})
+			err := execute(t.Context(), BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, inTest(t, environment{}))
 			if exitCode(err) != want {
 				t.Errorf("%v: exit %d (%v), want %d", args, exitCode(err), err, want)
 			}
@@ -226,6 +234,7 @@ func jsonDecoder(s string) *json.Decoder { return json.NewDecoder(strings.NewRea
 // to that path goes to, as check resolves it (literal before parameter,
 // the query string ignored, /t/ the token path).
 func TestAuthzShowFilters(t *testing.T) {
+	t.Parallel()
 	type doc struct {
 		Groups []struct{ Name string }
 		Routes []struct {

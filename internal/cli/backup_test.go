@@ -7,11 +7,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 
-	"github.com/mlflowctl/mlflowctl/internal/mototest"
 	"github.com/mlflowctl/mlflowctl/pkg/upgrade"
 )
 
@@ -31,13 +29,10 @@ Outputs:
 // server stack names, tagged with the deployment and its MLflow version;
 // backups list -o json shows it.
 func TestBackupThenBackupsListAgainstMoto(t *testing.T) {
-	srv := mototest.Start(t)
+	t.Parallel()
+	srv := startMoto(t)
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.BaseEndpoint = aws.String(srv.URL)
+	cfg := srv.AWSConfig()
 	if _, err := cloudformation.NewFromConfig(cfg).CreateStack(ctx, &cloudformation.CreateStackInput{StackName: aws.String("mlflow-server"), TemplateBody: aws.String(backupStack)}); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +64,8 @@ func TestBackupThenBackupsListAgainstMoto(t *testing.T) {
 
 // TestBackupWithoutADeploymentIsAUsageError: exit 2, nothing made.
 func TestBackupWithoutADeploymentIsAUsageError(t *testing.T) {
-	srv := mototest.Start(t)
+	t.Parallel()
+	srv := startMoto(t)
 	_, _, err := runCLI(t, "backup", "--endpoint-url", srv.URL)
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "mlflowctl up") {
 		t.Fatalf("want exit 2 naming mlflowctl up, got %d: %v", exitCode(err), err)

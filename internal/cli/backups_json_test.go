@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 
@@ -18,18 +17,11 @@ import (
 // walk-through F22: `null` where a list belongs): `backups list -o json`
 // for a deployment whose cluster has no snapshot yet printed `null`, so
 // `jq '.[]'` failed; json_null_test.go did not cover backups.
-//
-// Not t.Parallel: mototest.Start still points the SDK at moto through the
-// process environment (t.Setenv); the command itself runs through the
-// execute seam with its own streams and flags.
 func TestBackupsListJSONWithoutSnapshotsIsAnEmptyList(t *testing.T) {
-	srv := mototest.Start(t)
+	t.Parallel()
+	srv := startMoto(t)
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.BaseEndpoint = aws.String(srv.URL)
+	cfg := srv.AWSConfig()
 	stack := strings.ReplaceAll(backupStack, "mlflow", "nosnaps")
 	if _, err := cloudformation.NewFromConfig(cfg).CreateStack(ctx, &cloudformation.CreateStackInput{StackName: aws.String("nosnaps-server"), TemplateBody: aws.String(stack)}); err != nil {
 		t.Fatal(err)
@@ -40,7 +32,7 @@ func TestBackupsListJSONWithoutSnapshotsIsAnEmptyList(t *testing.T) {
 	}
 	args := []string{"backups", "list", "--name", "nosnaps", "--endpoint-url", srv.URL, "--region", mototest.Region, "-o", "json"}
 	var out, errOut bytes.Buffer
-	if err := execute(ctx, BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, environment{}); err != nil {
+	if err := execute(ctx, BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, inTest(t, environment{})); err != nil {
 		t.Fatalf("%v: %v\n%s", args, err, errOut.String())
 	}
 	if strings.TrimSpace(out.String()) != "[]" {

@@ -13,7 +13,18 @@ import (
 	"github.com/mlflowctl/mlflowctl/internal/mototest"
 )
 
-func TestMain(m *testing.M) { mototest.Main(m) }
+// TestMain clears the AWS_* variables before any test runs: the SDK
+// still reads a few itself (AWS_PROFILE, AWS_ENDPOINT_URL, AWS_CA_BUNDLE)
+// that the tests' explicit load options (awsx.Env) do not all replace.
+// The tests themselves change nothing of the process (repolint).
+func TestMain(m *testing.M) {
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "AWS_") {
+			_ = os.Unsetenv(name)
+		}
+	}
+	mototest.Main(m)
+}
 
 // runCLI runs mlflowctl in-process from a scratch directory.
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
@@ -24,10 +35,10 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 // runCLIEnv is runCLI with stand-ins for AWS or signals (environment.go).
 func runCLIEnv(t *testing.T, env environment, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	t.Chdir(t.TempDir())
+	newDir(t)
 	var out, errOut bytes.Buffer
 	err = execute(context.Background(), BuildInfo{Version: "1.2.3", Commit: "abc", Date: "2026-01-01"}, args,
-		IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, env)
+		IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, inTest(t, env))
 	return out.String(), errOut.String(), err
 }
 
@@ -42,18 +53,9 @@ func exitCode(err error) int {
 	return 1
 }
 
-func noAWSEnv(t *testing.T) {
-	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID",
-		"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "MLFLOWCTL_CONFIG", "MLFLOWCTL_ENDPOINT_URL"} {
-		t.Setenv(k, "")
-	}
-	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-}
-
 func TestWhoamiAgainstMoto(t *testing.T) {
-	srv := mototest.Start(t)
+	t.Parallel()
+	srv := startMoto(t)
 	out, _, err := runCLI(t, "whoami", "--endpoint-url", srv.URL, "-o", "json")
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +82,7 @@ func TestWhoamiAgainstMoto(t *testing.T) {
 }
 
 func TestWhoamiWithoutRegion(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
 	_, _, err := runCLI(t, "whoami", "--endpoint-url", "http://127.0.0.1:1")
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--region") {
@@ -88,6 +91,7 @@ func TestWhoamiWithoutRegion(t *testing.T) {
 }
 
 func TestWhoamiWithoutCredentials(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
 	_, _, err := runCLI(t, "whoami", "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:1")
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "no AWS credentials") {
@@ -96,6 +100,7 @@ func TestWhoamiWithoutCredentials(t *testing.T) {
 }
 
 func TestConfigValidateNamesEveryMistake(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "bad.yaml")
 	bad := "name: Bad_Name\nserver:\n  cpu: 300\ndatabase:\n  deletionPolicy: destroy\n"
@@ -122,6 +127,7 @@ func TestConfigValidateNamesEveryMistake(t *testing.T) {
 }
 
 func TestConfigInitThenValidate(t *testing.T) {
+	t.Parallel()
 	p := filepath.Join(t.TempDir(), "m.yaml")
 	if _, _, err := runCLI(t, "config", "init", "--config", p); err != nil {
 		t.Fatal(err)
@@ -140,8 +146,9 @@ func TestConfigInitThenValidate(t *testing.T) {
 }
 
 func TestConfigShowAppliesFlagsAndEnv(t *testing.T) {
-	t.Setenv("MLFLOWCTL_SERVER_CPU", "2048")
-	t.Setenv("MLFLOWCTL_SERVER_MEMORY", "8192")
+	t.Parallel()
+	setVar(t, "MLFLOWCTL_SERVER_CPU", "2048")
+	setVar(t, "MLFLOWCTL_SERVER_MEMORY", "8192")
 	out, _, err := runCLI(t, "config", "show", "--name", "team-a", "-o", "json")
 	if err != nil {
 		t.Fatal(err)
@@ -159,6 +166,7 @@ func TestConfigShowAppliesFlagsAndEnv(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
+	t.Parallel()
 	cases := map[string][]string{
 		"unknown command": {"deploy-everything"},
 		"unknown flag":    {"version", "--colour"},
@@ -179,6 +187,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestVersionAndCompletion(t *testing.T) {
+	t.Parallel()
 	out, _, err := runCLI(t, "version", "-o", "json")
 	if err != nil {
 		t.Fatal(err)

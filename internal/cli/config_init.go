@@ -31,7 +31,7 @@ func newConfigInitCommand(g *globalOpts) *cobra.Command {
 func (o *configInitOpts) Validate() error { return nil }
 
 func (o *configInitOpts) Execute() error {
-	err := config.WriteDefault(o.g.configPath, o.force)
+	err := config.WriteDefault(o.g.env.path(o.g.configPath), o.force)
 	if errors.Is(err, config.ErrExists) {
 		return usageErrorf("%s already exists: edit it, or pass --force to replace it with the defaults", o.g.configPath)
 	}

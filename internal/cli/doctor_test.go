@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
@@ -27,7 +26,7 @@ import (
 // ECS service-linked role is missing too, which up fixes itself.
 func seededAccount(t *testing.T) *preflightfake.Server {
 	t.Helper()
-	srv := mototest.Start(t)
+	srv := startMoto(t)
 	fake := preflightfake.New(srv.URL)
 	t.Cleanup(fake.Close)
 	cfg := config.Defaults()
@@ -38,26 +37,23 @@ func seededAccount(t *testing.T) *preflightfake.Server {
 	fake.SetModel(preflight.BaseModel(cfg.Gateway.Endpoints[0].Model), preflightfake.Availability{Region: "AVAILABLE", Entitlement: "AVAILABLE", Agreement: "NOT_AVAILABLE", Authorization: "NOT_AUTHORIZED"})
 	fake.SetModel(preflight.BaseModel(cfg.Gateway.Endpoints[1].Model), preflightfake.Granted)
 	fake.ForeignBucket(stacks.BucketNames(cfg, mototest.Account, mototest.Region)[2])
-	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRetryMaxAttempts(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	awsCfg.BaseEndpoint = aws.String(srv.URL)
-	_, err = sagemaker.NewFromConfig(awsCfg).CreateDomain(context.Background(), &sagemaker.CreateDomainInput{
+	awsCfg := srv.AWSConfig()
+	_, err := sagemaker.NewFromConfig(awsCfg).CreateDomain(context.Background(), &sagemaker.CreateDomainInput{
 		DomainName: aws.String("teamsso12345"), AuthMode: smtypes.AuthModeSso, SubnetIds: []string{"subnet-1"}, VpcId: aws.String("vpc-1"),
 		DefaultUserSettings: &smtypes.UserSettings{ExecutionRole: aws.String("arn:aws:iam::123456789012:role/x")},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile("mlflowctl.yaml", []byte("region: us-east-1\nstudio:\n  domainId: d-teamsso12345\n"), 0o600); err != nil {
+	if err := os.WriteFile(inDir(t, "mlflowctl.yaml"), []byte("region: us-east-1\nstudio:\n  domainId: d-teamsso12345\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return fake
 }
 
 func TestDoctorShowsEachSeededProblemWithItsFixAndExits2(t *testing.T) {
-	t.Chdir(t.TempDir())
+	t.Parallel()
+	newDir(t)
 	fake := seededAccount(t)
 	out, errOut, err := runIn(t, "", "doctor", "--endpoint-url", fake.URL)
 	t.Logf("mlflowctl doctor (moto account, three seeded problems):\n%s%s", out, errOut)
@@ -80,7 +76,8 @@ func TestDoctorShowsEachSeededProblemWithItsFixAndExits2(t *testing.T) {
 }
 
 func TestDoctorJSON(t *testing.T) {
-	t.Chdir(t.TempDir())
+	t.Parallel()
+	newDir(t)
 	fake := seededAccount(t)
 	out, _, err := runIn(t, "", "doctor", "-o", "json", "--endpoint-url", fake.URL)
 	if err == nil {
@@ -104,7 +101,8 @@ func TestDoctorJSON(t *testing.T) {
 // up runs the same checks first and stops with exit 2 before its plan:
 // no stack, no role, nothing created.
 func TestUpStopsBeforeAnyChangeWhenPreflightFails(t *testing.T) {
-	t.Chdir(t.TempDir())
+	t.Parallel()
+	newDir(t)
 	fake := seededAccount(t)
 	_, errOut, err := runIn(t, "", "up", "--yes", "--endpoint-url", fake.URL)
 	var pe *preflightError
@@ -118,9 +116,10 @@ func TestUpStopsBeforeAnyChangeWhenPreflightFails(t *testing.T) {
 }
 
 func TestDoctorCreateRolesCreatesTheMissingECSRole(t *testing.T) {
-	t.Chdir(t.TempDir())
+	t.Parallel()
+	newDir(t)
 	fake := seededAccount(t)
-	if err := os.WriteFile("mlflowctl.yaml", []byte("region: us-east-1\ngateway:\n  enabled: false\n"), 0o600); err != nil {
+	if err := os.WriteFile(inDir(t, "mlflowctl.yaml"), []byte("region: us-east-1\ngateway:\n  enabled: false\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	fake.ForeignBucket("none") // the artifact bucket stays foreign: use another name
@@ -157,8 +156,9 @@ func assertOnlyReads(t *testing.T, fake *preflightfake.Server) {
 }
 
 func TestVerifyWithoutADeploymentSaysRunUpFirst(t *testing.T) {
-	t.Chdir(t.TempDir())
-	srv := mototest.Start(t)
+	t.Parallel()
+	newDir(t)
+	srv := startMoto(t)
 	_, _, err := runIn(t, "", "verify", "--region", "us-east-1", "--endpoint-url", srv.URL)
 	var ue *UsageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "run mlflowctl up first") {
@@ -169,9 +169,10 @@ func TestVerifyWithoutADeploymentSaysRunUpFirst(t *testing.T) {
 // The missing ECS role is up's to create, but only after its confirmation:
 // declining changes nothing.
 func TestUpDeclinedCreatesNoServiceLinkedRole(t *testing.T) {
-	t.Chdir(t.TempDir())
+	t.Parallel()
+	newDir(t)
 	fake := seededAccount(t)
-	if err := os.WriteFile("mlflowctl.yaml", []byte("region: us-east-1\ngateway:\n  enabled: false\n"), 0o600); err != nil {
+	if err := os.WriteFile(inDir(t, "mlflowctl.yaml"), []byte("region: us-east-1\ngateway:\n  enabled: false\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, errOut, err := runIn(t, "n\n", "up", "--name", "other", "--endpoint-url", fake.URL)

@@ -26,7 +26,7 @@ import (
 // resources. Studio waits run on the fake's clock.
 func downOverWorld(t *testing.T, o teardowntest.Options) (*teardowntest.World, string, environment) {
 	t.Helper()
-	srv := mototest.Start(t)
+	srv := startMoto(t)
 	w := teardowntest.New(t, srv.URL, "mlflow", o)
 	env := environment{newTeardown: func(_ context.Context, _ *awsx.Clients, name string, opts teardown.Options) *teardown.Teardown {
 		td := w.Teardown(opts)
@@ -38,14 +38,15 @@ func downOverWorld(t *testing.T, o teardowntest.Options) (*teardowntest.World, s
 
 func runDown(t *testing.T, env environment, in io.Reader, args ...string) (string, string, error) {
 	t.Helper()
-	t.Chdir(t.TempDir())
+	newDir(t)
 	var out, errOut bytes.Buffer
 	err := execute(context.Background(), BuildInfo{Version: "1.2.3"}, append([]string{"down"}, args...),
-		IO{In: in, Out: &out, Err: &errOut}, env)
+		IO{In: in, Out: &out, Err: &errOut}, inTest(t, env))
 	return out.String(), errOut.String(), err
 }
 
 func TestDownOverFakesThreeProfilesWithApps(t *testing.T) {
+	t.Parallel()
 	w, url, env := downOverWorld(t, teardowntest.Options{ArtifactObjects: 30})
 	out, progress, err := runDown(t, env, strings.NewReader(""), "--yes", "--endpoint-url", url)
 	t.Logf("stdout:\n%s\nstderr:\n%s", out, progress)
@@ -72,6 +73,7 @@ func TestDownOverFakesThreeProfilesWithApps(t *testing.T) {
 }
 
 func TestDownWithoutTerminalNeedsYes(t *testing.T) {
+	t.Parallel()
 	w, url, env := downOverWorld(t, teardowntest.Options{})
 	out, _, err := runDown(t, env, strings.NewReader(""), "--endpoint-url", url)
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--yes") {
@@ -86,6 +88,7 @@ func TestDownWithoutTerminalNeedsYes(t *testing.T) {
 }
 
 func TestDownAsksOnATerminal(t *testing.T) {
+	t.Parallel()
 	w, url, env := downOverWorld(t, teardowntest.Options{})
 	no := &fakeTerminal{answers: []string{"n"}}
 	_, stderr, err := runDown(t, env, no, "--endpoint-url", url)
@@ -104,6 +107,7 @@ func TestDownAsksOnATerminal(t *testing.T) {
 }
 
 func TestDownKeepDataListsWhatItKept(t *testing.T) {
+	t.Parallel()
 	w, url, env := downOverWorld(t, teardowntest.Options{})
 	out, _, err := runDown(t, env, strings.NewReader(""), "--yes", "--keep-data", "--endpoint-url", url)
 	if err != nil {
@@ -118,6 +122,7 @@ func TestDownKeepDataListsWhatItKept(t *testing.T) {
 }
 
 func TestDownReportsLeftoversWithExit1(t *testing.T) {
+	t.Parallel()
 	_, url, env := downOverWorld(t, teardowntest.Options{})
 	c := sns.New(sns.Options{Region: mototest.Region, BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
 		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
@@ -144,7 +149,8 @@ func TestDownReportsLeftoversWithExit1(t *testing.T) {
 
 // Against moto with the real clients: a deployment that does not exist.
 func TestDownOnNothingAgainstMoto(t *testing.T) {
-	srv := mototest.Start(t)
+	t.Parallel()
+	srv := startMoto(t)
 	out, _, err := runDown(t, environment{}, strings.NewReader(""), "--name", "absent", "--endpoint-url", srv.URL)
 	if err != nil || !strings.Contains(out, `Nothing to delete: no stack or leftover of deployment "absent"`) {
 		t.Fatalf("%v\n%s", err, out)
@@ -152,6 +158,7 @@ func TestDownOnNothingAgainstMoto(t *testing.T) {
 }
 
 func TestDownBadFlags(t *testing.T) {
+	t.Parallel()
 	_, _, err := runDown(t, environment{}, strings.NewReader(""), "--studio-timeout", "0s")
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--studio-timeout") {
 		t.Fatalf("want exit 2 naming --studio-timeout, got %d: %v", exitCode(err), err)
@@ -161,7 +168,8 @@ func TestDownBadFlags(t *testing.T) {
 // Issue 22 item 13: `down -o json` said "deleted": true for a deployment
 // that never existed, and wrote null where a list belongs.
 func TestDownJSONOnNothing(t *testing.T) {
-	srv := mototest.Start(t)
+	t.Parallel()
+	srv := startMoto(t)
 	out, _, err := runDown(t, environment{}, strings.NewReader(""), "--name", "absent", "--endpoint-url", srv.URL, "-o", "json")
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -50,16 +49,16 @@ Default: --token when signed in to the deployment, else --sigv4.
 	f := cmd.Flags()
 	f.BoolVar(&o.sigv4, "sigv4", false, "sign requests with your AWS credentials (IAM)")
 	f.BoolVar(&o.token, "token", false, "use the Cognito token of mlflowctl login")
-	f.StringVar(&o.shell, "shell", defaultShell(), "bash, zsh, fish or powershell")
+	f.StringVar(&o.shell, "shell", defaultShell(g.env.getenv("SHELL")), "bash, zsh, fish or powershell")
 	f.StringVar(&o.trackingURI, "tracking-uri", "", "the deployment's tracking URI (--sigv4 without reading the stacks)")
 	return cmd
 }
 
-func defaultShell() string {
+func defaultShell(shellVar string) string {
 	if runtime.GOOS == "windows" {
 		return "powershell"
 	}
-	switch sh := filepath.Base(os.Getenv("SHELL")); sh {
+	switch sh := filepath.Base(shellVar); sh {
 	case "zsh", "fish":
 		return sh
 	}

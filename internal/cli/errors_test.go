@@ -12,6 +12,7 @@ import (
 )
 
 func TestReportRendersTheHintInTextAndJSON(t *testing.T) {
+	t.Parallel()
 	failed := fmt.Errorf("deploy: %w", &deploy.DeleteFailedError{Name: "ml-api",
 		Resources: []deploy.FailedResource{{LogicalID: "RestApi", Type: "AWS::ApiGateway::RestApi", Reason: "Internal failure"}}})
 	for _, format := range []string{"text", "json"} {
@@ -40,6 +41,7 @@ func TestReportRendersTheHintInTextAndJSON(t *testing.T) {
 }
 
 func TestReportLeavesSilentErrorsAlone(t *testing.T) {
+	t.Parallel()
 	var out, errOut bytes.Buffer
 	err := withOutput("json", &stdoutWriter{w: &out}, &silentError{err: errors.New("already printed")})
 	Report(&out, &errOut, err, 1, "Error: "+err.Error())
@@ -50,6 +52,7 @@ func TestReportLeavesSilentErrorsAlone(t *testing.T) {
 
 // down reports its own failure in its document; Report adds no second one.
 func TestReportAddsNoSecondDocument(t *testing.T) {
+	t.Parallel()
 	var out, errOut bytes.Buffer
 	stdout := &stdoutWriter{w: &out}
 	if err := writeJSON(stdout, map[string]string{"error": "stack ml-api could not be deleted"}); err != nil {
@@ -72,6 +75,7 @@ func TestReportAddsNoSecondDocument(t *testing.T) {
 }
 
 func TestHintSkipsEmptyHints(t *testing.T) {
+	t.Parallel()
 	inner := &deploy.StackFailedError{Name: "ml-server", Status: "ROLLBACK_COMPLETE", Next: "fix the quota, then run `mlflowctl up` again"}
 	outer := &deploy.StackFailedError{Name: "ml", Status: "UPDATE_ROLLBACK_COMPLETE"} // no hint of its own
 	err := fmt.Errorf("deploy: %w", &wrapping{outer: outer, inner: inner})

@@ -14,6 +14,7 @@ import (
 // value's name. Every flag's value name is one word, and a back-quoted one
 // is an upper-case placeholder (TARBALL).
 func TestFlagValueNamesAreOneWord(t *testing.T) {
+	t.Parallel()
 	root := newRootCommand(&globalOpts{})
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {

@@ -38,6 +38,7 @@ func TestHelpGroupsAndExamples(t *testing.T) {
 // Issue 22 item 11: bare `mlflowctl` prints help and points at init (it
 // started the wizard on a terminal).
 func TestBareMlflowctlPrintsHelpAndSuggestsInit(t *testing.T) {
+	t.Parallel()
 	out, _, err := runIn(t, "")
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -45,7 +44,7 @@ that ends before every question has an answer is exit 2. Or write the default fi
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return run(o) },
 	}
-	cmd.Flags().BoolVar(&o.accessible, "accessible", os.Getenv("ACCESSIBLE") != "", "plain line prompts for screen readers and pipes (also ACCESSIBLE=1)")
+	cmd.Flags().BoolVar(&o.accessible, "accessible", g.env.getenv("ACCESSIBLE") != "", "plain line prompts for screen readers and pipes (also ACCESSIBLE=1)")
 	return cmd
 }
 
@@ -107,11 +106,11 @@ func (o *initOpts) wizardOptions() wizard.Options {
 	}
 	return wizard.Options{
 		Base:   o.base,
-		Path:   o.g.configPath,
-		Lookup: awslookup.Source{Files: awslookup.DefaultFiles(), Clients: o.lookupClients},
+		Path:   o.g.env.path(o.g.configPath),
+		Lookup: awslookup.Source{Files: o.g.env.awsFiles(), Clients: o.lookupClients},
 
-		EnvProfile: os.Getenv("AWS_PROFILE"),
-		EnvRegion:  envOr("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION")),
+		EnvProfile: o.g.env.getenv("AWS_PROFILE"),
+		EnvRegion:  o.g.envOr("AWS_REGION", o.g.env.getenv("AWS_DEFAULT_REGION")),
 		In:         o.in,
 		Out:        o.g.stderr,
 		Accessible: o.accessible,
@@ -126,7 +125,7 @@ func (o *initOpts) wizardOptions() wizard.Options {
 // on, under the command's emulator setting. No --verbose log or notes:
 // the wizard owns the screen.
 func (o *initOpts) lookupClients(ctx context.Context, profile, region string) (*awsx.Clients, error) {
-	return awsx.Connect(ctx, awsx.Options{Profile: profile, Region: region, EndpointURL: o.g.endpointURL, Version: o.g.build.Version},
+	return awsx.Connect(ctx, awsx.Options{Profile: profile, Region: region, EndpointURL: o.g.endpointURL, Version: o.g.build.Version, Env: o.g.env.vars},
 		awsx.EmulatorFor(o.g.endpointURL))
 }
 

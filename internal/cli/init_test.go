@@ -21,23 +21,25 @@ import (
 // runWithInput runs mlflowctl in a scratch directory with stdin from text.
 func runWithInput(t *testing.T, ctx context.Context, in string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	t.Chdir(t.TempDir())
+	newDir(t)
 	var out, errOut bytes.Buffer
-	err = Execute(ctx, BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(in), Out: &out, Err: &errOut})
+	err = execute(ctx, BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(in), Out: &out, Err: &errOut}, inTest(t, environment{}))
 	return out.String(), errOut.String(), err
 }
 
 func TestInitWithoutTerminalPointsElsewhere(t *testing.T) {
+	t.Parallel()
 	_, _, err := runCLI(t, "init")
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "mlflowctl config init") || !strings.Contains(err.Error(), "--accessible") {
 		t.Fatalf("err = %v (exit %d)", err, exitCode(err))
 	}
-	if _, statErr := os.Stat("mlflowctl.yaml"); statErr == nil {
+	if _, statErr := os.Stat(inDir(t, "mlflowctl.yaml")); statErr == nil {
 		t.Fatal("init without a terminal wrote a file")
 	}
 }
 
 func TestBareMlflowctlWithoutTerminalPrintsHelp(t *testing.T) {
+	t.Parallel()
 	out, _, err := runCLI(t)
 	if err != nil || !strings.Contains(out, "Usage:") || !strings.Contains(out, "init") {
 		t.Fatalf("err=%v out=%q", err, out)
@@ -48,6 +50,7 @@ func TestBareMlflowctlWithoutTerminalPrintsHelp(t *testing.T) {
 }
 
 func TestInitAccessibleFromPipe(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
 	// profile, region, name, version (2.12.2), size, Studio, gateway off,
 	// MFA, admin, write.
@@ -59,7 +62,7 @@ func TestInitAccessibleFromPipe(t *testing.T) {
 	if !strings.Contains(out, `"written": true`) || !strings.Contains(errOut, "Could not list") {
 		t.Fatalf("stdout %q\nstderr %s", out, errOut)
 	}
-	c, err := config.LoadValid(config.LoadOptions{Path: "mlflowctl.yaml", Required: true})
+	c, err := config.LoadValid(config.LoadOptions{Path: inDir(t, "mlflowctl.yaml"), Required: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,39 +72,42 @@ func TestInitAccessibleFromPipe(t *testing.T) {
 }
 
 func TestInitStartsFromTheExistingFile(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
-	if err := os.WriteFile("mlflowctl.yaml", []byte("name: kept\nregion: eu-west-3\n"), 0o644); err != nil {
+	newDir(t)
+	if err := os.WriteFile(inDir(t, "mlflowctl.yaml"), []byte("name: kept\nregion: eu-west-3\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
 	// Defaults everywhere (0 confirms the model list), write, keep the file.
 	in := strings.Repeat("\n", 7) + "0\n" + "\n\n" + "\n" + "\n"
-	err := Execute(context.Background(), BuildInfo{}, []string{"init", "--accessible"}, IO{In: strings.NewReader(in), Out: &out, Err: &errOut})
+	err := execute(context.Background(), BuildInfo{}, []string{"init", "--accessible"}, IO{In: strings.NewReader(in), Out: &out, Err: &errOut}, inTest(t, environment{}))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errOut.String())
 	}
 	if !strings.Contains(errOut.String(), "Name            kept") || !strings.Contains(errOut.String(), "mlflowctl.yaml was kept") {
 		t.Fatalf("did not start from the file or did not keep it:\n%s", errOut.String())
 	}
-	if data, _ := os.ReadFile("mlflowctl.yaml"); string(data) != "name: kept\nregion: eu-west-3\n" {
+	if data, _ := os.ReadFile(inDir(t, "mlflowctl.yaml")); string(data) != "name: kept\nregion: eu-west-3\n" {
 		t.Fatalf("file changed: %q", data)
 	}
 }
 
 func TestInitRefusesAnInvalidExistingFile(t *testing.T) {
-	t.Chdir(t.TempDir())
-	if err := os.WriteFile("mlflowctl.yaml", []byte("name: Bad_Name\n"), 0o644); err != nil {
+	t.Parallel()
+	newDir(t)
+	if err := os.WriteFile(inDir(t, "mlflowctl.yaml"), []byte("name: Bad_Name\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	err := Execute(context.Background(), BuildInfo{}, []string{"init", "--accessible"}, IO{In: strings.NewReader(""), Out: &out, Err: &errOut})
+	err := execute(context.Background(), BuildInfo{}, []string{"init", "--accessible"}, IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, inTest(t, environment{}))
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "name:") || !strings.Contains(err.Error(), "move it away") {
 		t.Fatalf("err = %v", err)
 	}
 }
 
 func TestInitInterruptedExits130(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -109,7 +115,7 @@ func TestInitInterruptedExits130(t *testing.T) {
 	if exitCode(err) != 130 {
 		t.Fatalf("err = %v (exit %d), want 130", err, exitCode(err))
 	}
-	if _, statErr := os.Stat("mlflowctl.yaml"); statErr == nil {
+	if _, statErr := os.Stat(inDir(t, "mlflowctl.yaml")); statErr == nil {
 		t.Fatal("an interrupted init wrote a file")
 	}
 }
@@ -117,10 +123,11 @@ func TestInitInterruptedExits130(t *testing.T) {
 // The wizard's follow-up after `up`: the first admin, invited into the
 // admins group of the pool the api stack names.
 func TestInitAddsTheFirstAdmin(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	e.apiStack(t, "mlflow", true)
 	var errOut bytes.Buffer
-	o := &initOpts{g: &globalOpts{ctx: context.Background(), stderr: &errOut, endpointURL: e.url}}
+	o := &initOpts{g: &globalOpts{ctx: context.Background(), stderr: &errOut, endpointURL: e.url, env: inTest(t, environment{})}}
 	cfg := config.Defaults()
 	cfg.Region = mototest.Region
 	for range 2 { // the second run changes nothing
@@ -142,6 +149,7 @@ func TestInitAddsTheFirstAdmin(t *testing.T) {
 // The size screen and the summary price the configuration with the same
 // table as `up --dry-run`.
 func TestInitShowsTheIdleCost(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
 	in := strings.Repeat("\n", 7) + "0\n" + "\n\n" + "\n"
 	_, errOut, err := runWithInput(t, context.Background(), in, "init", "--accessible")
@@ -165,8 +173,9 @@ func TestInitShowsTheIdleCost(t *testing.T) {
 // Saying yes to `up` deploys the written file in the same program, with
 // up's own plan and confirmation read from the same pipe.
 func TestInitRunsUp(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	synctest.Test(t, func(t *testing.T) {
 		fake := cfnfake.New()
 		env := withFakeAWS(t, fake, &putRecorder{})

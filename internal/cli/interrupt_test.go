@@ -42,8 +42,9 @@ func (c *ctrlCWhenAsked) Read([]byte) (int, error) {
 // went on waiting; Enter then exited 0. It must end at once, exit 130,
 // say "Nothing changed." and change nothing.
 func TestUpCtrlCAtTheConfirmationEndsAtOnce(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	synctest.Test(t, func(t *testing.T) {
 		fake, puts := cfnfake.New(), &putRecorder{}
 		env := withFakeAWS(t, fake, puts)
@@ -56,7 +57,7 @@ func TestUpCtrlCAtTheConfirmationEndsAtOnce(t *testing.T) {
 		defer cancel()
 		in := &ctrlCWhenAsked{ctx: ctx, cancel: cancel}
 		var out, errOut bytes.Buffer
-		err := execute(ctx, BuildInfo{Version: "1.2.3"}, []string{"up", "--region", "us-east-1"}, IO{In: in, Out: &out, Err: &errOut}, env)
+		err := execute(ctx, BuildInfo{Version: "1.2.3"}, []string{"up", "--region", "us-east-1"}, IO{In: in, Out: &out, Err: &errOut}, inTest(t, env))
 		var coded interface{ ExitCode() int }
 		if !errors.As(err, &coded) || coded.ExitCode() != 130 {
 			t.Fatalf("err=%v, want exit 130\n%s", err, errOut.String())
@@ -81,8 +82,9 @@ func TestUpCtrlCAtTheConfirmationEndsAtOnce(t *testing.T) {
 // CodeBuildProjectName output") left as exit 2, which promises that nothing
 // changed. After a change every error is exit 1 with the real cause.
 func TestUpErrorAfterAChangeIsExit1(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	synctest.Test(t, func(t *testing.T) {
 		fake, puts := cfnfake.New(), &putRecorder{}
 		env := withFakeAWS(t, fake, puts)
@@ -111,8 +113,9 @@ func TestUpErrorAfterAChangeIsExit1(t *testing.T) {
 // The other half of the contract: bad input is still exit 2, and then
 // nothing changed, for every command that changes AWS.
 func TestBadInputIsExit2BeforeAnyChange(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	synctest.Test(t, func(t *testing.T) {
 		fake, puts := cfnfake.New(), &putRecorder{}
 		env := withFakeAWS(t, fake, puts)
@@ -142,8 +145,9 @@ func TestBadInputIsExit2BeforeAnyChange(t *testing.T) {
 // every command writes one document. --events asks for the events, as
 // JSON lines on stderr.
 func TestUpJSONIsOneDocumentEventsOnRequest(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	synctest.Test(t, func(t *testing.T) {
 		env := withFakeAWS(t, cfnfake.New(), &putRecorder{})
 		out, errOut, err := runEnv(t, env, "", "up", "--yes", "--region", "us-east-1", "-o", "json", "--events")
@@ -174,6 +178,7 @@ func TestUpJSONIsOneDocumentEventsOnRequest(t *testing.T) {
 // Issue 22 item 7: `up --dry-run` ignored AWS_REGION, AWS_DEFAULT_REGION
 // and the profile's region (the header said <region>, the cost us-east-1).
 func TestDryRunTakesTheSDKRegion(t *testing.T) {
+	t.Parallel()
 	cfgFile := t.TempDir() + "/config"
 	if err := os.WriteFile(cfgFile, []byte("[profile lab]\nregion = ap-southeast-2\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -188,9 +193,9 @@ func TestDryRunTakesTheSDKRegion(t *testing.T) {
 		{map[string]string{"AWS_CONFIG_FILE": cfgFile}, []string{"--profile", "lab"}, "ap-southeast-2"},
 	} {
 		noAWSEnv(t)
-		t.Chdir(t.TempDir())
+		newDir(t)
 		for k, v := range tc.env {
-			t.Setenv(k, v)
+			setVar(t, k, v)
 		}
 		out, errOut, err := runIn(t, "", append([]string{"up", "--dry-run", "-o", "json"}, tc.args...)...)
 		if err != nil {

@@ -63,6 +63,7 @@ func requireOneDocumentWithoutNull(t *testing.T, args []string, out string) {
 // no null in it (`up --dry-run -o json` had "dependsOn": null and
 // "parameters": null).
 func TestJSONHasNoNullOffline(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
@@ -96,7 +97,8 @@ func TestJSONHasNoNullOffline(t *testing.T) {
 // fake (an account with three seeded problems: it exits 2 and still
 // writes its one document).
 func TestJSONHasNoNullInDoctor(t *testing.T) {
-	t.Chdir(t.TempDir())
+	t.Parallel()
+	newDir(t)
 	fake := seededAccount(t)
 	args := []string{"doctor", "-o", "json", "--endpoint-url", fake.URL}
 	out, _, err := runIn(t, "", args...)
@@ -109,15 +111,16 @@ func TestJSONHasNoNullInDoctor(t *testing.T) {
 // TestJSONHasNoNullOverFakeCloudFormation: status of nothing, of a partial
 // deployment and of a whole one, against the CloudFormation fake.
 func TestJSONHasNoNullOverFakeCloudFormation(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	fake := cfnfake.New()
 	env := withFakeAWS(t, fake, &putRecorder{})
 	run := func(args ...string) {
 		t.Helper()
 		var out, errOut bytes.Buffer
 		args = append(args, "-o", "json", "--region", "us-east-1")
-		err := execute(t.Context(), BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, env)
+		err := execute(t.Context(), BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, inTest(t, env))
 		if err != nil {
 			t.Fatalf("%v: %v\n%s", args, err, errOut.String())
 		}
@@ -132,8 +135,9 @@ func TestJSONHasNoNullOverFakeCloudFormation(t *testing.T) {
 // TestJSONHasNoNullAfterUp: up's one document and status of the whole
 // deployment, over the CloudFormation fake (its waits on synctest's clock).
 func TestJSONHasNoNullAfterUp(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	synctest.Test(t, func(t *testing.T) {
 		env := withFakeAWS(t, cfnfake.New(), &putRecorder{})
 		for _, args := range [][]string{{"up", "--yes"}, {"status"}} {
@@ -150,6 +154,7 @@ func TestJSONHasNoNullAfterUp(t *testing.T) {
 // TestJSONHasNoNullAgainstMoto: the commands that read AWS, against
 // moto_server, on an empty account and a pool with and without users.
 func TestJSONHasNoNullAgainstMoto(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	for _, args := range [][]string{
 		{"whoami"},

@@ -58,6 +58,7 @@ func loginFlags(c *cognitotest.Server) []string {
 }
 
 func TestLoginTokenEnvLogout(t *testing.T) {
+	t.Parallel()
 	c, env := fakeLogin(t)
 	out, _, err := runCLIEnv(t, env, append([]string{"login"}, loginFlags(c)...)...)
 	if err != nil {
@@ -101,6 +102,7 @@ func TestLoginTokenEnvLogout(t *testing.T) {
 }
 
 func TestLoginNoBrowser(t *testing.T) {
+	t.Parallel()
 	c, env := fakeLogin(t)
 	env.browser = func(string) error { t.Error("--no-browser opened a browser"); return nil }
 	// The person signs in elsewhere and pastes the address the browser
@@ -127,6 +129,7 @@ func TestLoginNoBrowser(t *testing.T) {
 }
 
 func TestEnvSigV4Shells(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
 	keyring.MockInit()
 	env := environment{loginStore: &login.Store{Dir: t.TempDir()}}
@@ -157,6 +160,7 @@ func TestEnvSigV4Shells(t *testing.T) {
 }
 
 func TestLoginFlagsGoTogether(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
 	_, _, err := runCLI(t, "login", "--client-id", "x")
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--auth-domain") {
@@ -179,7 +183,7 @@ func TestLoginPortsAreRegisteredCallbacks(t *testing.T) {
 // runCLIWith runs mlflowctl with a given stdin and stderr.
 func runCLIWith(t *testing.T, env environment, in io.Reader, errOut io.Writer, args ...string) (string, error) {
 	var out strings.Builder
-	err := execute(t.Context(), BuildInfo{Version: "1.2.3"}, args, IO{In: in, Out: &out, Err: errOut}, env)
+	err := execute(t.Context(), BuildInfo{Version: "1.2.3"}, args, IO{In: in, Out: &out, Err: errOut}, inTest(t, env))
 	return out.String(), err
 }
 
@@ -218,6 +222,7 @@ func (b *syncBuffer) waitFor(t *testing.T, sub string) string {
 // URI from the api stack's outputs (and the MLflow version from the
 // server stack's, for the pip line).
 func TestLoginReadsTheDeploymentsStacks(t *testing.T) {
+	t.Parallel()
 	c, login := fakeLogin(t)
 	fake := cfnfake.New()
 	fake.Seed("mlflow-api", fmt.Sprintf(`Outputs:

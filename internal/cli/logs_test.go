@@ -12,13 +12,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
-	"github.com/mlflowctl/mlflowctl/internal/mototest"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/logs"
 )
@@ -26,15 +24,16 @@ import (
 // TestLogsBadInputIsExit2BeforeAnyAWSCall: a wrong component, --since or
 // --filter is exit 2 naming the flag and the fix, and no request leaves.
 func TestLogsBadInputIsExit2BeforeAnyAWSCall(t *testing.T) {
+	t.Parallel()
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		hits.Add(1)
 		w.WriteHeader(http.StatusInternalServerError)
 	}))
 	defer srv.Close()
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_REGION", "us-east-1")
+	setVar(t, "AWS_ACCESS_KEY_ID", "testing")
+	setVar(t, "AWS_SECRET_ACCESS_KEY", "testing")
+	setVar(t, "AWS_REGION", "us-east-1")
 	cases := map[string]struct {
 		args []string
 		want []string
@@ -62,7 +61,8 @@ func TestLogsBadInputIsExit2BeforeAnyAWSCall(t *testing.T) {
 }
 
 func TestLogsWithoutADeploymentSaysUpFirst(t *testing.T) {
-	srv := mototest.Start(t)
+	t.Parallel()
+	srv := startMoto(t)
 	_, _, err := runCLI(t, "logs", "--endpoint-url", srv.URL)
 	// exit 2, as verify, ui deploy, users and backup (issue 22: one code for "not deployed")
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "run `mlflowctl up` first") {
@@ -75,13 +75,9 @@ func TestLogsWithoutADeploymentSaysUpFirst(t *testing.T) {
 // log group and an execution group named but not created.
 func logsWorld(t *testing.T) (endpoint string, base time.Time) {
 	t.Helper()
-	srv := mototest.Start(t)
+	srv := startMoto(t)
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.BaseEndpoint = aws.String(srv.URL)
+	cfg := srv.AWSConfig()
 	cfn, cw := cloudformation.NewFromConfig(cfg), cloudwatchlogs.NewFromConfig(cfg)
 	tags := func(id string) []cftypes.Tag {
 		return []cftypes.Tag{{Key: aws.String(deploy.TagDeployment), Value: aws.String("mlflow")}, {Key: aws.String(deploy.TagStack), Value: aws.String(id)}}
@@ -115,6 +111,7 @@ func logsWorld(t *testing.T) (endpoint string, base time.Time) {
 }
 
 func TestLogsAgainstMoto(t *testing.T) {
+	t.Parallel()
 	endpoint, _ := logsWorld(t)
 	out, errOut, err := runCLI(t, "logs", "--endpoint-url", endpoint)
 	if err != nil {
@@ -163,6 +160,7 @@ func TestLogsAgainstMoto(t *testing.T) {
 // as main's signal.NotifyContext does) ends --follow with exit 130 and an
 // error main does not print, so no "context canceled" line.
 func TestLogsFollowStopsOnCtrlCWithExit130(t *testing.T) {
+	t.Parallel()
 	endpoint, _ := logsWorld(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -176,9 +174,9 @@ func TestLogsFollowStopsOnCtrlCWithExit130(t *testing.T) {
 			return ctx.Err()
 		}
 	}}
-	t.Chdir(t.TempDir())
+	newDir(t)
 	var out, errOut bytes.Buffer
-	err := execute(ctx, BuildInfo{Version: "1.2.3"}, []string{"logs", "--follow", "--endpoint-url", endpoint}, IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, env)
+	err := execute(ctx, BuildInfo{Version: "1.2.3"}, []string{"logs", "--follow", "--endpoint-url", endpoint}, IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, inTest(t, env))
 	if exitCode(err) != 130 || !silent(err) {
 		t.Fatalf("exit %d, silent %v (%v), want 130 and nothing printed", exitCode(err), silent(err), err)
 	}

@@ -29,13 +29,12 @@ func TestEnvOfAMissingAPIStackIsAUsageError(t *testing.T) {
 	}
 }
 
-// Not t.Parallel: logs reads AWS through the process environment that
-// mototest.Start sets.
 func TestLogsOfNothingDeployedIsAUsageError(t *testing.T) {
-	srv := mototest.Start(t)
+	t.Parallel()
+	srv := startMoto(t)
 	var out, errOut bytes.Buffer
 	args := []string{"logs", "--name", "ghost", "--endpoint-url", srv.URL, "--region", mototest.Region}
-	err := execute(t.Context(), BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, environment{})
+	err := execute(t.Context(), BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, inTest(t, environment{}))
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), `nothing is deployed as "ghost"`) {
 		t.Fatalf("logs of nothing: exit %d: %v", exitCode(err), err)
 	}

@@ -85,7 +85,7 @@ func (o *pushContainerOpts) Validate() error {
 		return usageErrorf("--platform: %v", err)
 	}
 	if o.from != "" {
-		if st, err := os.Stat(o.from); err != nil || st.IsDir() {
+		if st, err := os.Stat(o.g.env.path(o.from)); err != nil || st.IsDir() {
 			return usageErrorf("--from %q is not a file: pass an image saved with `docker save -o image.tar <image>`", o.from)
 		}
 		// Read before any AWS call, with the same hint as a missing file.
@@ -106,7 +106,7 @@ func (o *pushContainerOpts) Execute() error {
 		Region:   c.Region(),
 		Progress: func(line string) { _, _ = fmt.Fprintln(o.g.stderr, line) },
 		// Only for tests and registry mirrors: push somewhere other than ECR's host.
-		Registry: os.Getenv("MLFLOWCTL_ECR_REGISTRY"),
+		Registry: o.g.env.getenv("MLFLOWCTL_ECR_REGISTRY"),
 	}
 	res, err := build.PushContainer(o.g.ctx, build.PushRequest{
 		Deployment:    o.cfg.Name,
@@ -114,7 +114,7 @@ func (o *pushContainerOpts) Execute() error {
 		Repository:    o.repository,
 		Builder:       o.builder,
 		Platform:      o.platform,
-		From:          o.from,
+		From:          o.g.env.path(o.from),
 		Changing:      o.g.changing,
 	}, env)
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
@@ -34,11 +33,8 @@ import (
 
 func motoConfig(t *testing.T, url string) aws.Config {
 	t.Helper()
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRegion(mototest.Region))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.BaseEndpoint = aws.String(url)
+	cfg := (&mototest.Server{URL: url}).AWSConfig()
+	cfg.RetryMaxAttempts = 0 // the SDK's default retries, as before
 	return cfg
 }
 
@@ -87,7 +83,8 @@ func writeBuildLog(t *testing.T, logs *cloudwatchlogs.Client, buildID, digest st
 }
 
 func TestPushContainerWithCodeBuildAgainstMoto(t *testing.T) {
-	srv := mototest.Start(t)
+	t.Parallel()
+	srv := startMoto(t)
 	proxy := buildtest.Start(t, srv.URL)
 	direct := motoConfig(t, srv.URL)
 	bootstrapInMoto(t, direct)
@@ -173,7 +170,8 @@ func TestPushContainerWithCodeBuildAgainstMoto(t *testing.T) {
 }
 
 func TestPushContainerFromTarball(t *testing.T) {
-	srv := mototest.Start(t)
+	t.Parallel()
+	srv := startMoto(t)
 	var authorized atomic.Int64
 	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	rs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -189,7 +187,7 @@ func TestPushContainerFromTarball(t *testing.T) {
 	}))
 	defer rs.Close()
 	host := strings.TrimPrefix(rs.URL, "http://")
-	t.Setenv("MLFLOWCTL_ECR_REGISTRY", host)
+	setVar(t, "MLFLOWCTL_ECR_REGISTRY", host)
 
 	img, err := random.Image(512, 2)
 	if err != nil {
@@ -246,7 +244,8 @@ func mustRef(t *testing.T, s string) name.Reference {
 }
 
 func TestPushContainerBadInput(t *testing.T) {
-	srv := mototest.Start(t)
+	t.Parallel()
+	srv := startMoto(t)
 	// A real image: --from is read before any AWS call (junk is refused there).
 	img, _ := random.Image(64, 1)
 	image := filepath.Join(t.TempDir(), "image.tar")

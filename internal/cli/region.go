@@ -8,5 +8,5 @@ import (
 // sdkRegion is the region the AWS SDK would use, read offline (the dry
 // run sends nothing): AWS_REGION, the profile's region, AWS_DEFAULT_REGION.
 func sdkRegion(g *globalOpts, cfg config.Config) string {
-	return awsx.Region(g.ctx, cfg.Profile)
+	return awsx.RegionIn(g.ctx, cfg.Profile, g.env.vars)
 }

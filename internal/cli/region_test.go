@@ -12,8 +12,9 @@ import (
 // cn-north-1 was refused, AWS_REGION=cn-north-1 rendered stacks for the
 // wrong partition. Exit 2, nothing rendered.
 func TestDryRunRefusesChinaFromTheEnvironment(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Setenv("AWS_REGION", "cn-north-1")
+	setVar(t, "AWS_REGION", "cn-north-1")
 	out := filepath.Join(t.TempDir(), "rendered")
 	_, _, err := runCLI(t, "up", "--dry-run", "--out", out)
 	if exitCode(err) != 2 || !strings.Contains(fmt.Sprint(err), "aws-cn (China)") {

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -16,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 
-	"github.com/mlflowctl/mlflowctl/internal/mototest"
 	"github.com/mlflowctl/mlflowctl/pkg/upgrade"
 )
 
@@ -48,13 +46,9 @@ type rollbackCLIWorld struct {
 
 func newRollbackCLIWorld(t *testing.T) *rollbackCLIWorld {
 	t.Helper()
-	srv := mototest.Start(t)
+	srv := startMoto(t)
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.BaseEndpoint = aws.String(srv.URL)
+	cfg := srv.AWSConfig()
 	w := &rollbackCLIWorld{url: srv.URL, cfn: cloudformation.NewFromConfig(cfg), rds: rds.NewFromConfig(cfg), ecs: ecs.NewFromConfig(cfg)}
 	step := func(_ any, err error) {
 		t.Helper()
@@ -125,6 +119,7 @@ func withRedeploy(r upgrade.Redeploy) environment { return environment{redeploy:
 // a terminal are exit 2 naming the fix, with the service and snapshots as
 // they were.
 func TestRollbackBadInputIsExit2AndChangesNothing(t *testing.T) {
+	t.Parallel()
 	w := newRollbackCLIWorld(t)
 	env := withRedeploy(func(context.Context, upgrade.Target) error { t.Fatal("the stack was updated"); return nil })
 	w.snapshot(t, "manual-one", "mlflow", upgrade.KindManual)
@@ -165,6 +160,7 @@ func TestRollbackBadInputIsExit2AndChangesNothing(t *testing.T) {
 // restored cluster and the pre-rollback snapshot, and the service is back
 // at its task.
 func TestRollbackRestoresTheNewestPreUpgradeSnapshot(t *testing.T) {
+	t.Parallel()
 	w := newRollbackCLIWorld(t)
 	w.snapshot(t, "pre-one", "mlflow", upgrade.KindPreUpgrade)
 	var seen upgrade.Target
@@ -195,6 +191,7 @@ func TestRollbackRestoresTheNewestPreUpgradeSnapshot(t *testing.T) {
 // update fails after the pre-rollback snapshot (a change): exit 1, not 2,
 // the service back at its task, the error naming the current database.
 func TestFailingRollbackIsExit1WithTheCurrentDatabaseServing(t *testing.T) {
+	t.Parallel()
 	w := newRollbackCLIWorld(t)
 	w.snapshot(t, "pre-one", "mlflow", upgrade.KindPreUpgrade)
 	env := withRedeploy(func(context.Context, upgrade.Target) error {

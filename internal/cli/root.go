@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -104,15 +103,15 @@ SageMaker Studio users whose rights match their Cognito groups.`,
 	root.SetVersionTemplate("mlflowctl {{.Version}}\n")
 	g.flags = root.PersistentFlags()
 	f := g.flags
-	f.StringVar(&g.configPath, "config", envOr("MLFLOWCTL_CONFIG", "mlflowctl.yaml"), "configuration file")
+	f.StringVar(&g.configPath, "config", g.envOr("MLFLOWCTL_CONFIG", "mlflowctl.yaml"), "configuration file")
 	f.StringVar(&g.name, "name", "", "deployment name (default from the config file, else \"mlflow\")")
 	f.StringVar(&g.profile, "profile", "", "AWS profile (default: the SDK's chain, e.g. AWS_PROFILE)")
 	f.StringVar(&g.region, "region", "", "AWS region (default: config file, AWS_REGION or the profile's region)")
-	f.StringVar(&g.endpointURL, "endpoint-url", os.Getenv("MLFLOWCTL_ENDPOINT_URL"), "one base URL for every AWS client (AWS-compatible endpoints, emulators)")
+	f.StringVar(&g.endpointURL, "endpoint-url", g.env.getenv("MLFLOWCTL_ENDPOINT_URL"), "one base URL for every AWS client (AWS-compatible endpoints, emulators)")
 	f.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	f.BoolVarP(&g.yes, "yes", "y", false, "answer yes to every confirmation")
 	f.BoolVarP(&g.verbose, "verbose", "v", false, "log more detail to stderr (AWS settings in use, retried calls, command steps)")
-	f.BoolVar(&g.noColor, "no-color", os.Getenv("NO_COLOR") != "", "no colour in the output (also NO_COLOR)")
+	f.BoolVar(&g.noColor, "no-color", g.env.getenv("NO_COLOR") != "", "no colour in the output (also NO_COLOR)")
 
 	root.AddCommand(
 		newVersionCommand(g),
@@ -194,8 +193,8 @@ func (g *globalOpts) loadOptions() config.LoadOptions {
 			overrides[key] = val
 		}
 	}
-	required := g.flags.Changed("config") || os.Getenv("MLFLOWCTL_CONFIG") != ""
-	return config.LoadOptions{Path: g.configPath, Required: required, Overrides: overrides}
+	required := g.flags.Changed("config") || g.env.getenv("MLFLOWCTL_CONFIG") != ""
+	return config.LoadOptions{Path: g.configPath, Required: required, Overrides: overrides, Dir: g.env.dir, Env: g.env.vars}
 }
 
 // validConfig loads and validates the configuration.
@@ -226,7 +225,7 @@ func (g *globalOpts) clients(cfg config.Config) (*awsx.Clients, error) {
 
 // awsOptions are the AWS access settings for a configuration.
 func (g *globalOpts) awsOptions(cfg config.Config) awsx.Options {
-	o := awsx.Options{Profile: cfg.Profile, Region: cfg.Region, EndpointURL: g.endpointURL, Version: g.build.Version,
+	o := awsx.Options{Profile: cfg.Profile, Region: cfg.Region, EndpointURL: g.endpointURL, Version: g.build.Version, Env: g.env.vars,
 		Notes: func(line string) { _, _ = fmt.Fprintf(g.stderr, "note: %s\n", line) }}
 	if g.verbose {
 		o.Log = g.stderr
@@ -234,8 +233,8 @@ func (g *globalOpts) awsOptions(cfg config.Config) awsx.Options {
 	return o
 }
 
-func envOr(key, fallback string) string {
-	if v := os.Getenv(key); v != "" {
+func (g *globalOpts) envOr(key, fallback string) string {
+	if v := g.env.getenv(key); v != "" {
 		return v
 	}
 	return fallback

@@ -21,8 +21,9 @@ import (
 )
 
 func TestStatusNothingDeployed(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	env := withFakeAWS(t, cfnfake.New(), &putRecorder{})
 	out, _, err := runEnv(t, env, "", "status", "--region", "us-east-1")
 	if err != nil || !strings.Contains(out, `Nothing is deployed as "mlflow"`) || !strings.Contains(out, "mlflowctl up") {
@@ -36,8 +37,9 @@ func TestStatusNothingDeployed(t *testing.T) {
 }
 
 func TestStatusAfterUp(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	synctest.Test(t, func(t *testing.T) {
 		env := withFakeAWS(t, cfnfake.New(), &putRecorder{})
 		if _, errOut, err := runEnv(t, env, "", "up", "--yes", "--region", "us-east-1"); err != nil {
@@ -66,7 +68,8 @@ func config3() string { return "3.18.0" }
 // the real ones) and the deployment's tags; status reads them back over
 // the real CloudFormation API.
 func TestStatusAgainstMoto(t *testing.T) {
-	srv := mototest.Start(t)
+	t.Parallel()
+	srv := startMoto(t)
 	ctx := context.Background()
 	cfn := cloudformation.NewFromConfig(aws.Config{
 		Region: mototest.Region, BaseEndpoint: aws.String(srv.URL),
@@ -124,8 +127,9 @@ func TestStatusAgainstMoto(t *testing.T) {
 // finish. It is partial: the missing and failed stacks are named, and the
 // command that finishes it, with the flags that chose the deployment.
 func TestStatusPartialDeployment(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	tags := func(id string) map[string]string {
 		return map[string]string{"mlflowctl:deployment": "team", "mlflowctl:stack": id, "mlflowctl:version": "1.2.3"}
 	}
@@ -197,9 +201,10 @@ func TestStatusPartialDeployment(t *testing.T) {
 // a stack the configuration leaves out (studio.enabled: false) is not
 // missing.
 func TestStatusWholeDeploymentSaysNothingMore(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
-	if err := os.WriteFile("mlflowctl.yaml", []byte("name: team\nstudio:\n  enabled: false\n"), 0o600); err != nil {
+	newDir(t)
+	if err := os.WriteFile(inDir(t, "mlflowctl.yaml"), []byte("name: team\nstudio:\n  enabled: false\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	fake := cfnfake.New()

@@ -103,7 +103,7 @@ func (o *uiDeployOpts) Execute() error {
 			o.cfg.Name, c.Region(), strings.Join(missing, ", "), o.cfg.Name)
 	}
 	o.g.changing()
-	res, err := uihost.Run(o.g.ctx, c, o.cfg, outs, uihost.RunOptions{Rebuild: o.rebuild, Progress: o.progress})
+	res, err := uihost.Run(o.g.ctx, c, o.cfg, outs, o.g.env.withCaches(uihost.RunOptions{Rebuild: o.rebuild, Progress: o.progress}))
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func (o *uiBuildOpts) Validate() error {
 	if strings.TrimSpace(o.out) == "" {
 		return usageErrorf("--out is required: name a new or empty folder for the site, such as --out site")
 	}
-	if entries, err := os.ReadDir(o.out); err == nil && len(entries) > 0 {
+	if entries, err := os.ReadDir(o.g.env.path(o.out)); err == nil && len(entries) > 0 {
 		return usageErrorf("--out %s is not empty: name a new or empty folder", o.out)
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return usageErrorf("--out %s: %v", o.out, err)
@@ -94,7 +94,7 @@ func (o *uiBuildOpts) Validate() error {
 
 func (o *uiBuildOpts) Execute() error {
 	o.progress("UI path " + o.choice.String())
-	wheels := uihost.Wheels{Index: o.cfg.UI.PackageIndex, Progress: o.progress}
+	wheels := uihost.Wheels{Index: o.cfg.UI.PackageIndex, CacheDir: o.g.env.wheelCacheDir(), Progress: o.progress}
 	wheel, f, err := wheels.Fetch(o.g.ctx, o.cfg.MLflowVersion)
 	if err != nil {
 		return err
@@ -104,7 +104,7 @@ func (o *uiBuildOpts) Execute() error {
 		return err
 	}
 	files[uihost.SettingsFile] = uihost.PlaceholderSettings(o.cfg.Name, o.cfg.Authorizer.TokenUse)
-	if err := writeSite(o.out, files); err != nil {
+	if err := writeSite(o.g.env.path(o.out), files); err != nil {
 		return err
 	}
 	res := uiBuildResult{Dir: o.out, MLflowVersion: o.cfg.MLflowVersion, Wheel: f.Name + " sha256:" + f.SHA256, Files: len(files)}

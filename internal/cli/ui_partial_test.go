@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
@@ -19,18 +18,12 @@ import (
 // `stack part-api has no AmplifyAppId output`, then "(the command had
 // already changed AWS)" and exit 1, though nothing had been touched. It
 // is exit 2 before any change, naming the missing stacks and `up`.
-//
-// Not t.Parallel: mototest.Start points the SDK at moto through the
-// process environment; the command runs through the execute seam.
 func TestUIDeployOnAPartialDeploymentChangesNothing(t *testing.T) {
-	srv := mototest.Start(t)
+	t.Parallel()
+	srv := startMoto(t)
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.BaseEndpoint = aws.String(srv.URL)
-	_, err = cloudformation.NewFromConfig(cfg).CreateStack(ctx, &cloudformation.CreateStackInput{
+	cfg := srv.AWSConfig()
+	_, err := cloudformation.NewFromConfig(cfg).CreateStack(ctx, &cloudformation.CreateStackInput{
 		StackName:    aws.String("part-bootstrap"),
 		TemplateBody: aws.String("Resources:\n  Logs:\n    Type: AWS::Logs::LogGroup\nOutputs:\n  AssetsBucketName: {Value: part-assets}\n"),
 		Tags: []cfntypes.Tag{{Key: aws.String("mlflowctl:deployment"), Value: aws.String("part")},
@@ -41,7 +34,7 @@ func TestUIDeployOnAPartialDeploymentChangesNothing(t *testing.T) {
 	}
 	var out, errOut bytes.Buffer
 	args := []string{"ui", "deploy", "--name", "part", "--endpoint-url", srv.URL, "--region", mototest.Region}
-	err = execute(ctx, BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, environment{})
+	err = execute(ctx, BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, inTest(t, environment{}))
 	msg := ""
 	if err != nil {
 		msg = err.Error()

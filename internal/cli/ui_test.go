@@ -19,14 +19,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/codebuild"
 	cbtypes "github.com/aws/aws-sdk-go-v2/service/codebuild/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/mlflowctl/mlflowctl/internal/mototest"
 	"github.com/mlflowctl/mlflowctl/pkg/build/buildtest"
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
@@ -127,7 +125,7 @@ type uiEnv struct {
 
 func newUIEnv(t *testing.T) uiEnv {
 	t.Helper()
-	srv := mototest.Start(t)
+	srv := startMoto(t)
 	proxy := buildtest.Start(t, srv.URL)
 	amp := amplifyfake.New(t, "d1abc/main")
 	motoURL, _ := url.Parse(proxy.URL)
@@ -140,19 +138,15 @@ func newUIEnv(t *testing.T) uiEnv {
 		toMoto.ServeHTTP(w, r)
 	}))
 	t.Cleanup(router.Close)
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	setVar(t, "XDG_CACHE_HOME", t.TempDir())
 
 	ctx := context.Background()
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	awsCfg.BaseEndpoint = aws.String(srv.URL)
+	awsCfg := srv.AWSConfig()
 	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = true })
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("demo-assets")}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = codebuild.NewFromConfig(awsCfg).CreateProject(ctx, &codebuild.CreateProjectInput{
+	_, err := codebuild.NewFromConfig(awsCfg).CreateProject(ctx, &codebuild.CreateProjectInput{
 		Name: aws.String("demo-builds"), ServiceRole: aws.String("arn:aws:iam::123456789012:role/demo-codebuild"),
 		Source:    &cbtypes.ProjectSource{Type: cbtypes.SourceTypeS3, Location: aws.String("demo-assets/builds/placeholder.zip")},
 		Artifacts: &cbtypes.ProjectArtifacts{Type: cbtypes.ArtifactsTypeNoArtifacts},
@@ -176,6 +170,7 @@ func newUIEnv(t *testing.T) uiEnv {
 // by the source path (ui.build: source) against moto and the Amplify fake:
 // the first run builds, the second starts no build.
 func TestUIDeployBuildsOnceThenHitsTheCache(t *testing.T) {
+	t.Parallel()
 	env := newUIEnv(t)
 	proxy, amp, router, s3c := env.proxy, env.amp, env.router, env.s3c
 	ctx := context.Background()
@@ -244,7 +239,8 @@ func TestUIDeployBuildsOnceThenHitsTheCache(t *testing.T) {
 }
 
 func TestUIDeployWithNothingDeployed(t *testing.T) {
-	srv := mototest.Start(t)
+	t.Parallel()
+	srv := startMoto(t)
 	_, _, err := runCLI(t, "ui", "deploy", "--name", "ghost", "--region", "us-east-1", "--endpoint-url", srv.URL)
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "mlflowctl up") {
 		t.Fatalf("want exit 2 pointing at up, got %d: %v", exitCode(err), err)
@@ -297,6 +293,7 @@ func fixtureWheel(t *testing.T, version string) []byte {
 // moto and the Amplify fake, `ui deploy` gets the wheel from the index
 // stand-in, deploys the patched release and calls no CodeBuild API at all.
 func TestUIDeployPrebuiltMakesNoCodeBuildCall(t *testing.T) {
+	t.Parallel()
 	for _, v := range config.SupportedMLflowVersions {
 		t.Run(v, func(t *testing.T) {
 			env := newUIEnv(t)
@@ -343,9 +340,10 @@ func TestUIDeployPrebuiltMakesNoCodeBuildCall(t *testing.T) {
 // no credentials) and writes the patched release with a placeholder
 // settings file naming the outputs that fill it.
 func TestUIBuildWritesTheSiteOffline(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	t.Setenv("AWS_ACCESS_KEY_ID", "")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Parallel()
+	setVar(t, "XDG_CACHE_HOME", t.TempDir())
+	setVar(t, "AWS_ACCESS_KEY_ID", "")
+	setVar(t, "AWS_SECRET_ACCESS_KEY", "")
 	ix := pypifake.New(t)
 	ix.Add("2.12.2", fixtureWheel(t, "2.12.2"))
 	cfgPath := filepath.Join(t.TempDir(), "mlflowctl.yaml")
@@ -381,6 +379,7 @@ func TestUIBuildWritesTheSiteOffline(t *testing.T) {
 // TestUIBuildRefusesASourceOnlyPatch: a patch outside public/ needs the
 // source path, which ui build does not do; exit 2 naming the patch.
 func TestUIBuildRefusesASourceOnlyPatch(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "theme.patch")
 	diff := "diff --git a/mlflow/server/js/src/theme.ts b/mlflow/server/js/src/theme.ts\n--- a/mlflow/server/js/src/theme.ts\n+++ b/mlflow/server/js/src/theme.ts\n@@ -1 +1 @@\n-a\n+b\n"

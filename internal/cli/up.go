@@ -143,10 +143,10 @@ func (o *upOpts) executeDryRun() error {
 		return err
 	}
 	// The dry run only writes files: a folder it cannot make is bad input.
-	if err := os.MkdirAll(o.outDir, 0o755); err != nil {
+	if err := os.MkdirAll(o.g.env.path(o.outDir), 0o755); err != nil {
 		return usageErrorf("--out %s: cannot make that folder (%v): name a folder you can write, such as %s", o.outDir, unwrapPath(err), defaultOutDir)
 	}
-	if err := stacks.WriteFiles(o.outDir, d, sums); err != nil {
+	if err := stacks.WriteFiles(o.g.env.path(o.outDir), d, sums); err != nil {
 		return err
 	}
 	rep := dryRunReport{

@@ -146,7 +146,7 @@ func (o *upOpts) upSteps(c awsClients) app.UpSteps {
 			return err
 		},
 		PublishUI: func(ctx context.Context, outs deploy.Outputs, progress func(string)) error {
-			_, err := uihost.Run(ctx, all, o.cfg, outs, uihost.RunOptions{Rebuild: o.rebuildUI, Progress: progress})
+			_, err := uihost.Run(ctx, all, o.cfg, outs, o.g.env.withCaches(uihost.RunOptions{Rebuild: o.rebuildUI, Progress: progress}))
 			return err
 		},
 		Migrate: func(ctx context.Context, move versions.Move, server map[string]string, image string, progress func(string)) (func(context.Context) error, error) {

@@ -34,27 +34,6 @@ func (p *putRecorder) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...f
 	return &s3.PutObjectOutput{}, nil
 }
 
-// resolvingFake is the in-memory CloudFormation with one addition: the
-// fake resolves only literal outputs and Refs to parameters, so outputs
-// that name resources (a bucket's Ref) come back empty; this gives them a
-// value, as CloudFormation would (a physical id).
-type resolvingFake struct{ *cfnfake.Fake }
-
-func (f resolvingFake) DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, opts ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error) {
-	out, err := f.Fake.DescribeStacks(ctx, in, opts...)
-	if err != nil {
-		return out, err
-	}
-	for i := range out.Stacks {
-		for j, o := range out.Stacks[i].Outputs {
-			if aws.ToString(o.OutputValue) == "" {
-				out.Stacks[i].Outputs[j].OutputValue = aws.String("physical-" + strings.ToLower(aws.ToString(o.OutputKey)))
-			}
-		}
-	}
-	return out, nil
-}
-
 // withFakeAWS is the environment of a test that deploys to the in-memory
 // CloudFormation: S3 puts are recorded, and the steps of other packages
 // are stand-ins (preflight finds nothing missing, images are "built", the
@@ -62,7 +41,9 @@ func (f resolvingFake) DescribeStacks(ctx context.Context, in *cloudformation.De
 func withFakeAWS(t *testing.T, fake *cfnfake.Fake, puts *putRecorder) environment {
 	t.Helper()
 	return environment{
-		aws: func() awsClients { return awsClients{cfn: resolvingFake{fake}, s3: puts, region: "us-east-1"} },
+		aws: func() awsClients {
+			return awsClients{cfn: cfnfake.Resolving{Fake: fake}, s3: puts, region: "us-east-1"}
+		},
 		upSteps: func() app.UpSteps {
 			return app.UpSteps{
 				Preflight: func(context.Context) (func(context.Context) error, error) {
@@ -92,13 +73,14 @@ func runIn(t *testing.T, stdin string, args ...string) (string, string, error) {
 func runEnv(t *testing.T, env environment, stdin string, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err := execute(context.Background(), BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(stdin), Out: &out, Err: &errOut}, env)
+	err := execute(context.Background(), BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(stdin), Out: &out, Err: &errOut}, inTest(t, env))
 	return out.String(), errOut.String(), err
 }
 
 func TestUpDeploysEveryStackThenIsANoOp(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	synctest.Test(t, func(t *testing.T) {
 		fake, puts := cfnfake.New(), &putRecorder{}
 		env := withFakeAWS(t, fake, puts)
@@ -166,8 +148,9 @@ func TestUpDeploysEveryStackThenIsANoOp(t *testing.T) {
 }
 
 func TestUpAsksBeforeDeploying(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	synctest.Test(t, func(t *testing.T) {
 		fake := cfnfake.New()
 		env := withFakeAWS(t, fake, &putRecorder{})
@@ -193,8 +176,9 @@ func TestUpAsksBeforeDeploying(t *testing.T) {
 }
 
 func TestUpJSONEndsWithTheResult(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	synctest.Test(t, func(t *testing.T) {
 		env := withFakeAWS(t, cfnfake.New(), &putRecorder{})
 		out, errOut, err := runEnv(t, env, "", "up", "--yes", "--region", "us-east-1", "-o", "json")
@@ -213,8 +197,9 @@ func TestUpJSONEndsWithTheResult(t *testing.T) {
 }
 
 func TestUpFailureNamesTheStack(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	synctest.Test(t, func(t *testing.T) {
 		fake := cfnfake.New()
 		fake.Script("mlflow-server", cfnfake.Outcome{FailID: "DbCluster", Reason: "The engine version is not available"})

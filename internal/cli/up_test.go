@@ -10,6 +10,7 @@ import (
 
 // The README's first command: no AWS credentials, no network.
 func TestUpDryRunOffline(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
 	out, errOut, err := runCLI(t, "up", "--dry-run", "--endpoint-url", "http://127.0.0.1:1")
 	if err != nil {
@@ -26,12 +27,12 @@ func TestUpDryRunOffline(t *testing.T) {
 		t.Errorf("stderr: %s", errOut)
 	}
 	for _, id := range []string{"bootstrap", "server", "api", "studio", "ui"} {
-		tpl, err := os.ReadFile(filepath.Join(defaultOutDir, id+".yaml"))
+		tpl, err := os.ReadFile(filepath.Join(inDir(t, defaultOutDir), id+".yaml"))
 		if err != nil || !strings.Contains(string(tpl), "AWSTemplateFormatVersion") {
 			t.Errorf("%s template: %v", id, err)
 		}
 		var params []struct{ ParameterKey, ParameterValue string }
-		b, err := os.ReadFile(filepath.Join(defaultOutDir, id+".parameters.json"))
+		b, err := os.ReadFile(filepath.Join(inDir(t, defaultOutDir), id+".parameters.json"))
 		if err != nil || json.Unmarshal(b, &params) != nil {
 			t.Errorf("%s parameters: %v", id, err)
 		}
@@ -39,6 +40,7 @@ func TestUpDryRunOffline(t *testing.T) {
 }
 
 func TestUpDryRunJSONWithAccountAndRegion(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "mlflowctl.yaml")
@@ -77,6 +79,7 @@ func TestUpDryRunJSONWithAccountAndRegion(t *testing.T) {
 }
 
 func TestUpDryRunBadInput(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
 	_, _, err := runCLI(t, "up", "--out", "x")
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--dry-run") {

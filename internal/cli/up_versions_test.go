@@ -14,15 +14,16 @@ import (
 // database 3.18.0 migrated (MLflow has no downgrade migrations); up exits 2
 // naming the restore command, and changes nothing.
 func TestUpRefusesADowngradeAcrossTheSchemaWithTheRestoreCommand(t *testing.T) {
+	t.Parallel()
 	noAWSEnv(t)
-	t.Chdir(t.TempDir())
+	newDir(t)
 	synctest.Test(t, func(t *testing.T) {
 		fake, puts := cfnfake.New(), &putRecorder{}
 		env := withFakeAWS(t, fake, puts)
 		if _, errOut, err := runEnv(t, env, "", "up", "--yes", "--region", "us-east-1"); err != nil {
 			t.Fatalf("up: %v\n%s", err, errOut)
 		}
-		if err := os.WriteFile("mlflowctl.yaml", []byte("mlflowVersion: 2.12.2\ngateway:\n  enabled: false\n"), 0o644); err != nil {
+		if err := os.WriteFile(inDir(t, "mlflowctl.yaml"), []byte("mlflowVersion: 2.12.2\ngateway:\n  enabled: false\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		before := len(fake.Mutations())

@@ -54,6 +54,7 @@ func (e *usersEnv) status(t *testing.T, email string) string {
 // (Cognito's AdminCreateUser has no idempotency token; the API reference
 // lists UsernameExistsException for a name already in the pool.)
 func TestUsersAddSurvivesALostReplyToCreate(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	p := e.behind(t, faultproxy.Options{Match: []string{"AdminCreateUser"}})
 	p.Force(faultproxy.LostReply)
@@ -73,6 +74,7 @@ func TestUsersAddSurvivesALostReplyToCreate(t *testing.T) {
 // password. Running the same command again finishes it: the password is
 // set, the group added, and the user can log in.
 func TestUsersSeedRerunFinishesAHalfMadeUser(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	e.halfMade(t, "mlflow-admin@example.com")
 	out, errOut, err := e.onPool(t, stdin(goodPassword+"\n"), "users", "seed", "--password-stdin", "--email-domain", "example.com")
@@ -93,6 +95,7 @@ func TestUsersSeedRerunFinishesAHalfMadeUser(t *testing.T) {
 // Without a way to get a password (no flag, no terminal) the re-run does
 // not pretend all is well: it names the user and the exact command.
 func TestUsersSeedRerunNamesTheFixForAUserWithoutPassword(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	e.halfMade(t, "mlflow-reader@example.com")
 	for _, u := range []string{"mlflow-admin@example.com", "mlflow-model-approver@example.com"} {
@@ -115,6 +118,7 @@ func TestUsersSeedRerunNamesTheFixForAUserWithoutPassword(t *testing.T) {
 // repeat) does not retry. The command looks at what Cognito made and
 // finishes it.
 func TestUsersAddSurvivesABrokenReplyToCreate(t *testing.T) {
+	t.Parallel()
 	for _, k := range []faultproxy.Kind{faultproxy.CutOff, faultproxy.Garble} {
 		t.Run(string(k), func(t *testing.T) {
 			e := newUsersEnv(t)

@@ -109,13 +109,13 @@ func waitEcho(t *testing.T, slave *os.File, on bool) {
 // each prompt by typing the next answer, once echo is as expected.
 func runOnTerminal(t *testing.T, e *usersEnv, master, slave *os.File, answers []string, secret bool, args ...string) (string, error) {
 	t.Helper()
-	t.Chdir(t.TempDir())
+	newDir(t)
 	errW := &prompts{ch: make(chan string, 8)}
 	var out bytes.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- Execute(context.Background(), BuildInfo{Version: "test"}, append(args, "--endpoint-url", e.url),
-			IO{In: slave, Out: &out, Err: errW})
+		done <- execute(context.Background(), BuildInfo{Version: "test"}, append(args, "--endpoint-url", e.url),
+			IO{In: slave, Out: &out, Err: errW}, inTest(t, environment{}))
 	}()
 	for _, a := range answers {
 		select {
@@ -135,6 +135,7 @@ func runOnTerminal(t *testing.T, e *usersEnv, master, slave *os.File, answers []
 }
 
 func TestUsersPromptOnARealTerminalDoesNotEcho(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	master, slave := openPTY(t)
 	shown := &echoed{}
@@ -171,6 +172,7 @@ func TestUsersPromptOnARealTerminalDoesNotEcho(t *testing.T) {
 }
 
 func TestSecretPromptRestoresEchoOnInterrupt(t *testing.T) {
+	t.Parallel()
 	master, slave := openPTY(t)
 	go (&echoed{}).drain(master)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -195,6 +197,7 @@ func TestSecretPromptRestoresEchoOnInterrupt(t *testing.T) {
 // ended, and the error says nothing changed while staying an interrupt
 // (exit 130; main prints "Interrupted: at the prompt; nothing changed").
 func TestCtrlCAtAConfirmationSaysNothingChanged(t *testing.T) {
+	t.Parallel()
 	master, slave := openPTY(t)
 	go (&echoed{}).drain(master)
 	ctx, cancel := context.WithCancel(context.Background())

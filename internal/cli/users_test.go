@@ -34,8 +34,8 @@ type usersEnv struct {
 
 func newUsersEnv(t *testing.T) *usersEnv {
 	t.Helper()
-	srv := mototest.Start(t)
-	cfg, err := awsx.Load(context.Background(), awsx.Options{Region: mototest.Region, EndpointURL: srv.URL})
+	srv := startMoto(t)
+	cfg, err := awsx.Load(context.Background(), awsx.Options{Region: mototest.Region, EndpointURL: srv.URL, Env: srv.Env()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,10 +90,10 @@ func (e *usersEnv) apiStack(t *testing.T, deployment string, withOutput bool) {
 // run runs mlflowctl against moto with in as standard input.
 func (e *usersEnv) run(t *testing.T, in io.Reader, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	t.Chdir(t.TempDir())
+	newDir(t)
 	var out, errOut bytes.Buffer
 	args = append(args, "--endpoint-url", e.url)
-	err = Execute(context.Background(), BuildInfo{Version: "test"}, args, IO{In: in, Out: &out, Err: &errOut})
+	err = execute(context.Background(), BuildInfo{Version: "test"}, args, IO{In: in, Out: &out, Err: &errOut}, inTest(t, environment{}))
 	return out.String(), errOut.String(), err
 }
 
@@ -152,6 +152,7 @@ func decodeList(t *testing.T, out string) (string, []listedUser) {
 const goodPassword = "Correct-Horse-Battery-9"
 
 func TestUsersSeedThenListThroughTheStack(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	e.apiStack(t, "mlflow", true)
 
@@ -218,6 +219,7 @@ func TestUsersSeedThenListThroughTheStack(t *testing.T) {
 }
 
 func TestUsersSeedTemporaryWithPoolIDAndDomain(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	out, _, err := e.onPool(t, nil, "users", "seed", "--temporary", "--email-domain", "Corp.Example", "-o", "json")
 	if err != nil {
@@ -265,6 +267,7 @@ func TestUsersSeedTemporaryWithPoolIDAndDomain(t *testing.T) {
 }
 
 func TestUsersAddIsIdempotentAndSaysWhatChanged(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	out, errOut, err := e.onPool(t, stdin(goodPassword+"\n"), "users", "add", "Alice@Example.com", "--group", "readers", "--password-stdin", "-v")
 	if err != nil {
@@ -305,6 +308,7 @@ func TestUsersAddIsIdempotentAndSaysWhatChanged(t *testing.T) {
 }
 
 func TestUsersAddTemporaryAndInvite(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	out, _, err := e.onPool(t, nil, "users", "add", "bob@example.com", "-g", "readers", "--temporary")
 	if err != nil {
@@ -329,6 +333,7 @@ func TestUsersAddTemporaryAndInvite(t *testing.T) {
 }
 
 func TestUsersRejectBadInputAndChangeNothing(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	cases := []struct {
 		name  string
@@ -383,6 +388,7 @@ func TestUsersRejectBadInputAndChangeNothing(t *testing.T) {
 }
 
 func TestUsersWithoutAPool(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	e.apiStack(t, "half", false)
 	cases := map[string]struct {
@@ -440,6 +446,7 @@ func (f *fakeTerminal) next(prompt string) (string, error) {
 }
 
 func TestUsersPromptOnATerminal(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	term := &fakeTerminal{answers: []string{"weak", goodPassword, "Typo-" + goodPassword, goodPassword, goodPassword}}
 	out, errOut, err := e.onPool(t, term, "users", "add", "dave@example.com", "-g", "admins")
@@ -476,6 +483,7 @@ func TestUsersPromptOnATerminal(t *testing.T) {
 }
 
 func TestUsersRemove(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	for _, email := range []string{"a@example.com", "b@example.com"} {
 		if _, _, err := e.onPool(t, nil, "users", "add", email, "-g", "readers", "--temporary"); err != nil {
@@ -519,6 +527,7 @@ func TestUsersRemove(t *testing.T) {
 }
 
 func TestUsersSetGroups(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	if _, _, err := e.onPool(t, nil, "users", "add", "a@example.com", "-g", "admins,readers", "--temporary"); err != nil {
 		t.Fatal(err)
@@ -551,6 +560,7 @@ func TestUsersSetGroups(t *testing.T) {
 }
 
 func TestUsersResetPassword(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	if _, _, err := e.onPool(t, nil, "users", "add", "a@example.com", "-g", "readers", "--temporary"); err != nil {
 		t.Fatal(err)
@@ -585,6 +595,7 @@ func TestUsersResetPassword(t *testing.T) {
 }
 
 func TestUsersListPagesPastSixty(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	ctx := context.Background()
 	const n = 75
@@ -629,6 +640,7 @@ func TestUsersListPagesPastSixty(t *testing.T) {
 }
 
 func TestUsersListEmptyPool(t *testing.T) {
+	t.Parallel()
 	e := newUsersEnv(t)
 	out, _, err := e.onPool(t, nil, "users", "list", "-o", "json")
 	if err != nil {

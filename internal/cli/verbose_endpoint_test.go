@@ -10,16 +10,14 @@ import (
 
 // TestVerboseEmulatorLineNamesAWSEndpointURL (issue 22, walk-through F19):
 // with AWS_ENDPOINT_URL pointing at moto, -v said "emulator setting: off
-// (AWS endpoints)" although no call went to AWS. Not t.Parallel: the
-// endpoint is the process's AWS_ENDPOINT_URL, which the SDK reads itself
-// (the environment seam has no variable for it).
+// (AWS endpoints)" although no call went to AWS.
 func TestVerboseEmulatorLineNamesAWSEndpointURL(t *testing.T) {
-	srv := mototest.Start(t)
-	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
-	t.Setenv("MLFLOWCTL_ENDPOINT_URL", "")
+	t.Parallel()
+	srv := startMoto(t)
+	setVar(t, "AWS_ENDPOINT_URL", srv.URL)
 	var out, errOut bytes.Buffer
 	args := []string{"whoami", "-v", "--region", mototest.Region}
-	if err := execute(t.Context(), BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, environment{}); err != nil {
+	if err := execute(t.Context(), BuildInfo{Version: "1.2.3"}, args, IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, inTest(t, environment{})); err != nil {
 		t.Fatalf("%v: %v\n%s", args, err, errOut.String())
 	}
 	log := errOut.String()

@@ -6,7 +6,12 @@
 //
 //	func TestMain(m *testing.M) { mototest.Main(m) }
 //
-// and in a test: srv := mototest.Start(t); srv.URL is the endpoint.
+// and in a test: srv := mototest.Start(t); srv.URL is the endpoint. Start
+// points the AWS SDK at the server through the process's environment, so
+// its tests cannot run in parallel. Isolated instead lends a test one of
+// a small pool of servers for itself, and hands the endpoint and the
+// credentials over as values (srv.URL, srv.Env()): such tests call
+// t.Parallel().
 package mototest
 
 import (
@@ -56,6 +61,7 @@ func Main(m *testing.M) {
 		shared.stop()
 	}
 	mu.Unlock()
+	stopPool()
 	os.Exit(code)
 }
 
@@ -70,10 +76,7 @@ func Start(t testing.TB) *Server {
 		shared, errInit = launch()
 	}
 	if errInit != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("moto_server: %v (CI installs it with .ci/run)", errInit)
-		}
-		t.Skipf("moto_server not available: %v (pip install 'moto[server]')", errInit)
+		unavailable(t, errInit)
 	}
 	if err := shared.Reset(); err != nil {
 		t.Fatalf("reset moto: %v", err)
@@ -87,6 +90,15 @@ func Start(t testing.TB) *Server {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
 	t.Setenv("AWS_PROFILE", "")
 	return shared
+}
+
+// unavailable fails the test under CI and skips it elsewhere.
+func unavailable(t testing.TB, err error) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("moto_server: %v (CI installs it with .ci/run)", err)
+	}
+	t.Skipf("moto_server not available: %v (pip install 'moto[server]')", err)
 }
 
 var portRe = regexp.MustCompile(`Running on http://127\.0\.0\.1:(\d+)`)

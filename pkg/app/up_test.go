@@ -9,9 +9,6 @@ import (
 	"testing"
 	"testing/synctest"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-
 	"github.com/mlflowctl/mlflowctl/pkg/config"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy"
 	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
@@ -19,26 +16,6 @@ import (
 	"github.com/mlflowctl/mlflowctl/pkg/upgrade"
 	"github.com/mlflowctl/mlflowctl/pkg/versions"
 )
-
-// resolving is the in-memory CloudFormation, with a value for every
-// output the fake cannot resolve (a resource's Ref), as CloudFormation
-// gives a physical id.
-type resolving struct{ *cfnfake.Fake }
-
-func (f resolving) DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, opts ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error) {
-	out, err := f.Fake.DescribeStacks(ctx, in, opts...)
-	if err != nil {
-		return out, err
-	}
-	for i := range out.Stacks {
-		for j, o := range out.Stacks[i].Outputs {
-			if aws.ToString(o.OutputValue) == "" {
-				out.Stacks[i].Outputs[j].OutputValue = aws.String("physical-" + strings.ToLower(aws.ToString(o.OutputKey)))
-			}
-		}
-	}
-	return out, nil
-}
 
 // journal records what the recipe did, in order.
 type journal struct {
@@ -80,7 +57,7 @@ func newUp(f *cfnfake.Fake, j *journal, answer bool) (*Up, *uploads) {
 	up := &uploads{}
 	u := &Up{
 		Config: config.Defaults(), Version: "1.2.3", Region: "us-east-1", Yes: true,
-		CFN: resolving{f}, Assets: up,
+		CFN: cfnfake.Resolving{Fake: f}, Assets: up,
 		Steps: UpSteps{
 			Preflight: func(context.Context) (func(context.Context) error, error) {
 				j.add("preflight")

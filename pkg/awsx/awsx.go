@@ -38,6 +38,9 @@ type Options struct {
 	// AttemptTimeout bounds the wait for the answer to one attempt
 	// (default 30 s); a slower attempt is abandoned and retried.
 	AttemptTimeout time.Duration
+	// Env, when set, replaces the process's environment variables for the
+	// SDK's settings (see Env).
+	Env Env
 }
 
 // SetupError is a problem the user fixes in their environment (no region,
@@ -87,6 +90,8 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		config.WithLogger(sdkLogger(o.Log)),
 		config.WithClientLogMode(0),
 	}
+	// The options given win over the environment's, so they come after.
+	loaders = append(loaders, o.Env.loaders()...)
 	if o.Profile != "" {
 		loaders = append(loaders, config.WithSharedConfigProfile(o.Profile))
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -24,6 +25,41 @@ type LoadOptions struct {
 	// Overrides are values from command-line flags, by config key
 	// (for example "name" or "region"); they win over everything else.
 	Overrides map[string]any
+	// Dir is where a relative Path is read from ("": the working
+	// directory); messages still name Path as given.
+	Dir string
+	// Env, when set, replaces the process's environment variables (the
+	// CLI's tests run in parallel with it; nil: the process's).
+	Env map[string]string
+}
+
+// lookupEnv reads name from Env, or from the process when Env is nil.
+func (o LoadOptions) lookupEnv(name string) (string, bool) {
+	if o.Env == nil {
+		return os.LookupEnv(name)
+	}
+	v, ok := o.Env[name]
+	return v, ok
+}
+
+// environ lists Env as NAME=value, or the process's variables.
+func (o LoadOptions) environ() []string {
+	if o.Env == nil {
+		return os.Environ()
+	}
+	out := make([]string, 0, len(o.Env))
+	for k, v := range o.Env {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// file is Path as read: a relative one under Dir.
+func (o LoadOptions) file() string {
+	if o.Dir == "" || filepath.IsAbs(o.Path) {
+		return o.Path
+	}
+	return filepath.Join(o.Dir, o.Path)
 }
 
 // Load merges defaults, the file, MLFLOWCTL_* variables and overrides, in
@@ -36,6 +72,9 @@ func Load(opts LoadOptions) (Config, error) {
 		if reflect.ValueOf(val).Kind() == reflect.Slice {
 			continue // lists are set in the file, not in one variable
 		}
+		if opts.Env != nil {
+			continue // set below: viper reads only the process's variables
+		}
 		if err := v.BindEnv(key, EnvName(key)); err != nil {
 			return Config{}, err
 		}
@@ -44,13 +83,14 @@ func Load(opts LoadOptions) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	setEnv(v, leaves, opts.Env)
 	for key, val := range opts.Overrides {
 		v.Set(key, val)
 	}
 	var c Config
 	err = v.Unmarshal(&c, decodeOptions)
 	if err != nil {
-		err = decodeError(err)
+		err = decodeError(err, opts.lookupEnv)
 	}
 	if len(unknown) > 0 {
 		var verr *ValidationError
@@ -75,7 +115,7 @@ func LoadValid(opts LoadOptions) (Config, error) {
 	if err != nil && !errors.As(err, &decodeErr) {
 		return c, err
 	}
-	all := &ValidationError{Problems: envProblems()}
+	all := &ValidationError{Problems: envProblems(opts.environ())}
 	reported := map[string]bool{}
 	if decodeErr != nil {
 		all.Problems = append(all.Problems, decodeErr.Problems...)
@@ -89,7 +129,7 @@ func LoadValid(opts LoadOptions) (Config, error) {
 			if !reported[p.Field] && !underReported(p.Field, reported) {
 				if _, flag := opts.Overrides[p.Field]; !flag {
 					// the user looks where the value came from
-					p.Message += envSource(p.Field)
+					p.Message += envSource(p.Field, opts.lookupEnv)
 				}
 				all.Problems = append(all.Problems, p)
 			}
@@ -112,16 +152,33 @@ func underReported(field string, reported map[string]bool) bool {
 	return false
 }
 
+// setEnv sets the keys env's variables name, as BindEnv would from the
+// process: above the file and the defaults, below the overrides set after
+// it, an empty variable counting as unset.
+func setEnv(v *viper.Viper, leaves map[string]any, env map[string]string) {
+	if env == nil {
+		return
+	}
+	for key, val := range leaves {
+		if reflect.ValueOf(val).Kind() == reflect.Slice {
+			continue
+		}
+		if s := env[EnvName(key)]; s != "" {
+			v.Set(key, s)
+		}
+	}
+}
+
 // readFile merges the file into v; unknown keys are left out and
 // returned as problems, to be listed with the rest.
 func readFile(v *viper.Viper, opts LoadOptions) ([]Problem, error) {
 	if opts.Path == "" {
 		return nil, nil
 	}
-	if st, err := os.Stat(opts.Path); err == nil && st.Size() > MaxFileBytes {
+	if st, err := os.Stat(opts.file()); err == nil && st.Size() > MaxFileBytes {
 		return nil, &fileError{&ValidationError{Problems: []Problem{{Field: "--config", Message: fmt.Sprintf("%s is %d bytes, more than the %d a configuration may have: is it the right file?", opts.Path, st.Size(), MaxFileBytes)}}}}
 	}
-	data, err := os.ReadFile(opts.Path)
+	data, err := os.ReadFile(opts.file())
 	if errors.Is(err, fs.ErrNotExist) && !opts.Required {
 		return nil, nil
 	}
@@ -150,7 +207,7 @@ type fileError struct{ *ValidationError }
 func (e *fileError) Unwrap() error { return e.ValidationError }
 
 // decodeError turns mapstructure's joined errors into one problem each.
-func decodeError(err error) error {
+func decodeError(err error, lookupEnv func(string) (string, bool)) error {
 	var out []Problem
 	for _, line := range strings.Split(err.Error(), "\n") {
 		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "*"))
@@ -172,7 +229,7 @@ func decodeError(err error) error {
 		if keys, ok := strings.CutPrefix(msg, "has invalid keys: "); ok {
 			msg = "has unknown keys: " + suggestKeys(field, keys) + "; remove them or fix their spelling (see `mlflowctl config init` for every key)"
 		} else if field != "config" {
-			msg += envSource(field)
+			msg += envSource(field, lookupEnv)
 		}
 		out = append(out, Problem{Field: field, Message: msg})
 	}

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"math"
-	"os"
 	"reflect"
 	"sort"
 	"strconv"
@@ -167,7 +166,7 @@ func checkKeys(m map[string]any, prefix string) []Problem {
 
 // envProblems reports MLFLOWCTL_ variables that set no key: a misspelling
 // would otherwise be ignored without a word.
-func envProblems() []Problem {
+func envProblems(environ []string) []Problem {
 	known := map[string]bool{}
 	var names []string
 	for _, k := range Keys() {
@@ -175,7 +174,7 @@ func envProblems() []Problem {
 		names = append(names, EnvName(k))
 	}
 	var out []Problem
-	for _, kv := range os.Environ() {
+	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
 		if !strings.HasPrefix(name, EnvPrefix) || known[name] || otherEnv[name] {
 			continue
@@ -191,9 +190,9 @@ func envProblems() []Problem {
 }
 
 // envSource names the variable a key's value came from, if any.
-func envSource(key string) string {
+func envSource(key string, lookupEnv func(string) (string, bool)) string {
 	name := EnvName(key)
-	if v, ok := os.LookupEnv(name); ok {
+	if v, ok := lookupEnv(name); ok {
 		return fmt.Sprintf(" (from %s=%q)", name, v)
 	}
 	return ""
