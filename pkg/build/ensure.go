@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -82,7 +83,7 @@ func Choose(ctx context.Context, mode string, env Env, boot Bootstrap) (Builder,
 		fallthrough
 	case ModeCodeBuild:
 		if boot.CodeBuildProject == "" || boot.AssetsBucket == "" {
-			return nil, usageErrorf("builder codebuild: the bootstrap stack has no %s/%s output: run `mlflowctl up` to create it", stacks.OutCodeBuildProject, stacks.OutAssetsBucket)
+			return nil, &MissingOutputsError{Outputs: []string{stacks.OutCodeBuildProject, stacks.OutAssetsBucket}}
 		}
 		return &CodeBuild{S3: env.Clients.S3, CodeBuild: env.Clients.CodeBuild, Logs: env.Clients.Logs,
 			Bucket: boot.AssetsBucket, Project: boot.CodeBuildProject, Poll: env.Poll}, nil
@@ -162,10 +163,13 @@ func EnsureServerImages(ctx context.Context, cfg config.Config, deps deploy.Outp
 			return nil, err
 		}
 		if j.repo == "" {
-			return nil, fmt.Errorf("the bootstrap stack has no repository output for %s: update it with `mlflowctl up`", j.param)
+			return nil, &MissingOutputsError{Outputs: []string{repositoryOutput(j.param)}, InUp: true}
 		}
 		if builder == nil {
 			if builder, err = Choose(ctx, cfg.Builder, env, boot); err != nil {
+				if missing, ok := errors.AsType[*MissingOutputsError](err); ok {
+					return nil, &MissingOutputsError{Outputs: missing.Outputs, InUp: true} // we are inside up
+				}
 				return nil, err
 			}
 		}
@@ -176,4 +180,13 @@ func EnsureServerImages(ctx context.Context, cfg config.Config, deps deploy.Outp
 		params[j.param] = res.URI
 	}
 	return params, nil
+}
+
+// repositoryOutput is the bootstrap output naming the image parameter's
+// repository.
+func repositoryOutput(param string) string {
+	if param == ParamGatewayImage {
+		return stacks.OutGatewayRepositoryURI
+	}
+	return stacks.OutServerRepositoryURI
 }

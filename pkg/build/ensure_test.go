@@ -134,12 +134,32 @@ func TestEnsureServerImages(t *testing.T) {
 		t.Fatalf("MLflow 3 with server.image: %v", params)
 	}
 
-	// Something to build and no bootstrap outputs: a clear error, exit 2.
+	// Something to build and no bootstrap outputs. EnsureServerImages runs
+	// inside up, right after up deployed the bootstrap stack, so this is
+	// not bad input (exit 2 only before any change) and "run mlflowctl up"
+	// would name the command that just ran (issue 22 item 4). It names
+	// the missing outputs and where to look instead.
 	cfg3.Server.Image = ""
-	_, err = EnsureServerImages(ctx, cfg3, deploy.Outputs{stacks.Bootstrap: {stacks.OutServerRepositoryURI: server.URI}}, env)
-	var ue *UsageError
-	if !errors.As(err, &ue) || !strings.Contains(ue.Msg, "mlflowctl up") {
-		t.Fatalf("want a usage error pointing to up, got %v", err)
+	for name, outs := range map[string]map[string]string{
+		"no builder outputs":   {stacks.OutServerRepositoryURI: server.URI},
+		"no repository output": {stacks.OutAssetsBucket: testBucket, stacks.OutCodeBuildProject: testProject},
+	} {
+		_, err = EnsureServerImages(ctx, cfg3, deploy.Outputs{stacks.Bootstrap: outs}, env)
+		var missing *MissingOutputsError
+		if err == nil || exitCode(err) != 1 || !errors.As(err, &missing) || strings.Contains(err.Error(), "run `mlflowctl up`") ||
+			!strings.Contains(err.Error(), "describe-stacks") {
+			t.Fatalf("%s: want a MissingOutputsError (exit 1) that names the outputs and how to read them, not `run mlflowctl up`, got %T %v", name, err, err)
+		}
+	}
+}
+
+// TestChooseWithoutABootstrapStackPointsToUp: push-container runs outside
+// up, so there "run mlflowctl up" is the way to create the stack.
+func TestChooseWithoutABootstrapStackPointsToUp(t *testing.T) {
+	_, err := Choose(context.Background(), ModeCodeBuild, Env{}, Bootstrap{})
+	var missing *MissingOutputsError
+	if exitCode(err) != 2 || !errors.As(err, &missing) || !strings.Contains(err.Error(), "run `mlflowctl up`") {
+		t.Fatalf("want a usage error pointing to up, got %T %v", err, err)
 	}
 }
 
@@ -182,8 +202,8 @@ func TestChooseBuilder(t *testing.T) {
 		got := "error"
 		if err == nil {
 			got = b.Name()
-		} else if ue := (*UsageError)(nil); !errors.As(err, &ue) {
-			t.Errorf("%s: error is not a usage error: %v", tc.mode, err)
+		} else if exitCode(err) != 2 {
+			t.Errorf("%s: error is not bad input (exit 2): %v", tc.mode, err)
 		}
 		if got != tc.want {
 			t.Errorf("mode %s (docker up: %t): got %s, want %s (%v)", tc.mode, tc.env.DockerHost == up.DockerHost, got, tc.want, err)
@@ -214,4 +234,16 @@ func TestReadBootstrapAgainstMoto(t *testing.T) {
 	if b.AssetsBucket == "" || b.CodeBuildProject != "mlflow-images" || !strings.HasSuffix(b.PyfuncRepositoryURI, "/mlflow-pyfunc") {
 		t.Fatalf("bootstrap %+v", b)
 	}
+}
+
+// exitCode is the exit status the CLI gives err (1 when it names none).
+func exitCode(err error) int {
+	var coded interface {
+		error
+		ExitCode() int
+	}
+	if errors.As(err, &coded) {
+		return coded.ExitCode()
+	}
+	return 1
 }

@@ -339,3 +339,31 @@ func gatewayJSON(cfg config.Config, region string) ([]byte, error) {
 	b, err := json.MarshalIndent(doc, "", "  ")
 	return append(b, '\n'), err
 }
+
+// MissingOutputsError is a bootstrap stack without the outputs a build
+// needs. Outside up (push-container) the stack is missing: bad input,
+// exit 2, and `mlflowctl up` creates it. Inside up the stack was deployed
+// moments ago, so neither holds: exit 1, and the stack's outputs are
+// what to look at (an AWS-compatible endpoint may not return them).
+type MissingOutputsError struct {
+	Outputs []string
+	InUp    bool
+}
+
+func (e *MissingOutputsError) Error() string {
+	names := strings.Join(e.Outputs, "/")
+	if !e.InUp {
+		return "the bootstrap stack has no " + names + " output: run `mlflowctl up` to create it"
+	}
+	return "the bootstrap stack this run deployed reports no " + names + " output, which its template declares: " +
+		"read its outputs with `aws cloudformation describe-stacks --stack-name <name>-bootstrap`; " +
+		"an AWS-compatible endpoint (--endpoint-url) may not return stack outputs"
+}
+
+// ExitCode is 2 only outside up, before any change.
+func (e *MissingOutputsError) ExitCode() int {
+	if e.InUp {
+		return 1
+	}
+	return 2
+}
