@@ -10,11 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zalando/go-keyring"
-
 	"github.com/mlflowctl/mlflowctl/pkg/deploy/cfnfake"
 	"github.com/mlflowctl/mlflowctl/pkg/login"
 	"github.com/mlflowctl/mlflowctl/pkg/login/cognitotest"
+	"github.com/mlflowctl/mlflowctl/pkg/login/keychaintest"
 	"github.com/mlflowctl/mlflowctl/pkg/stacks"
 )
 
@@ -23,12 +22,11 @@ import (
 var cliTestPorts = []int{49917, 49918}
 
 // fakeLogin points login at a Cognito stand-in over HTTPS, a browser that
-// follows the redirects with an HTTP client, the keychain at go-keyring's
+// follows the redirects with an HTTP client, the keychain at a per-test
 // mock and the file fallback at a scratch directory.
 func fakeLogin(t *testing.T) (*cognitotest.Server, environment) {
 	t.Helper()
 	noAWSEnv(t)
-	keyring.MockInit()
 	var cbs []string
 	for _, p := range cliTestPorts {
 		cbs = append(cbs, login.RedirectURI(p))
@@ -38,7 +36,7 @@ func fakeLogin(t *testing.T) (*cognitotest.Server, environment) {
 	c.AddUser("rita@example.com", "readers")
 	c.SignInAs("rita@example.com")
 	env := environment{
-		loginPorts: cliTestPorts, loginHTTP: c.Client(), loginStore: &login.Store{Dir: t.TempDir()},
+		loginPorts: cliTestPorts, loginHTTP: c.Client(), loginStore: &login.Store{Dir: t.TempDir(), Keychain: keychaintest.New()},
 		browser: func(u string) error {
 			go func() {
 				resp, err := c.Client().Get(u)
@@ -131,8 +129,7 @@ func TestLoginNoBrowser(t *testing.T) {
 func TestEnvSigV4Shells(t *testing.T) {
 	t.Parallel()
 	noAWSEnv(t)
-	keyring.MockInit()
-	env := environment{loginStore: &login.Store{Dir: t.TempDir()}}
+	env := environment{loginStore: &login.Store{Dir: t.TempDir(), Keychain: keychaintest.New()}}
 	uri := "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"
 	for shell, want := range map[string]string{
 		"bash":       "export MLFLOW_TRACKING_AWS_SIGV4='true'",

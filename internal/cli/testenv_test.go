@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/mlflowctl/mlflowctl/internal/mototest"
+	"github.com/mlflowctl/mlflowctl/pkg/login"
+	"github.com/mlflowctl/mlflowctl/pkg/login/keychaintest"
 )
 
 // A CLI test runs in parallel with the others, so it changes nothing of
@@ -121,6 +123,10 @@ func inTest(t *testing.T, env environment) environment {
 		// ~/.cache/mlflowctl/wheels replaced the real one the browser test
 		// reads (seen while this conversion was under way).
 		env.vars["XDG_CACHE_HOME"] = t.TempDir()
+	}
+	if env.loginStore == nil {
+		// Never the user's keychain or session files either.
+		env.loginStore = &login.Store{Dir: t.TempDir(), Keychain: keychaintest.New()}
 	}
 	return env
 }

@@ -12,7 +12,11 @@ import (
 // processCalls change the whole test process: a test calling one cannot
 // run in parallel with the others, and the ones in parallel with it see
 // its change.
-var processCalls = map[string]bool{"t.Setenv": true, "t.Chdir": true, "os.Setenv": true, "os.Unsetenv": true, "os.Chdir": true}
+// go-keyring's mocks swap its package-wide provider: parallel login tests
+// raced on it under -race (CI of this session); each store gets its own
+// keychain (pkg/login/keychaintest) instead.
+var processCalls = map[string]bool{"t.Setenv": true, "t.Chdir": true, "os.Setenv": true, "os.Unsetenv": true, "os.Chdir": true,
+	"keyring.MockInit": true, "keyring.MockInitWithError": true}
 
 // TestCLITestsRunInParallel (issue 19 item 3): internal/cli's tests give
 // each command its working directory and variables through the command's
@@ -52,7 +56,7 @@ func parallelProblems(t *testing.T, dir string) ([]string, int) {
 				continue
 			}
 			for _, call := range processCallsIn(fn) {
-				out = append(out, fset.Position(call.Pos()).String()+": "+callName(call)+" changes the process: pass the directory or variable in the command's environment (testenv_test.go)")
+				out = append(out, fset.Position(call.Pos()).String()+": "+callName(call)+" changes the process: give the command its own through its environment (testenv_test.go)")
 			}
 			if isTest(fn) {
 				tests++

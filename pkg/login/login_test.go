@@ -16,6 +16,7 @@ import (
 
 	"github.com/mlflowctl/mlflowctl/pkg/login"
 	"github.com/mlflowctl/mlflowctl/pkg/login/cognitotest"
+	"github.com/mlflowctl/mlflowctl/pkg/login/keychaintest"
 )
 
 const clientID = "cli-client"
@@ -172,9 +173,8 @@ func TestLoginManualPastedAddress(t *testing.T) {
 }
 
 func TestRefreshAndLogout(t *testing.T) {
-	keyring.MockInit()
 	c := newCognito(t)
-	st := login.Store{Dir: t.TempDir()}
+	st := login.Store{Dir: t.TempDir(), Keychain: keychaintest.New()}
 	now := time.Now()
 	clock := func() time.Time { return now }
 	cl := &login.Client{Domain: c.URL, ClientID: clientID, Now: clock}
@@ -223,9 +223,8 @@ func TestRefreshAndLogout(t *testing.T) {
 }
 
 func TestRevokedRefreshMeansLoginAgain(t *testing.T) {
-	keyring.MockInit()
 	c := newCognito(t)
-	st := login.Store{Dir: t.TempDir()}
+	st := login.Store{Dir: t.TempDir(), Keychain: keychaintest.New()}
 	sess := login.Session{Deployment: "mlflow", AuthDomain: c.URL, ClientID: clientID,
 		Tokens: login.Tokens{AccessToken: "old", IDToken: "old", RefreshToken: "revoked-elsewhere", Expiry: time.Now().Add(-time.Minute)}}
 	if _, err := st.Save(sess); err != nil {
@@ -239,14 +238,13 @@ func TestRevokedRefreshMeansLoginAgain(t *testing.T) {
 
 func TestFileFallbackWithoutKeychain(t *testing.T) {
 	for _, kerr := range []error{errors.New("dbus: no session bus"), keyring.ErrSetDataTooBig} {
-		keyring.MockInitWithError(kerr)
-		fileFallback(t)
+		fileFallback(t, keychaintest.Failing(kerr))
 	}
 }
 
-func fileFallback(t *testing.T) {
+func fileFallback(t *testing.T, kc login.Keychain) {
 	dir := t.TempDir()
-	st := login.Store{Dir: filepath.Join(dir, "sessions")}
+	st := login.Store{Dir: filepath.Join(dir, "sessions"), Keychain: kc}
 	sess := login.Session{Deployment: "mlflow", Tokens: login.Tokens{AccessToken: "a", IDToken: "i", RefreshToken: "r", Expiry: time.Now().Add(time.Hour)}}
 	where, err := st.Save(sess)
 	if err != nil || !strings.HasPrefix(where, login.InFile) {

@@ -43,6 +43,33 @@ const (
 // Dir that always holds the session's other, public, fields.
 type Store struct {
 	Dir string
+	// Keychain is where the tokens go first (nil: the OS keychain through
+	// go-keyring). Tests give each store its own, so none swaps
+	// go-keyring's package-wide provider (keyring.MockInit) under others.
+	Keychain Keychain
+}
+
+// Keychain is the OS keychain as go-keyring exposes it.
+type Keychain interface {
+	Set(service, user, password string) error
+	Get(service, user string) (string, error)
+	Delete(service, user string) error
+}
+
+// osKeychain is go-keyring's OS keychain.
+type osKeychain struct{}
+
+func (osKeychain) Set(service, user, password string) error {
+	return keyring.Set(service, user, password)
+}
+func (osKeychain) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (osKeychain) Delete(service, user string) error        { return keyring.Delete(service, user) }
+
+func (s Store) keychain() Keychain {
+	if s.Keychain != nil {
+		return s.Keychain
+	}
+	return osKeychain{}
 }
 
 // DefaultStore keeps files under the user's config directory.
@@ -77,7 +104,7 @@ func (s Store) Save(sess Session) (where string, err error) {
 	tok := sess.Tokens
 	var kerr error
 	for _, e := range entries(sess.Deployment, &tok) {
-		if kerr = keyring.Set(KeyringService, e.account, *e.value); kerr != nil {
+		if kerr = s.keychain().Set(KeyringService, e.account, *e.value); kerr != nil {
 			break
 		}
 	}
@@ -142,7 +169,7 @@ func (s Store) Load(name string) (sess Session, found bool, err error) {
 	sess = fs.Session
 	if fs.TokensIn == InKeychain {
 		for _, e := range entries(name, &sess.Tokens) {
-			v, err := keyring.Get(KeyringService, e.account)
+			v, err := s.keychain().Get(KeyringService, e.account)
 			if err != nil {
 				return Session{}, false, fmt.Errorf("read the token %s/%s from the keychain: %w (run mlflowctl login)", KeyringService, e.account, err)
 			}
@@ -167,6 +194,6 @@ func (s Store) Delete(name string) error {
 func (s Store) deleteKeychain(name string) {
 	var t Tokens
 	for _, e := range entries(name, &t) {
-		_ = keyring.Delete(KeyringService, e.account)
+		_ = s.keychain().Delete(KeyringService, e.account)
 	}
 }
