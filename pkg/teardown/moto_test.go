@@ -134,6 +134,11 @@ func parallel(n, count int, fn func(i int) error) error {
 	return nil
 }
 
+// TestEmptyVersionedBucketInBatches: DeleteBucket refuses a bucket that
+// still holds objects, object versions or delete markers
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html),
+// and DeleteObjects takes at most 1,000 keys a call
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html).
 func TestEmptyVersionedBucketInBatches(t *testing.T) {
 	srv := mototest.Start(t)
 	c := newClients(srv.URL)
@@ -179,6 +184,10 @@ func putImages(t *testing.T, c *ecr.Client, repo string, tags ...string) {
 	}
 }
 
+// TestEmptyRepository: DeleteRepository refuses a repository that holds
+// images unless forced
+// (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DeleteRepository.html);
+// down deletes the images first, so nothing is force-deleted by surprise.
 func TestEmptyRepository(t *testing.T) {
 	srv := mototest.Start(t)
 	c := newClients(srv.URL)

@@ -68,6 +68,25 @@ func plan(t *testing.T, td *teardown.Teardown) teardown.Plan {
 	return p
 }
 
+// TestDownDeletesStudioFirstThenEverything: the order of `down` against
+// the AWS rules it rests on. Studio apps, spaces and profiles go first:
+// DeleteUserProfile and DeleteDomain refuse while a profile has apps or
+// spaces (ResourceInUse;
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteUserProfile.html,
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteDomain.html).
+// Buckets are emptied, versions and delete markers included, before their
+// stack (DeleteBucket refuses a non-empty bucket:
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html),
+// and repositories before theirs (DeleteRepository refuses one with images
+// unless forced:
+// https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DeleteRepository.html).
+// The user pool's deletion protection is lifted before the api stack
+// (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-deletion-protection.html).
+// Stacks go dependents first: CloudFormation refuses to delete a stack
+// whose export another stack imports
+// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-stack-exports.html).
+// The stand-ins refuse as AWS does (cfnfake's resources, moto's S3 and
+// ECR, sagemakerfake), so breaking any step fails this test.
 func TestDownDeletesStudioFirstThenEverything(t *testing.T) {
 	srv := mototest.Start(t)
 	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{ArtifactObjects: 40})
@@ -245,6 +264,12 @@ func TestExistingDomainKeepsOtherProfiles(t *testing.T) {
 	}
 }
 
+// TestStuckAppStopsBeforeAnyStack: an app that does not finish deleting
+// keeps its profile and domain undeletable (DeleteUserProfile refuses while
+// apps exist:
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteUserProfile.html),
+// so down stops, naming the app, before it touches any stack, and a re-run
+// finishes once the app is gone.
 func TestStuckAppStopsBeforeAnyStack(t *testing.T) {
 	srv := mototest.Start(t)
 	w := teardowntest.New(t, srv.URL, "demo", teardowntest.Options{})
