@@ -98,10 +98,15 @@ func FreePort(t testing.TB) int {
 }
 
 // Command is one of the server's tools (psql, pg_ctl, …) as a command,
-// run as the postgres user where the test runs as root.
+// run as the postgres user where the test runs as root. It runs in the
+// server's folder: the test's own working directory may be one the
+// postgres user cannot enter (a checkout under `mktemp -d`, mode 0700),
+// and psql then prints "could not change directory" into its output.
 func (pg *Server) Command(ctx context.Context, tool string, args ...string) *exec.Cmd {
 	argv := append(append([]string{}, pg.asUser...), append([]string{filepath.Join(pg.bin, tool)}, args...)...)
-	return exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = pg.Dir
+	return cmd
 }
 
 // Run runs a tool to its end within Timeout and returns its output.
@@ -109,9 +114,12 @@ func (pg *Server) Run(t testing.TB, tool string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
-	out, err := pg.Command(ctx, tool, args...).CombinedOutput()
+	cmd := pg.Command(ctx, tool, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr // warnings stay out of a query's result
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("%s: %v\n%s", tool, err, out)
+		t.Fatalf("%s: %v\n%s%s", tool, err, out, stderr.String())
 	}
 	return string(out)
 }
